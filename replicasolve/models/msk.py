@@ -1,0 +1,135 @@
+"""Multilayer Sherrington–Kirkpatrick model: the replica theory of a layered network.
+
+Spins ``s ∈ {±1}`` in layers ``l = 0..L`` of sizes ``N_l``; couplings between adjacent
+layers ``W^l_ij ~ N(0, C_l / N_{l-1})`` (Kaiming normal is ``C_l = 2``)::
+
+    H(s) = - Σ_l Σ_{i∈l, j∈l-1} W^l_ij s^l_i s^{l-1}_j
+
+Expanding the replica-symmetric action to second order in the layer overlaps ``q_l``
+(derived in :mod:`replicasolve.symbolic.msk` and ``derivations/msk_critical_temperature.py``)
+the paramagnet is stable while ``diag(N_l) - β² M`` is positive definite, which gives
+``β_c^{-2} = λ_max(K)`` with ``K`` tridiagonal, ``K_{l,l-1} = C_l sqrt(N_l / N_{l-1})``.
+Reference: Barney, Winer & Galitski, arXiv 2408.06421, section 2.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .. import _validate
+
+__all__ = ["MSKCritical", "critical_matrix", "msk_critical", "msk_tc_identical"]
+
+
+@dataclass(frozen=True)
+class MSKCritical:
+    """The paramagnet–spin-glass transition of the multilayer SK model.
+
+    Attributes:
+        sizes: layer sizes ``N_0..N_L``.
+        variances: ``C_1..C_L`` (weights into layer ``l`` have variance ``C_l / N_{l-1}``).
+        beta_c: critical inverse temperature.
+        T_c: critical temperature ``1 / beta_c``.
+        mode: the unstable direction in overlap space, ``q_l`` per layer (shape ``(L+1,)``,
+            positive, unit norm): the overlaps that grow first below ``T_c``.
+        mode_K: the same mode in the symmetrised basis ``sqrt(N_l) q_l`` (unit norm).
+        lambda_max: largest eigenvalue of ``K`` (= ``T_c²``).
+    """
+
+    sizes: tuple[int, ...]
+    variances: tuple[float, ...]
+    beta_c: float
+    T_c: float
+    mode: tuple[float, ...]
+    mode_K: tuple[float, ...]
+    lambda_max: float
+
+    def to_dict(self) -> dict:
+        """Plain-JSON form (lists and floats)."""
+        d = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+    def __str__(self) -> str:
+        c = ",".join(f"{v:g}" for v in self.variances)
+        mode = ", ".join(f"{v:.4f}" for v in self.mode)
+        return (
+            f"multilayer SK  sizes={','.join(map(str, self.sizes))}  C={c}\n"
+            f"  beta_c = {self.beta_c:.10f}\n"
+            f"  T_c    = {self.T_c:.10f}\n"
+            f"  unstable mode q_l = [{mode}]"
+        )
+
+
+def critical_matrix(
+    sizes: Sequence[int] | str, variance: float | Sequence[float] | str = 2.0
+) -> np.ndarray:
+    """The symmetric tridiagonal matrix ``K`` with ``β_c^{-2} = λ_max(K)``.
+
+    Args:
+        sizes: layer sizes ``N_0..N_L`` (``L+1`` spin layers).
+        variance: ``C`` for all weight matrices, or one ``C_l`` per weight matrix.
+
+    Returns:
+        ``K``, shape ``(L+1, L+1)``, with ``K_{l,l-1} = K_{l-1,l} = C_l sqrt(N_l/N_{l-1})``.
+    """
+    n = _validate.layer_sizes(sizes)
+    c = _validate.variances(variance, len(n) - 1)
+    k = np.zeros((len(n), len(n)))
+    for layer in range(1, len(n)):
+        k[layer, layer - 1] = k[layer - 1, layer] = c[layer - 1] * np.sqrt(n[layer] / n[layer - 1])
+    return k
+
+
+def msk_critical(
+    sizes: Sequence[int] | str, variance: float | Sequence[float] | str = 2.0
+) -> MSKCritical:
+    """Critical temperature and unstable overlap mode of the multilayer SK model.
+
+    Exact at ``N → ∞`` with the ratios ``N_l / N`` fixed, for any sizes and variances.
+
+    Args:
+        sizes: layer sizes ``N_0..N_L``, e.g. ``(784, 512, 512, 512, 10)``.
+        variance: ``C`` (one for all weight matrices) or ``C_1..C_L``; weights into layer
+            ``l`` are ``N(0, C_l / N_{l-1})``. Kaiming normal (ReLU gain) is ``C = 2``.
+
+    Returns:
+        :class:`MSKCritical`; ``T_c = sqrt(λ_max(K))`` (Barney–Winer–Galitski, eq. for the
+        paramagnetic instability; identical layers reduce to ``sqrt(2C cos(π/(L+2)))``).
+
+    Raises:
+        InvalidInputError: sizes or variances not positive, or of mismatched length.
+    """
+    n = _validate.layer_sizes(sizes)
+    c = _validate.variances(variance, len(n) - 1)
+    evals, evecs = np.linalg.eigh(critical_matrix(n, c))
+    lam = float(evals[-1])
+    u = evecs[:, -1]
+    u = u * np.sign(u[np.argmax(np.abs(u))])  # Perron vector: choose the positive sign
+    q = u / np.sqrt(np.asarray(n, dtype=float))
+    q /= np.linalg.norm(q)
+    return MSKCritical(
+        sizes=n,
+        variances=c,
+        beta_c=1.0 / np.sqrt(lam),
+        T_c=float(np.sqrt(lam)),
+        mode=tuple(float(v) for v in q),
+        mode_K=tuple(float(v) for v in u),
+        lambda_max=lam,
+    )
+
+
+def msk_tc_identical(n_weight_layers: int, variance: float = 2.0) -> float:
+    """Closed form ``T_c = sqrt(2 C cos(π/(L+2)))`` for ``L`` identical weight layers.
+
+    ``L + 1`` spin layers of equal size; published in Barney–Winer–Galitski
+    (arXiv 2408.06421) and re-derived in ``derivations/msk_critical_temperature.py``.
+    """
+    if int(n_weight_layers) != n_weight_layers or n_weight_layers < 1:
+        raise _validate.InvalidInputError(
+            f"number of weight layers must be a whole number >= 1, got {n_weight_layers}"
+        )
+    c = _validate.variances(variance, 1)[0]
+    return float(np.sqrt(2.0 * c * np.cos(np.pi / (n_weight_layers + 2))))

@@ -1,0 +1,285 @@
+"""Couplings of one network instance seen as an Ising spin model.
+
+Neurons are spins and weights are couplings (Barney, Winer & Galitski, arXiv 2408.06421)::
+
+    H(s) = - Σ_l Σ_{i∈l, j∈l-1} W^l_ij s^l_i s^{l-1}_j = -1/2 Σ_ij J_ij s_i s_j
+
+``J`` is symmetric and block tridiagonal with zero diagonal blocks: block ``(l, l-1)`` is
+``W^l`` (shape ``(N_l, N_{l-1})``, the layout of ``torch.nn.Linear.weight``). It is kept as
+the list of weight matrices and only densified on request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from .. import _validate
+from ..errors import InvalidInputError
+
+__all__ = ["DenseBonds", "LayeredBonds", "load_weights", "random_layered"]
+
+
+def _as_weight(w: object, index: int) -> np.ndarray:
+    arr = np.asarray(w)
+    if arr.ndim != 2:
+        raise InvalidInputError(
+            f"weight matrix {index} must be 2-D (out, in), got shape {arr.shape}"
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise InvalidInputError(f"weight matrix {index} has an empty layer: shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise InvalidInputError(f"weight matrix {index} must be real numbers, got {arr.dtype}")
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise InvalidInputError(f"weight matrix {index} has {bad} NaN or infinite entries")
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class LayeredBonds:
+    """Block-tridiagonal couplings of a layered network.
+
+    Attributes:
+        weights: ``W^1..W^L``; ``W^l`` has shape ``(N_l, N_{l-1})`` and couples layer
+            ``l-1`` (inputs) to layer ``l``.
+        sizes: ``N_0..N_L``.
+        offsets: index of the first spin of each layer in the flat spin vector,
+            shape ``(L+2,)``; layer ``l`` is ``offsets[l]:offsets[l+1]``.
+    """
+
+    weights: tuple[np.ndarray, ...]
+    sizes: tuple[int, ...] = field(init=False)
+    offsets: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        ws = tuple(_as_weight(w, i) for i, w in enumerate(self.weights))
+        if not ws:
+            raise InvalidInputError("need at least one weight matrix")
+        for i in range(1, len(ws)):
+            if ws[i].shape[1] != ws[i - 1].shape[0]:
+                raise InvalidInputError(
+                    f"weight matrices {i - 1} and {i} do not chain: {i - 1} has shape "
+                    f"{ws[i - 1].shape} (out={ws[i - 1].shape[0]}), {i} has shape "
+                    f"{ws[i].shape} (in={ws[i].shape[1]})"
+                )
+        sizes = (ws[0].shape[1], *(w.shape[0] for w in ws))
+        object.__setattr__(self, "weights", ws)
+        object.__setattr__(self, "sizes", sizes)
+        object.__setattr__(self, "offsets", np.concatenate([[0], np.cumsum(sizes)]))
+
+    @property
+    def n(self) -> int:
+        """Total number of spins ``N = Σ_l N_l``."""
+        return int(self.offsets[-1])
+
+    @property
+    def n_layers(self) -> int:
+        """Number of spin layers ``L + 1``."""
+        return len(self.sizes)
+
+    def layer(self, x: np.ndarray, layer: int) -> np.ndarray:
+        """The part of a spin-indexed array (first axis) that belongs to ``layer``."""
+        return x[self.offsets[layer] : self.offsets[layer + 1]]
+
+    @cached_property
+    def d(self) -> np.ndarray:
+        """Onsager diagonal ``d_i = Σ_j J_ij²``, shape ``(N,)`` (computed once, then cached).
+
+        Row sums of ``W^l ⊙ W^l`` for layer ``l``'s incoming bonds plus column sums of
+        ``W^{l+1} ⊙ W^{l+1}`` for its outgoing ones.
+        """
+        out = np.zeros(self.n)
+        for k, w in enumerate(self.weights):
+            w2 = w * w
+            self.layer(out, k + 1)[:] += w2.sum(axis=1)
+            self.layer(out, k)[:] += w2.sum(axis=0)
+        return out
+
+    def matvec(self, x: np.ndarray) -> np.ndarray:
+        """``J @ x`` for ``x`` of shape ``(N,)`` or ``(N, k)`` without forming ``J``."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[0] != self.n:
+            raise InvalidInputError(f"vector has {x.shape[0]} entries, the network {self.n}")
+        out = np.zeros_like(x)
+        for k, w in enumerate(self.weights):
+            self.layer(out, k + 1)[:] += w @ self.layer(x, k)
+            self.layer(out, k)[:] += w.T @ self.layer(x, k + 1)
+        return out
+
+    def dense(self) -> np.ndarray:
+        """``J`` as a dense ``(N, N)`` array (``8 N²`` bytes: only for moderate ``N``)."""
+        j = np.zeros((self.n, self.n))
+        o = self.offsets
+        for k, w in enumerate(self.weights):
+            j[o[k + 1] : o[k + 2], o[k] : o[k + 1]] = w
+            j[o[k] : o[k + 1], o[k + 1] : o[k + 2]] = w.T
+        return j
+
+    def variance_factors(self) -> tuple[float, ...]:
+        """Empirical ``C_l = N_{l-1} · mean(W^l²)``: what the instance's weights look like.
+
+        The second moment (not the variance) is used because it is what enters the
+        replica average ``E W² = C / N_{l-1}``.
+        """
+        return tuple(float(w.shape[1] * np.mean(w * w)) for w in self.weights)
+
+    def save_npz(self, path: str | os.PathLike) -> None:
+        """Write the weights to ``path`` (``.npz``, arrays ``W1..WL`` in layer order)."""
+        np.savez(path, **{f"W{k + 1}": w for k, w in enumerate(self.weights)})
+
+
+@dataclass(frozen=True, eq=False)
+class DenseBonds:
+    """Couplings given as one dense symmetric matrix ``J`` (zero diagonal), e.g. SK.
+
+    Attributes:
+        J: shape ``(N, N)``, symmetric, zero diagonal, finite.
+    """
+
+    J: np.ndarray
+
+    def __post_init__(self) -> None:
+        j = np.asarray(self.J)
+        if j.ndim != 2 or j.shape[0] != j.shape[1] or j.shape[0] == 0:
+            raise InvalidInputError(f"J must be a non-empty square matrix, got shape {j.shape}")
+        if not np.all(np.isfinite(j)):
+            raise InvalidInputError("J has NaN or infinite entries")
+        j = np.ascontiguousarray(j, dtype=np.float64)
+        if not np.allclose(j, j.T, rtol=0, atol=1e-12 * max(1.0, float(np.abs(j).max()))):
+            raise InvalidInputError("J must be symmetric")
+        if np.any(np.diag(j) != 0):
+            raise InvalidInputError("J must have a zero diagonal (no self-couplings)")
+        object.__setattr__(self, "J", j)
+
+    @property
+    def n(self) -> int:
+        """Number of spins."""
+        return int(self.J.shape[0])
+
+    @cached_property
+    def d(self) -> np.ndarray:
+        """Onsager diagonal ``d_i = Σ_j J_ij²``, shape ``(N,)`` (cached)."""
+        return np.einsum("ij,ij->i", self.J, self.J)
+
+    def matvec(self, x: np.ndarray) -> np.ndarray:
+        """``J @ x``."""
+        return self.J @ x
+
+    def dense(self) -> np.ndarray:
+        """``J`` itself."""
+        return self.J
+
+    @classmethod
+    def sk(cls, n: int, seed: int | None = 0, variance: float = 1.0) -> DenseBonds:
+        """A Sherrington–Kirkpatrick instance: ``J_ij ~ N(0, variance / N)``, ``i < j``."""
+        if int(n) != n or n < 2:
+            raise InvalidInputError(f"SK needs N >= 2 spins, got {n}")
+        c = _validate.variances(variance, 1)[0]
+        rng = np.random.default_rng(seed)
+        g = rng.standard_normal((n, n)) * np.sqrt(c / n)
+        j = np.triu(g, 1)
+        return cls(j + j.T)
+
+
+def random_layered(
+    sizes: Sequence[int] | str,
+    variance: float | Sequence[float] | str = 2.0,
+    seed: int | None = 0,
+) -> LayeredBonds:
+    """A random layered network: ``W^l_ij ~ N(0, C_l / N_{l-1})`` (Kaiming normal for C=2).
+
+    Args:
+        sizes: ``N_0..N_L``.
+        variance: ``C`` or ``C_1..C_L``.
+        seed: seed of numpy's ``default_rng`` (same seed, same instance on any machine).
+    """
+    n = _validate.layer_sizes(sizes)
+    c = _validate.variances(variance, len(n) - 1)
+    rng = np.random.default_rng(seed)
+    ws = [
+        rng.standard_normal((n[k + 1], n[k])) * np.sqrt(c[k] / n[k]) for k in range(len(n) - 1)
+    ]
+    return LayeredBonds(tuple(ws))
+
+
+def _linear_weights_of_module(module: object) -> list[np.ndarray]:
+    import torch  # lazy: only this path needs torch
+
+    if not isinstance(module, torch.nn.Module):
+        raise InvalidInputError(f"expected a torch.nn.Module, got {type(module).__name__}")
+    ws = [
+        m.weight.detach().cpu().double().numpy()
+        for m in module.modules()
+        if isinstance(m, torch.nn.Linear)
+    ]
+    if not ws:
+        raise InvalidInputError("the torch module has no nn.Linear layers")
+    return ws
+
+
+def _weights_of_state_dict(state: dict, source: str) -> list[np.ndarray]:
+    ws = []
+    for key, value in state.items():
+        if str(key).endswith("weight") and getattr(value, "ndim", 0) == 2:
+            arr = value.detach().cpu().double().numpy() if hasattr(value, "detach") else value
+            ws.append(np.asarray(arr))
+    if not ws:
+        raise InvalidInputError(f"{source}: no 2-D '*weight' tensors in the state dict")
+    return ws
+
+
+def load_weights(source: str | os.PathLike | object) -> LayeredBonds:
+    """Bonds from weights: a ``.npz`` file, a torch ``.pt`` file, a module, or a list.
+
+    Args:
+        source: a path to ``.npz`` (2-D arrays in file order, e.g. ``W1..WL`` or
+            ``arr_0..``), a path to ``.pt``/``.pth`` holding a state dict (its 2-D
+            ``*.weight`` tensors in order) or a whole module, a ``torch.nn.Module`` (its
+            ``nn.Linear`` layers in order), or an iterable of arrays shaped ``(out, in)``.
+            Biases are not couplings and are ignored here.
+
+    Raises:
+        InvalidInputError: missing or unreadable file, no weights, shapes that do not
+            chain, NaN or infinite weights.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise InvalidInputError(f"{path}: no such file")
+        suffix = path.suffix.lower()
+        if suffix == ".npz":
+            try:
+                with np.load(path, allow_pickle=False) as f:
+                    ws = [f[k] for k in f.files if f[k].ndim == 2]
+            except (OSError, ValueError) as exc:
+                raise InvalidInputError(f"{path}: not a readable .npz file ({exc})") from None
+            if not ws:
+                raise InvalidInputError(f"{path}: no 2-D arrays in the file")
+            return LayeredBonds(tuple(ws))
+        if suffix in (".pt", ".pth"):
+            try:
+                import torch
+            except ImportError:
+                raise InvalidInputError(
+                    f"{path}: reading .pt files needs torch (pip install 'replicasolve[torch]')"
+                ) from None
+            try:
+                obj = torch.load(path, map_location="cpu", weights_only=True)
+            except Exception as exc:  # torch raises many types for a corrupt file
+                raise InvalidInputError(f"{path}: not a readable torch file ({exc})") from None
+            if isinstance(obj, dict):
+                state = obj.get("state_dict", obj) if isinstance(obj.get("state_dict"), dict) else obj
+                return LayeredBonds(tuple(_weights_of_state_dict(state, str(path))))
+            return LayeredBonds(tuple(_linear_weights_of_module(obj)))
+        raise InvalidInputError(f"{path}: unknown weight file type {suffix!r} (use .npz or .pt)")
+    if hasattr(source, "modules") and hasattr(source, "parameters"):
+        return LayeredBonds(tuple(_linear_weights_of_module(source)))
+    if isinstance(source, Iterable):
+        return LayeredBonds(tuple(source))
+    raise InvalidInputError(f"cannot read weights from a {type(source).__name__}")

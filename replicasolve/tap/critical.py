@@ -1,0 +1,296 @@
+"""β_c of one instance from the linearised TAP matrix, without a β grid.
+
+Definitions (Barney, Winer & Galitski, arXiv 2408.06421, section 3.2):
+
+``"plain"``
+    the first β at which ``A(β)`` stops being positive definite, i.e. ``λ_min(A(β)) = 0``.
+``"corrected"`` (finite-size corrected, the paper's choice)
+    ``θ = min_β λ_min(A_ref(β))`` of a reference instance (the untrained network; by
+    default the instance itself), and β_c the first β at which ``λ_min(A(β))`` reaches θ.
+    For the reference itself this is the β that minimises ``λ_min`` — at finite N a random
+    instance's ``λ_min`` touches zero only approximately (it does exactly for N → ∞).
+``"threshold"``
+    the first β at which ``λ_min(A(β))`` reaches a given ``θ``.
+
+Algorithm: ``λ_min(A(β))`` and its eigenvector come from shift-invert Lanczos on the block
+Cholesky factors (:func:`replicasolve.tap.matrix.lambda_min`); its β-derivative is exact by
+Hellmann–Feynman, ``dλ/dβ = vᵀ(D - 1/β²)v``. The minimum is the root of that derivative
+(Brent), the crossing is a safeguarded Newton iteration on ``λ_min(β) - θ`` from the
+positive-definite side, and positive definiteness at the answer is certified by a Cholesky
+factorisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from .. import _validate
+from ..errors import ConvergenceError, InvalidInputError
+from .bonds import DenseBonds, LayeredBonds
+from .matrix import LambdaMin, factor_tap, lambda_min
+
+__all__ = ["TapCritical", "TapMinimum", "tap_critical", "tap_minimum"]
+
+Bonds = LayeredBonds | DenseBonds
+
+
+@dataclass(frozen=True)
+class TapMinimum:
+    """Where ``λ_min(A(β))`` is smallest.
+
+    Attributes:
+        beta: the minimiser ``β*``.
+        value: ``λ* = λ_min(A(β*))``.
+        derivative: ``dλ_min/dβ`` at ``β*`` (≈ 0 when converged).
+        evaluations: number of ``λ_min`` evaluations.
+        converged: whether ``β*`` met the requested relative tolerance.
+    """
+
+    beta: float
+    value: float
+    derivative: float
+    evaluations: int
+    converged: bool
+
+
+@dataclass(frozen=True)
+class TapCritical:
+    """The TAP critical point of one instance.
+
+    Attributes:
+        beta_c: critical inverse temperature (see ``crossed``).
+        T_c: ``1 / beta_c``.
+        definition: ``"plain"``, ``"corrected"`` or ``"threshold"``.
+        threshold: θ, the value of ``λ_min`` that defines the transition.
+        crossed: whether ``λ_min(A(β))`` reaches θ. When it does not (e.g. ``"plain"`` on
+            a random finite instance whose ``λ_min`` stays just above 0), ``beta_c`` is the
+            point of closest approach ``beta_min`` and this flag says so.
+        beta_min: ``β*`` that minimises ``λ_min(A(β))``.
+        lambda_at_min: ``λ_min(A(β*))``.
+        rtol: relative tolerance on ``beta_c``.
+        evaluations: ``λ_min`` evaluations used.
+        converged: whether the iteration met ``rtol``.
+        n: number of spins.
+        sizes: layer sizes (empty for dense bonds).
+        variance_factors: empirical ``C_l = N_{l-1} mean(W_l²)`` of the instance.
+    """
+
+    beta_c: float
+    T_c: float
+    definition: str
+    threshold: float
+    crossed: bool
+    beta_min: float
+    lambda_at_min: float
+    rtol: float
+    evaluations: int
+    converged: bool
+    n: int
+    sizes: tuple[int, ...] = ()
+    variance_factors: tuple[float, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        """Plain-JSON form."""
+        from dataclasses import asdict
+
+        d = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+class _Evaluator:
+    """Memoised ``λ_min(A(β))`` with warm starts from the nearest evaluated β."""
+
+    def __init__(self, bonds: Bonds, method: str) -> None:
+        self.bonds = bonds
+        self.method = method
+        self.cache: dict[float, LambdaMin] = {}
+
+    def __call__(self, beta: float) -> LambdaMin:
+        if beta in self.cache:
+            return self.cache[beta]
+        guess = v0 = None
+        if self.cache:
+            near = min(self.cache.values(), key=lambda r: abs(r.beta - beta))
+            db = beta - near.beta
+            # first-order prediction minus a margin for curvature: the shift must stay
+            # below λ_min for the Cholesky factorisation to succeed
+            guess = near.value + near.derivative * db - 4.0 * abs(db) - 1e-12
+            v0 = near.vector
+        r = lambda_min(self.bonds, beta, method=self.method, guess=guess, v0=v0)  # type: ignore[arg-type]
+        self.cache[beta] = r
+        return r
+
+
+def _initial_beta(bonds: Bonds) -> float:
+    # at the minimum vᵀDv = 1/β²; with v spread evenly this is the mean of d
+    return float(1.0 / np.sqrt(np.mean(bonds.d)))
+
+
+def tap_minimum(
+    bonds: Bonds,
+    *,
+    rtol: float = 1e-10,
+    method: str = "auto",
+    beta0: float | None = None,
+    _ev: _Evaluator | None = None,
+) -> TapMinimum:
+    """The β that minimises ``λ_min(A(β))``, by Brent's method on ``dλ_min/dβ = 0``.
+
+    Assumes ``λ_min(A(β))`` has one minimum (true for SK, ``1/β + β - 2``, and for every
+    layered network we have checked against dense grids; ``A`` is ``I/β``-dominated at
+    small β and ``βD``-dominated at large β).
+
+    Args:
+        bonds: the instance.
+        rtol: relative tolerance on ``β*``.
+        method: passed to :func:`~replicasolve.tap.matrix.lambda_min`.
+        beta0: starting point (default ``1/sqrt(mean d)``).
+    """
+    from scipy.optimize import brentq
+
+    ev = _ev or _Evaluator(bonds, method)
+    b0 = _validate.positive_beta(beta0) if beta0 is not None else _initial_beta(bonds)
+    r0 = ev(b0)
+    # fixed-point step β = (vᵀDv)^{-1/2}: exact at the minimum, a good second point
+    b1 = float(1.0 / np.sqrt(np.dot(r0.vector**2, bonds.d)))
+    if abs(b1 - b0) < 1e-6 * b0:
+        b1 = b0 * (1 + 1e-3)
+    lo, hi = sorted((b0, b1))
+    for _ in range(60):
+        if ev(lo).derivative < 0 < ev(hi).derivative:
+            break
+        if ev(lo).derivative >= 0:
+            lo, hi = lo / 1.5, lo
+        else:
+            lo, hi = hi, hi * 1.5
+    else:
+        raise ConvergenceError("could not bracket the minimum of lambda_min(A(beta))")
+    xtol = rtol * lo
+    try:
+        beta, info = brentq(
+            lambda b: ev(b).derivative, lo, hi, xtol=xtol, rtol=4 * np.finfo(float).eps,
+            full_output=True,
+        )
+    except (RuntimeError, ValueError) as exc:  # pragma: no cover - bracket is checked above
+        raise ConvergenceError(f"minimising lambda_min(A(beta)) failed: {exc}") from None
+    r = ev(beta)
+    return TapMinimum(float(beta), r.value, r.derivative, len(ev.cache), bool(info.converged))
+
+
+def _first_crossing(
+    ev: _Evaluator, theta: float, beta_min: float, rtol: float
+) -> tuple[float, bool]:
+    """First β in (0, β*] with ``λ_min(A(β)) = θ``, given ``λ_min(β*) ≤ θ``."""
+    bonds = ev.bonds
+    lo = beta_min / 2
+    for _ in range(60):
+        if factor_tap(bonds, lo, theta).positive_definite:
+            break
+        lo /= 2
+    else:
+        raise ConvergenceError("no beta found where A(beta) - theta is positive definite")
+    hi = beta_min
+    beta = lo
+    for _ in range(100):
+        r = ev(beta)
+        f = r.value - theta
+        if f > 0:
+            lo = beta
+        else:
+            hi = beta
+        if hi - lo <= rtol * lo:
+            break
+        newton = beta - f / r.derivative if r.derivative < 0 else np.inf
+        beta = newton if lo < newton < hi else 0.5 * (lo + hi)
+        if abs(newton - r.beta) <= 0.25 * rtol * lo and lo < newton < hi:
+            # Newton has converged from the left: certify the step by Cholesky
+            lo_ok = factor_tap(bonds, newton * (1 - rtol / 4), theta).positive_definite
+            hi_bad = not factor_tap(bonds, newton * (1 + rtol / 4), theta).positive_definite
+            if lo_ok and hi_bad:
+                return float(newton), True
+    else:
+        return float(hi), False
+    return float(0.5 * (lo + hi)), True
+
+
+Definition = Literal["corrected", "plain", "threshold"]
+
+
+def tap_critical(
+    bonds: Bonds,
+    *,
+    definition: Definition = "corrected",
+    threshold: float | None = None,
+    reference: Bonds | None = None,
+    rtol: float = 1e-10,
+    method: str = "auto",
+) -> TapCritical:
+    """Critical inverse temperature of one instance from its linearised TAP matrix.
+
+    Args:
+        bonds: the instance (layered or dense couplings).
+        definition: ``"corrected"`` (default; the paper's finite-size correction),
+            ``"plain"`` (``A(β)`` stops being positive definite) or ``"threshold"``.
+        threshold: θ for ``definition="threshold"``.
+        reference: for ``"corrected"``, the instance that sets θ (e.g. the untrained
+            network); default the instance itself.
+        rtol: relative tolerance on ``beta_c``.
+        method: ``λ_min`` method (see :func:`~replicasolve.tap.matrix.lambda_min`).
+
+    Returns:
+        :class:`TapCritical`.
+
+    Raises:
+        InvalidInputError: unknown definition, missing or extra threshold, bad rtol.
+        ConvergenceError: the minimum or the crossing could not be bracketed.
+    """
+    if not (0 < rtol < 1e-2):
+        raise InvalidInputError(f"rtol must be in (0, 1e-2), got {rtol}")
+    if definition not in ("corrected", "plain", "threshold"):
+        raise InvalidInputError(
+            f"unknown definition {definition!r}: use 'corrected', 'plain' or 'threshold'"
+        )
+    if (definition == "threshold") != (threshold is not None):
+        raise InvalidInputError("give a threshold exactly when definition='threshold'")
+    if reference is not None and definition != "corrected":
+        raise InvalidInputError("a reference instance only goes with definition='corrected'")
+    ev = _Evaluator(bonds, method)
+    mini = tap_minimum(bonds, rtol=rtol, method=method, _ev=ev)
+    self_reference = definition == "corrected" and reference is None
+    if definition == "plain":
+        theta = 0.0
+    elif definition == "threshold":
+        theta = float(threshold)  # type: ignore[arg-type]
+        if not np.isfinite(theta):
+            raise InvalidInputError(f"threshold must be finite, got {threshold}")
+    elif self_reference:
+        theta = mini.value
+    else:
+        theta = tap_minimum(reference, rtol=rtol, method=method).value  # type: ignore[arg-type]
+    if self_reference:
+        beta_c, crossed, converged = mini.beta, True, mini.converged
+    elif mini.value > theta:
+        beta_c, crossed, converged = mini.beta, False, mini.converged
+    else:
+        beta_c, converged = _first_crossing(ev, theta, mini.beta, rtol)
+        crossed = True
+    sizes = bonds.sizes if isinstance(bonds, LayeredBonds) else ()
+    cfac = bonds.variance_factors() if isinstance(bonds, LayeredBonds) else ()
+    return TapCritical(
+        beta_c=float(beta_c),
+        T_c=float(1.0 / beta_c),
+        definition=definition,
+        threshold=float(theta),
+        crossed=crossed,
+        beta_min=mini.beta,
+        lambda_at_min=mini.value,
+        rtol=rtol,
+        evaluations=len(ev.cache),
+        converged=bool(converged),
+        n=bonds.n,
+        sizes=sizes,
+        variance_factors=cfac,
+    )
