@@ -28,11 +28,12 @@ from typing import Literal
 import numpy as np
 
 from .. import _validate
+from .._blas import tap_blas
 from ..errors import ConvergenceError, InvalidInputError
 from .bonds import DenseBonds, LayeredBonds
 from .matrix import LambdaMin, factor_tap, lambda_min
 
-__all__ = ["TapCritical", "TapMinimum", "tap_critical", "tap_minimum"]
+__all__ = ["TapCritical", "TapMinimum", "mode_profile", "tap_critical", "tap_minimum"]
 
 Bonds = LayeredBonds | DenseBonds
 
@@ -76,6 +77,8 @@ class TapCritical:
         n: number of spins.
         sizes: layer sizes (empty for dense bonds).
         variance_factors: empirical ``C_l = N_{l-1} mean(W_l²)`` of the instance.
+        mode: the soft mode at ``beta_c`` as layer overlaps, ``q_l ∝ mean_{i∈l} v_i²``
+            (unit norm; comparable with :attr:`MSKCritical.mode`); empty for dense bonds.
     """
 
     beta_c: float
@@ -91,6 +94,7 @@ class TapCritical:
     n: int
     sizes: tuple[int, ...] = ()
     variance_factors: tuple[float, ...] = field(default=())
+    mode: tuple[float, ...] = field(default=())
 
     def to_dict(self) -> dict:
         """Plain-JSON form."""
@@ -98,6 +102,18 @@ class TapCritical:
 
         d = asdict(self)
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+def mode_profile(bonds: LayeredBonds, vector: np.ndarray) -> tuple[float, ...]:
+    """Layer overlaps ``q_l ∝ (1/N_l) Σ_{i∈l} v_i²`` of a spin vector, unit norm.
+
+    A TAP state ``m`` has self-overlap ``q_l = mean_{i∈l} m_i²`` in layer ``l``; for the
+    soft mode of ``A(β_c)`` this is the direction in which the replica theory's overlaps
+    grow (compare :attr:`replicasolve.models.msk.MSKCritical.mode`).
+    """
+    v = np.asarray(vector, dtype=float)
+    q = np.array([np.mean(bonds.layer(v, k) ** 2) for k in range(bonds.n_layers)])
+    return tuple(float(x) for x in q / np.linalg.norm(q))
 
 
 class _Evaluator:
@@ -129,6 +145,7 @@ def _initial_beta(bonds: Bonds) -> float:
     return float(1.0 / np.sqrt(np.mean(bonds.d)))
 
 
+@tap_blas
 def tap_minimum(
     bonds: Bonds,
     *,
@@ -219,6 +236,7 @@ def _first_crossing(
 Definition = Literal["corrected", "plain", "threshold"]
 
 
+@tap_blas
 def tap_critical(
     bonds: Bonds,
     *,
@@ -277,8 +295,10 @@ def tap_critical(
     else:
         beta_c, converged = _first_crossing(ev, theta, mini.beta, rtol)
         crossed = True
-    sizes = bonds.sizes if isinstance(bonds, LayeredBonds) else ()
-    cfac = bonds.variance_factors() if isinstance(bonds, LayeredBonds) else ()
+    layered = isinstance(bonds, LayeredBonds)
+    sizes = bonds.sizes if layered else ()
+    cfac = bonds.variance_factors() if layered else ()
+    mode = mode_profile(bonds, ev(beta_c).vector) if layered else ()
     return TapCritical(
         beta_c=float(beta_c),
         T_c=float(1.0 / beta_c),
@@ -293,4 +313,5 @@ def tap_critical(
         n=bonds.n,
         sizes=sizes,
         variance_factors=cfac,
+        mode=mode,
     )

@@ -21,6 +21,7 @@ import numpy as np
 from scipy.linalg import get_blas_funcs, get_lapack_funcs
 
 from .. import _validate
+from .._blas import tap_blas
 from ..errors import ConvergenceError, InvalidInputError
 from .bonds import DenseBonds, LayeredBonds
 
@@ -121,6 +122,7 @@ def _potrf_upper(a: np.ndarray) -> tuple[np.ndarray, int]:
     return u, int(info)
 
 
+@tap_blas
 def factor_tap(
     bonds: Bonds, beta: float, shift: float = 0.0, *, dtype: type = np.float64
 ) -> TapFactor:
@@ -211,6 +213,7 @@ def _apply_a(bonds: Bonds, diag: np.ndarray, x: np.ndarray) -> np.ndarray:
     return (diag * x.T).T - jx
 
 
+@tap_blas
 def lambda_min(
     bonds: Bonds,
     beta: float,
@@ -294,6 +297,7 @@ def _factor_below(bonds: Bonds, beta: float, guess: float | None) -> TapFactor:
     raise ConvergenceError(f"no shift makes A(beta={beta:g}) - sigma positive definite")
 
 
+@tap_blas
 def lambda_min_curve(
     bonds: Bonds, betas: np.ndarray, *, method: Method = "auto"
 ) -> np.ndarray:

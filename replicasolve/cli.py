@@ -1,0 +1,224 @@
+"""The ``replicasolve`` command line.
+
+``replicasolve`` alone runs the main job (the critical temperature of the
+784-512-512-512-10 network, analytic and by TAP on one random Kaiming instance).
+Every subcommand has ``--help``; those that print results take ``--json`` (one JSON
+object on stdout). Bad input: one line on stderr, exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import ReplicaSolveError
+
+DEFAULT_SIZES = "784,512,512,512,10"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + message
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class UsageError(ReplicaSolveError):
+    """A command-line usage problem."""
+
+
+def _add_variance(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--variance",
+        default="2",
+        help="weight variance factor C (weights ~ N(0, C/N_in)): one value, or one per "
+        "weight matrix as a comma list (default 2 = Kaiming normal, ReLU gain)",
+    )
+
+
+def _emit(obj: dict, text: str, as_json: bool) -> None:
+    if as_json:
+        json.dump(obj, sys.stdout, indent=None, sort_keys=False)
+        sys.stdout.write("\n")
+    else:
+        print(text)
+
+
+def _fmt(values: Sequence[float], digits: int = 4) -> str:
+    return "[" + ", ".join(f"{v:.{digits}f}" for v in values) + "]"
+
+
+def _cmd_msk(args: argparse.Namespace) -> None:
+    from .models.msk import msk_critical
+
+    r = msk_critical(args.sizes, args.variance)
+    _emit({"command": "msk", "version": __version__, **r.to_dict()}, str(r), args.json)
+
+
+def _tap_bonds(args: argparse.Namespace):
+    from .tap.bonds import load_weights, random_layered
+
+    if args.weights is not None:
+        if args.sizes is not None or args.seed is not None:
+            raise UsageError("give either a weights file or --sizes/--seed, not both")
+        return load_weights(args.weights), f"weights from {args.weights}"
+    seed = 0 if args.seed is None else args.seed
+    sizes = args.sizes or DEFAULT_SIZES
+    return random_layered(sizes, args.variance, seed), f"random instance, seed {seed}"
+
+
+def _cmd_tap(args: argparse.Namespace) -> None:
+    from .models.msk import msk_critical
+    from .tap.bonds import load_weights
+    from .tap.critical import tap_critical
+    from .tap.spectra import bond_lambda_max, tap_level_stats
+
+    bonds, origin = _tap_bonds(args)
+    reference = load_weights(args.reference) if args.reference else None
+    definition = "threshold" if args.threshold is not None else args.definition
+    r = tap_critical(
+        bonds, definition=definition, threshold=args.threshold, reference=reference,
+        rtol=args.rtol,
+    )
+    c_used = r.variance_factors if args.weights is not None else args.variance
+    theory = msk_critical(bonds.sizes, c_used)
+    out = {"command": "tap", "version": __version__, "origin": origin, **r.to_dict()}
+    out["msk_beta_c"] = theory.beta_c
+    out["msk_T_c"] = theory.T_c
+    out["msk_variances"] = list(theory.variances)
+    out["msk_mode"] = list(theory.mode)
+    lines = [
+        f"TAP critical point, {origin}",
+        f"  sizes = {','.join(map(str, bonds.sizes))}   N = {bonds.n}",
+        f"  C (empirical N_in*mean W^2) = {_fmt(r.variance_factors)}",
+        f"  definition = {r.definition}   threshold = {r.threshold:.10g}   "
+        f"crossed = {r.crossed}",
+        f"  beta_c = {r.beta_c:.10f}   T_c = {r.T_c:.10f}   "
+        f"(rtol {r.rtol:g}, {r.evaluations} evaluations, converged = {r.converged})",
+        f"  min_beta lambda_min(A) = {r.lambda_at_min:.6g} at beta = {r.beta_min:.10f}",
+        f"  soft mode q_l = {_fmt(r.mode)}",
+        f"  MSK theory (C = {_fmt(theory.variances, 3)}): beta_c = {theory.beta_c:.10f}"
+        f"   T_c = {theory.T_c:.10f}   mode q_l = {_fmt(theory.mode)}",
+    ]
+    if args.spectrum:
+        ls = tap_level_stats(bonds, r.beta_c)
+        lmax = bond_lambda_max(bonds)
+        out["level_stats"] = ls.to_dict()
+        out["lambda_max_J"] = lmax
+        lines.append(
+            f"  A(beta_c): first spacing / median spacing = {ls.normalized_first_spacing:.4f}"
+            f"   lambda_max(J) = {lmax:.6f}"
+        )
+    _emit(out, "\n".join(lines), args.json)
+
+
+def _cmd_demo(args: argparse.Namespace) -> None:
+    from .models.msk import msk_critical
+    from .tap.bonds import random_layered
+    from .tap.critical import tap_critical
+
+    sizes, seed = DEFAULT_SIZES, 0
+    theory = msk_critical(sizes, args.variance)
+    bonds = random_layered(sizes, args.variance, seed)
+    r = tap_critical(bonds)
+    rel = (r.beta_c - theory.beta_c) / theory.beta_c
+    out = {
+        "command": "demo",
+        "version": __version__,
+        "sizes": list(theory.sizes),
+        "variances": list(theory.variances),
+        "msk": theory.to_dict(),
+        "tap": r.to_dict(),
+        "seed": seed,
+        "relative_difference_beta_c": rel,
+    }
+    c = ",".join(f"{v:g}" for v in theory.variances)
+    text = "\n".join(
+        [
+            f"replicasolve {__version__}: critical temperature of the {sizes.replace(',', '-')}"
+            f" network",
+            f"weights ~ N(0, C/N_in) with C = {c} (Kaiming normal)",
+            "",
+            f"{'method':<44}{'beta_c':>14}{'T_c':>14}",
+            f"{'MSK replica theory (N -> infinity)':<44}"
+            f"{theory.beta_c:>14.8f}{theory.T_c:>14.8f}",
+            f"{f'TAP, one random instance (seed {seed}, N={bonds.n})':<44}"
+            f"{r.beta_c:>14.8f}{r.T_c:>14.8f}",
+            f"{'relative difference':<44}{rel:>14.2e}",
+            "",
+            f"TAP beta_c: finite-size corrected definition (the minimum of lambda_min(A(beta)),"
+            f" {r.lambda_at_min:.4g}), rtol {r.rtol:g}",
+            f"unstable mode q_l, theory {_fmt(theory.mode)}",
+            f"unstable mode q_l, TAP    {_fmt(r.mode)}",
+        ]
+    )
+    _emit(out, text, args.json)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for the docs and the tests)."""
+    p = _Parser(
+        prog="replicasolve",
+        description="Statistical mechanics of neural networks. Without a subcommand: "
+        "the critical temperature of the 784-512-512-512-10 network (theory and TAP).",
+    )
+    p.add_argument("--version", action="version", version=f"replicasolve {__version__}")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_variance(p)
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    d = sub.add_parser("demo", help="the main job (the default when no subcommand is given)")
+    d.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_variance(d)
+    d.set_defaults(func=_cmd_demo)
+
+    m = sub.add_parser("msk", help="multilayer SK replica theory: beta_c, T_c, unstable mode")
+    m.add_argument("--sizes", default=DEFAULT_SIZES, help="layer sizes N_0,...,N_L")
+    _add_variance(m)
+    m.add_argument("--json", action="store_true", help="print one JSON object")
+    m.set_defaults(func=_cmd_msk)
+
+    t = sub.add_parser(
+        "tap",
+        help="TAP beta_c of one instance: random (--sizes, --seed) or given weights",
+        description="TAP critical point of one network instance. WEIGHTS: a .npz file "
+        "(2-D arrays in layer order, shape (out, in)) or a torch .pt state dict/module.",
+    )
+    t.add_argument("weights", nargs="?", help="weights file (.npz or .pt)")
+    t.add_argument("--sizes", help=f"layer sizes of a random instance (default {DEFAULT_SIZES})")
+    t.add_argument("--seed", type=int, help="seed of the random instance (default 0)")
+    _add_variance(t)
+    t.add_argument(
+        "--definition", choices=["corrected", "plain"], default="corrected",
+        help="corrected: first beta where lambda_min(A) reaches the reference's minimum "
+        "(default); plain: first beta where A stops being positive definite",
+    )
+    t.add_argument("--reference", help="weights file of the reference (untrained) instance")
+    t.add_argument("--threshold", type=float, help="explicit threshold on lambda_min(A)")
+    t.add_argument("--rtol", type=float, default=1e-10, help="relative tolerance on beta_c")
+    t.add_argument("--spectrum", action="store_true", help="also level statistics, lambda_max(J)")
+    t.add_argument("--json", action="store_true", help="print one JSON object")
+    t.set_defaults(func=_cmd_tap)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``replicasolve`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args.func = _cmd_demo
+    try:
+        args.func(args)
+    except ReplicaSolveError as exc:
+        print(f"replicasolve: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("replicasolve: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
