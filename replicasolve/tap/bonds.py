@@ -274,7 +274,8 @@ def load_weights(source: str | os.PathLike | object) -> LayeredBonds:
             except Exception as exc:  # torch raises many types for a corrupt file
                 raise InvalidInputError(f"{path}: not a readable torch file ({exc})") from None
             if isinstance(obj, dict):
-                state = obj.get("state_dict", obj) if isinstance(obj.get("state_dict"), dict) else obj
+                inner = obj.get("state_dict")
+                state = inner if isinstance(inner, dict) else obj  # checkpoint or plain
                 return LayeredBonds(tuple(_weights_of_state_dict(state, str(path))))
             return LayeredBonds(tuple(_linear_weights_of_module(obj)))
         raise InvalidInputError(f"{path}: unknown weight file type {suffix!r} (use .npz or .pt)")

@@ -31,7 +31,7 @@ from .. import _validate
 from .._blas import tap_blas
 from ..errors import ConvergenceError, InvalidInputError
 from .bonds import DenseBonds, LayeredBonds
-from .matrix import LambdaMin, factor_tap, lambda_min
+from .matrix import LambdaMin, factor_tap, lambda_min, tap_diagonal
 
 __all__ = ["TapCritical", "TapMinimum", "mode_profile", "tap_critical", "tap_minimum"]
 
@@ -288,7 +288,11 @@ def tap_critical(
         theta = mini.value
     else:
         theta = tap_minimum(reference, rtol=rtol, method=method).value  # type: ignore[arg-type]
-    if self_reference:
+    # within rounding of θ the crossing is a tangency: λ_min - θ ≈ c(β - β*)² locates β only
+    # to sqrt(rounding) there, while β* itself is a clean root of dλ/dβ
+    scale = float(np.max(tap_diagonal(bonds, mini.beta)))
+    tangent = abs(mini.value - theta) <= 1e-11 * scale
+    if self_reference or tangent:
         beta_c, crossed, converged = mini.beta, True, mini.converged
     elif mini.value > theta:
         beta_c, crossed, converged = mini.beta, False, mini.converged
