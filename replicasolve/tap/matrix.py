@@ -254,6 +254,8 @@ def lambda_min(
         a_op = LinearOperator((n, n), matvec=lambda x: _apply_a(bonds, diag, x), dtype=float)
         if v0 is not None and np.shape(v0) != (n,):
             raise InvalidInputError(f"v0 must have shape ({n},), got {np.shape(v0)}")
+        if v0 is None:  # ARPACK's own start is random: fix it so results are reproducible
+            v0 = np.random.default_rng(0).standard_normal(n)
         try:
             if method == "lanczos":
                 w, v = eigsh(a_op, k=1, which="SA", tol=0, v0=v0, maxiter=50 * n)
