@@ -30,8 +30,17 @@ import numpy as np
 from .. import _validate
 from .._blas import tap_blas
 from ..errors import ConvergenceError, InvalidInputError
+from ..models.msk import msk_critical
 from .bonds import DenseBonds, LayeredBonds
-from .matrix import LambdaMin, factor_tap, lambda_min, tap_diagonal
+from .matrix import (
+    LambdaMin,
+    TapFactor,
+    _lanczos_estimate,
+    factor_tap,
+    lambda_min,
+    tap_diagonal,
+    tap_preconditioner,
+)
 
 __all__ = ["TapCritical", "TapMinimum", "mode_profile", "tap_critical", "tap_minimum"]
 
@@ -117,30 +126,65 @@ def mode_profile(bonds: LayeredBonds, vector: np.ndarray) -> tuple[float, ...]:
 
 
 class _Evaluator:
-    """Memoised ``λ_min(A(β))`` with warm starts from the nearest evaluated β."""
+    """Memoised ``λ_min(A(β))`` with warm starts from the nearest evaluated β.
+
+    With the default method one float32 preconditioner (a block Cholesky factor of
+    ``A(β₀) - σ₀``) serves every β of the search; it is rebuilt at the current β only when
+    LOBPCG needs more than ``_REBUILD_AFTER`` iterations (β has wandered far from β₀).
+    """
+
+    _REBUILD_AFTER = 60
 
     def __init__(self, bonds: Bonds, method: str) -> None:
         self.bonds = bonds
-        self.method = method
+        self.method = "lobpcg" if method == "auto" and bonds.n > 64 else method
         self.cache: dict[float, LambdaMin] = {}
+        self.prec: TapFactor | None = None
+        self.factorisations = 0
+
+    def _predict(self, beta: float) -> tuple[float | None, np.ndarray | None]:
+        if not self.cache:
+            return None, None
+        near = min(self.cache.values(), key=lambda r: abs(r.beta - beta))
+        db = beta - near.beta
+        # first-order prediction minus a margin for curvature: a shift must stay below λ_min
+        return near.value + near.derivative * db - 4.0 * abs(db) - 1e-12, near.vector
 
     def __call__(self, beta: float) -> LambdaMin:
         if beta in self.cache:
             return self.cache[beta]
-        guess = v0 = None
-        if self.cache:
-            near = min(self.cache.values(), key=lambda r: abs(r.beta - beta))
-            db = beta - near.beta
-            # first-order prediction minus a margin for curvature: the shift must stay
-            # below λ_min for the Cholesky factorisation to succeed
-            guess = near.value + near.derivative * db - 4.0 * abs(db) - 1e-12
-            v0 = near.vector
-        r = lambda_min(self.bonds, beta, method=self.method, guess=guess, v0=v0)  # type: ignore[arg-type]
+        guess, v0 = self._predict(beta)
+        if self.method != "lobpcg":
+            r = lambda_min(self.bonds, beta, method=self.method, guess=guess, v0=v0)  # type: ignore[arg-type]
+        else:
+            r = None
+            if self.prec is not None:
+                try:
+                    r = lambda_min(self.bonds, beta, method="lobpcg", v0=v0,
+                                   preconditioner=self.prec)
+                except ConvergenceError:
+                    r = None
+                if r is not None and r.iterations > self._REBUILD_AFTER:
+                    self.prec = None  # still a valid answer; refresh for the next β
+            if r is None:
+                if v0 is None or guess is None:
+                    diag = tap_diagonal(self.bonds, beta)
+                    theta, ritz = _lanczos_estimate(self.bonds, diag)
+                    guess = theta if guess is None else guess
+                    v0 = ritz if v0 is None else v0
+                self.prec = tap_preconditioner(self.bonds, beta, guess)
+                self.factorisations += 1
+                r = lambda_min(self.bonds, beta, method="lobpcg", v0=v0,
+                               preconditioner=self.prec)
         self.cache[beta] = r
         return r
 
 
 def _initial_beta(bonds: Bonds) -> float:
+    if isinstance(bonds, LayeredBonds):
+        # the replica theory with the instance's own weight scales: within finite-size
+        # corrections of the answer for random networks
+        return msk_critical(bonds.sizes, bonds.variance_factors()).beta_c
     # at the minimum vᵀDv = 1/β²; with v spread evenly this is the mean of d
     return float(1.0 / np.sqrt(np.mean(bonds.d)))
 
@@ -177,12 +221,17 @@ def tap_minimum(
         b1 = b0 * (1 + 1e-3)
     lo, hi = sorted((b0, b1))
     for _ in range(60):
-        if ev(lo).derivative < 0 < ev(hi).derivative:
+        f_lo, f_hi = ev(lo).derivative, ev(hi).derivative
+        if f_lo < 0 < f_hi:
             break
-        if ev(lo).derivative >= 0:
-            lo, hi = lo / 1.5, lo
+        # step past the secant root by 20% (at most ×1.5): usually one step brackets it
+        root = hi - f_hi * (hi - lo) / (f_hi - f_lo) if f_hi != f_lo else np.nan
+        if f_lo >= 0:
+            new = root - 0.2 * (lo - root) if np.isfinite(root) and root < lo else lo / 1.5
+            lo, hi = max(new, lo / 1.5), lo
         else:
-            lo, hi = hi, hi * 1.5
+            new = root + 0.2 * (root - hi) if np.isfinite(root) and root > hi else hi * 1.5
+            lo, hi = hi, min(new, hi * 1.5)
     else:
         raise ConvergenceError("could not bracket the minimum of lambda_min(A(beta))")
     xtol = rtol * lo
