@@ -83,6 +83,7 @@ class TapFactor:
     logdet: float
     _bonds: Bonds
     _factors: tuple[np.ndarray, ...]
+    _weights: tuple[np.ndarray, ...] = ()  # float32 copies when the factor is float32
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """``(A(β) - σ)^{-1} rhs`` for ``rhs`` of shape ``(N,)`` or ``(N, k)``."""
@@ -95,7 +96,11 @@ class TapFactor:
         if isinstance(b, DenseBonds):
             return _chol_solve(self._factors[0], rhs)
         n_layers = b.n_layers
-        ws = b.weights
+        # a float32 factor is a preconditioner: do the whole solve in float32, which
+        # halves the memory traffic of the weights (the cost of a solve at large N)
+        ws = self._weights or b.weights
+        if self._weights:
+            rhs = rhs.astype(np.float32)
         y = [b.layer(rhs, k).copy() for k in range(n_layers)]
         for k in range(1, n_layers):
             y[k] += ws[k - 1] @ _chol_solve(self._factors[k - 1], y[k - 1])
@@ -103,7 +108,7 @@ class TapFactor:
         x[-1] = _chol_solve(self._factors[-1], y[-1])
         for k in range(n_layers - 2, -1, -1):
             x[k] = _chol_solve(self._factors[k], y[k] + ws[k].T @ x[k + 1])
-        return np.concatenate(x, axis=0)
+        return np.concatenate(x, axis=0).astype(np.float64, copy=False)
 
 
 def _chol_solve(u: np.ndarray, rhs: np.ndarray) -> np.ndarray:
@@ -114,7 +119,7 @@ def _chol_solve(u: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     x, info = potrs(u, rhs.astype(u.dtype, copy=False), lower=0)
     if info != 0:  # pragma: no cover - LAPACK argument error, a bug if it happens
         raise RuntimeError(f"potrs failed with info={info}")
-    return np.asarray(x, dtype=np.float64)
+    return np.asarray(x, dtype=np.result_type(u.dtype, rhs.dtype))
 
 
 def _potrf_upper(a: np.ndarray) -> tuple[np.ndarray, int]:
@@ -154,6 +159,7 @@ def factor_tap(
             return TapFactor(beta, shift, False, 0, float("nan"), bonds, ())
         return TapFactor(beta, shift, True, None, _logdet(u), bonds, (u,))
     factors: list[np.ndarray] = []
+    weights32: list[np.ndarray] = []
     a0 = bonds.layer(a, 0)
     if np.any(a0 <= 0):
         return TapFactor(beta, shift, False, 0, float("nan"), bonds, ())
@@ -162,6 +168,8 @@ def factor_tap(
     for k in range(1, bonds.n_layers):
         w = bonds.weights[k - 1]
         wt = w.T if dt == np.float64 else w.T.astype(dt)
+        if dt == np.float32:
+            weights32.append(wt.T)
         u_prev = factors[-1]
         if u_prev.ndim == 1:
             x = np.asfortranarray(wt / u_prev[:, None], dtype=dt)
@@ -177,7 +185,7 @@ def factor_tap(
             return TapFactor(beta, shift, False, k, float("nan"), bonds, ())
         factors.append(u)
     logdet = float(sum(_logdet(u) for u in factors))
-    return TapFactor(beta, shift, True, None, logdet, bonds, tuple(factors))
+    return TapFactor(beta, shift, True, None, logdet, bonds, tuple(factors), tuple(weights32))
 
 
 def _logdet(u: np.ndarray) -> float:
@@ -374,7 +382,7 @@ def _factor_below(
 
 
 def _lanczos_estimate(
-    bonds: Bonds, diag: np.ndarray, steps: int = 40
+    bonds: Bonds, diag: np.ndarray, steps: int = 30
 ) -> tuple[float, np.ndarray]:
     """A few Lanczos steps: the lowest Ritz value (≥ λ_min) and its Ritz vector.
 
