@@ -272,7 +272,11 @@ def load_weights(source: str | os.PathLike | object) -> LayeredBonds:
             try:
                 obj = torch.load(path, map_location="cpu", weights_only=True)
             except Exception as exc:  # torch raises many types for a corrupt file
-                raise InvalidInputError(f"{path}: not a readable torch file ({exc})") from None
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise InvalidInputError(
+                    f"{path}: not a readable torch weights file ({first}); save the "
+                    "model's state_dict() (whole pickled modules are not loaded: unsafe)"
+                ) from None
             if isinstance(obj, dict):
                 inner = obj.get("state_dict")
                 state = inner if isinstance(inner, dict) else obj  # checkpoint or plain
