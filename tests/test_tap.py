@@ -244,3 +244,19 @@ def test_bad_tap_input() -> None:
         lambda_min(b, 1.0, method="qr")  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="not positive definite"):
         factor_tap(b, 1.0, 100.0).solve(np.ones(15))
+
+
+@pytest.mark.slow
+def test_large_network_lobpcg_matches_exact_shift_invert() -> None:
+    # N ≈ 9,300 (the MNIST proportions at 4x width): the float32-preconditioned LOBPCG
+    # path used by tap_critical against ARPACK shift-invert on float64 factors, and β_c
+    # within the finite-size scale of the theory (the trend test puts N ~ 10^4 at ~2e-3)
+    sizes = [3136, 2048, 2048, 2048, 40]
+    b = random_layered(sizes, 2.0, 0)
+    r = tap_critical(b, rtol=1e-10)
+    exact = lambda_min(b, r.beta_c, method="shift-invert")
+    fast = lambda_min(b, r.beta_c, method="lobpcg")
+    assert fast.value == pytest.approx(exact.value, abs=1e-11)
+    assert fast.derivative == pytest.approx(exact.derivative, abs=1e-8)
+    assert abs(exact.derivative) < 1e-8  # r.beta_c is the minimiser
+    assert abs(r.beta_c / msk_critical(sizes, 2.0).beta_c - 1) < 1e-2
