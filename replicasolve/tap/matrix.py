@@ -54,7 +54,7 @@ def tap_matrix(bonds: Bonds, beta: float, *, allow_large: bool = False) -> np.nd
             f"A(beta) would be a dense {bonds.n}x{bonds.n} matrix "
             f"({8 * bonds.n**2 / 1e9:.1f} GB); pass allow_large=True to build it anyway"
         )
-    a = -bonds.dense().copy() if isinstance(bonds, DenseBonds) else -bonds.dense()
+    a = -bonds.dense()  # negation makes a new array: the bonds are not touched
     a[np.diag_indices_from(a)] += tap_diagonal(bonds, beta)
     return a
 
