@@ -83,7 +83,7 @@ def _check_order(order: int) -> int:
 
 def _first_bad(mask: np.ndarray, *arrays: np.ndarray) -> str:
     idx = tuple(int(i) for i in np.argwhere(mask)[0])
-    vals = ", ".join(f"{a[idx]!r}" for a in arrays)
+    vals = ", ".join(f"{float(a[idx])!r}" for a in arrays)
     return f"{int(mask.sum())} entr{'y' if mask.sum() == 1 else 'ies'}, first at {idx}: {vals}"
 
 
