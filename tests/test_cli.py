@@ -99,7 +99,7 @@ def test_nan_weights_file(tmp_path) -> None:
     assert path.exists()  # nothing a user had is touched
 
 
-@pytest.mark.parametrize("sub", [[], ["demo"], ["msk"], ["tap"]])
+@pytest.mark.parametrize("sub", [[], ["demo"], ["msk"], ["tap"], ["kernel"]])
 def test_help(sub: list[str]) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "replicasolve.cli", *sub, "--help"], capture_output=True,
