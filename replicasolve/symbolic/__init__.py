@@ -2,7 +2,8 @@
 
 Submodules are imported on first attribute access (``replicasolve.symbolic.msk``), so
 ``import replicasolve.symbolic`` does not pay for importing sympy. Nothing here imports
-numpy, numba or torch.
+torch; ``codegen`` is the one bridge to numba (it loads numba only when it imports a
+generated module) and uses numpy to broadcast arrays.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["msk"]
+__all__ = ["codegen", "msk", "parse"]
 
 _SUBMODULES = frozenset(__all__)
 
