@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["codegen", "msk", "parse"]
+__all__ = ["codegen", "kernels", "msk", "parse"]
 
 _SUBMODULES = frozenset(__all__)
 
