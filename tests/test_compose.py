@@ -48,7 +48,29 @@ def test_relu_matches_composed_arc_cosine() -> None:
     assert xf.tiers == ("closed form", "closed form")
     # the map has a (1-ρ)^{3/2} singularity at ρ = 1: Chebyshev converges algebraically,
     # its tail (interpolation_error ~ 2e-9) × degree² bounds the error
-    np.testing.assert_allclose(xf(Q), sw * arc(v2, k2), atol=1e-5)
+    np.testing.assert_allclose(xf(Q), sw * arc(v2, k2), atol=1e-10)
+
+
+def test_relu_depth_one_derivatives_exact() -> None:
+    # depth 1 (w = σ_w², k = w, c = w q): ξ = w J1(k, c); by Price ξ' = w² (π - θ)/(2π)
+    # and ξ'' = w³ / (2π sqrt(k² - c²)) (the delta-delta kernel), infinite at q = ±1
+    sw = 2.0
+    q = np.linspace(-1, 1, 41)
+    _, d1, d2, _ = xi_function("relu", 1, sw, 0.0).derivatives(q)
+    theta = np.arccos(q)
+    np.testing.assert_allclose(d1, sw**2 * (np.pi - theta) / (2 * np.pi), atol=1e-8)
+    inner = slice(1, -1)
+    exact2 = sw**3 / (2 * np.pi * np.sqrt(sw**2 - (sw * q[inner]) ** 2))
+    # cubic Hermite next to the 1/sqrt singularity: 1e-6 relative at |q| ≤ 0.95
+    np.testing.assert_allclose(d2[inner], exact2, rtol=1e-6)
+    assert np.isinf(d2[-1])
+
+
+def test_kinked_quadrature_tier_derivatives_are_nan() -> None:
+    xf = xi_function("relu", 2, 2.0, 0.0, tier="quadrature")
+    xi, d1, d2, d3 = xf.derivatives(np.array([0.2]))
+    assert np.isfinite(xi).all() and np.isfinite(d1).all()
+    assert np.isnan(d2).all() and np.isnan(d3).all()
 
 
 @pytest.mark.parametrize("name", ["tanh", "erf", "gelu"])

@@ -14,7 +14,15 @@ from .._numba import njit
 def _hermite_cubic(tab: np.ndarray, j: int, i: int, t: float, h: float) -> float:
     # cubic Hermite on [ρ_i, ρ_{i+1}] from the values of f^(j) and of its slope f^(j+1)
     y0, y1 = tab[j, i], tab[j, i + 1]
+    if t == 0.0:
+        return y0
+    if t == 1.0:
+        return y1
     m0, m1 = tab[j + 1, i] * h, tab[j + 1, i + 1] * h
+    if not (np.isfinite(m0) and np.isfinite(m1)):
+        # an integrable endpoint singularity of the next derivative (ReLU at ρ = ±1):
+        # linear interpolation in the last cell rather than inf·0
+        return y0 + t * (y1 - y0)
     t2 = t * t
     t3 = t2 * t
     return ((2 * t3 - 3 * t2 + 1) * y0 + (t3 - 2 * t2 + t) * m0

@@ -46,7 +46,14 @@ class XiFunction:
         variances: ``K_l(1)`` for ``l = 1..L`` (the input variance of each φ).
         tiers: per layer, ``"closed form"`` or ``"quadrature"``.
         degree: Chebyshev degree of each layer map.
-        interpolation_error: per layer, the Chebyshev tail (estimate of the map's error).
+        interpolation_error: per layer, the Chebyshev tail (estimate of the map's error;
+            0 for closed-form layers, whose tables are exact to rounding).
+        smooth_order: how many of φ', φ'', φ''' are ordinary functions (no Dirac
+            delta). With a quadrature layer, ξ derivatives beyond it are returned as
+            NaN: a Chebyshev series of a kinked kernel cannot be differentiated reliably.
+
+    Where a kernel is singular (ReLU-type at ρ = ±1, e.g. ξ''(1) = ∞ for ReLU) the
+    derivatives come out ±inf or NaN rather than a finite wrong number.
     """
 
     activation: str
@@ -57,6 +64,7 @@ class XiFunction:
     tiers: tuple[str, ...]
     degree: int
     interpolation_error: tuple[float, ...]
+    smooth_order: int
     _tables: np.ndarray
 
     def derivatives(self, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -70,6 +78,8 @@ class XiFunction:
         out = np.empty((4, flat.size))
         compose(flat, np.asarray(self.sigma_w2), np.asarray(self.sigma_b2),
                 np.asarray(self.variances), self._tables, out)
+        if "quadrature" in self.tiers:
+            out[1 + self.smooth_order :] = np.nan
         return tuple(o.reshape(qa.shape) for o in out)  # type: ignore[return-value]
 
     def __call__(self, q: Any) -> np.ndarray:
@@ -88,8 +98,12 @@ def _per_layer(value: float | Sequence[float], depth: int, name: str, zero_ok: b
     return tuple(float(v) for v in arr)
 
 
-def _closed_form_map(act: Activation):
-    """f(v, ρ) from the sympy closed-form tier, or None."""
+def _closed_form_maps(act: Activation):
+    """``[f, f', ..., f^(4)]`` as numpy functions of ``(v, ρ)`` from the closed-form tier.
+
+    The derivatives in ρ are taken by sympy on the closed form, so the tables are exact to
+    rounding (no differentiation of an interpolant); ``None`` when no closed form is known.
+    """
     import sympy as sp
 
     from ..symbolic.kernels import dual_kernel
@@ -102,8 +116,41 @@ def _closed_form_map(act: Activation):
         return None
     if expr is None:
         return None
-    f = sp.lambdify((v, rho), expr, modules=["numpy", "scipy"])
-    return lambda vv, rr: np.broadcast_to(np.asarray(f(vv, rr), dtype=float), np.shape(rr))
+    funcs = []
+    for j in range(5):
+        dj = sp.diff(expr, rho, j)
+        f = sp.lambdify((v, rho), dj, modules=["numpy", "scipy"])
+        # at ρ = ±1 the closed form can be 0/0 (terms in sqrt(1-ρ²) that cancel): take
+        # the one-sided limits there, by sympy, once per activation
+        ends = {
+            side: sp.lambdify(v, sp.limit(dj, rho, side, "-" if side > 0 else "+"), "numpy")
+            for side in (1, -1)
+        }
+
+        def fj(vv: float, rr: np.ndarray, f=f, ends=ends) -> np.ndarray:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out = np.array(np.broadcast_to(np.asarray(f(vv, rr), dtype=float),
+                                               np.shape(rr)))
+            for side, lim in ends.items():
+                at = (np.asarray(rr) == side) & ~np.isfinite(out)
+                if np.any(at):
+                    value = complex(lim(vv))
+                    out[at] = value.real if value.imag == 0 else np.nan
+            return out
+
+        funcs.append(fj)
+    return funcs
+
+
+def _smooth_order(a: Activation) -> int:
+    """How many of φ', φ'', φ''' are free of Dirac deltas (kinks and jumps)."""
+    import sympy as sp
+
+    x = sp.Symbol("x", real=True)
+    for j in range(1, 4):
+        if sp.diff(a.expr, x, j).has(sp.DiracDelta):
+            return j - 1
+    return 3
 
 
 def xi_function(
@@ -139,7 +186,7 @@ def xi_function(
         raise InvalidInputError(f"degree must be a whole number in [8, 1000], got {degree}")
     w2 = _per_layer(sigma_w2, depth, "sigma_w2", zero_ok=False)
     b2 = _per_layer(sigma_b2, depth, "sigma_b2", zero_ok=True)
-    closed = None if tier == "quadrature" else _closed_form_map(a)
+    closed = None if tier == "quadrature" else _closed_form_maps(a)
     if tier == "closed" and closed is None:
         raise InvalidInputError(f"no closed-form kernel is known for {a.name!r}")
     cheb = np.polynomial.Chebyshev
@@ -150,25 +197,33 @@ def xi_function(
     for layer in range(depth):
         if var <= 0:
             raise InvalidInputError(f"layer {layer + 1} has zero input variance")
-        def fmap(r: np.ndarray, v: float = var) -> np.ndarray:
-            if closed is not None:
-                return closed(v, r)
-            return gauss_hermite_kernel(a.phi, v, v, v * r, order=order)
-
-        tiers.append("closed form" if closed is not None else "quadrature")
-        series = cheb.interpolate(fmap, degree)
-        coef = series.coef
-        errors.append(float(np.max(np.abs(coef[-4:]))))
-        # chop the rounding-noise tail: differentiating it (x n^2 per derivative) turns
-        # 1e-16 noise into 1e-6 errors in the third derivative
-        keep = np.nonzero(np.abs(coef) > 64 * np.finfo(float).eps * np.max(np.abs(coef)))[0]
-        series = cheb(coef[: keep[-1] + 1] if keep.size else coef[:1])
-        for j in range(5):
-            tables[layer, j] = (series.deriv(j) if j else series)(grid)
         variances.append(var)
-        var = b2[layer + 1] + w2[layer + 1] * float(fmap(np.array([1.0]))[0])
+        if closed is not None:
+            tiers.append("closed form")
+            errors.append(0.0)
+            for j in range(5):
+                tables[layer, j] = closed[j](var, grid)
+            e_one = float(closed[0](var, np.array([1.0]))[0])
+        else:
+            tiers.append("quadrature")
+
+            def fmap(r: np.ndarray, v: float = var) -> np.ndarray:
+                return gauss_hermite_kernel(a.phi, v, v, v * r, order=order)
+
+            coef = cheb.interpolate(fmap, degree).coef
+            errors.append(float(np.max(np.abs(coef[-4:]))))
+            # chop the rounding-noise tail: differentiating it (x n^2 per derivative)
+            # turns 1e-16 noise into 1e-6 errors in the third derivative
+            big = np.abs(coef) > 64 * np.finfo(float).eps * np.max(np.abs(coef))
+            keep = np.nonzero(big)[0]
+            series = cheb(coef[: keep[-1] + 1] if keep.size else coef[:1])
+            for j in range(5):
+                tables[layer, j] = (series.deriv(j) if j else series)(grid)
+            e_one = float(fmap(np.array([1.0]))[0])
+        var = b2[layer + 1] + w2[layer + 1] * e_one
     return XiFunction(
         activation=a.name, depth=int(depth), sigma_w2=w2, sigma_b2=b2,
         variances=tuple(variances), tiers=tuple(tiers), degree=int(degree),
-        interpolation_error=tuple(errors), _tables=tables,
+        interpolation_error=tuple(errors),
+        smooth_order=_smooth_order(a), _tables=tables,
     )
