@@ -268,12 +268,9 @@ def value_gradient_hessian(
 
 
 def _sympify(e) -> sympy.Expr:
-    try:
-        e = sympy.sympify(e, strict=True)
-    except (sympy.SympifyError, TypeError) as exc:
-        raise InvalidInputError(f"not a sympy expression: {e!r}") from exc
-    if not isinstance(e, sympy.Expr):
-        raise InvalidInputError(f"not a scalar sympy expression (got {type(e).__name__}): {e}")
+    from .parse import as_expression
+
+    e = as_expression(e)
     if e.has(sympy.I):
         raise InvalidInputError(f"complex expressions are not supported: {e}")
     return e

@@ -82,13 +82,9 @@ def _check_expr(expr, x) -> sympy.Expr:
         from .parse import parse_formula
 
         return parse_formula(expr, variables=(x.name,)).subs(sympy.Symbol(x.name, real=True), x)
-    try:
-        expr = sympy.sympify(expr, strict=True)
-    except (sympy.SympifyError, TypeError) as exc:
-        raise InvalidInputError(f"activation must be a sympy expression, got {expr!r}") from exc
-    if not isinstance(expr, sympy.Expr):
-        raise InvalidInputError(f"activation must be a sympy expression, got {expr!r}")
-    return expr
+    from .parse import as_expression
+
+    return as_expression(expr, "activation")
 
 
 def _as_expr(value, name: str) -> sympy.Expr:

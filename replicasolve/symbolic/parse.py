@@ -50,6 +50,7 @@ __all__ = [
     "MAX_NODES",
     "MAX_POWER_DIGITS",
     "FunctionSpec",
+    "as_expression",
     "formula_symbols",
     "parse_formula",
 ]
@@ -544,3 +545,22 @@ def parse_formula(text: str, variables: Collection[str] = ("x",)) -> sympy.Expr:
 def formula_symbols(expr: sympy.Basic) -> set[str]:
     """Names of the free symbols of ``expr`` (e.g. ``{"x"}``), to see what a formula uses."""
     return {str(s) for s in expr.free_symbols}
+
+
+def as_expression(obj: object, what: str = "expression") -> sympy.Expr:
+    """A scalar sympy expression from a sympy object or a number (never from text).
+
+    Strings are refused here on purpose: user text goes through :func:`parse_formula`.
+    ``sympify(strict=True)`` converts only numbers and sympy objects, never evaluates text.
+    """
+    if isinstance(obj, str):
+        raise InvalidInputError(f"{what} given as text: parse it with parse_formula first")
+    try:
+        expr = sympy.sympify(obj, strict=True)
+    except (sympy.SympifyError, TypeError) as exc:
+        raise InvalidInputError(f"{what} must be a sympy expression, got {obj!r}") from exc
+    if not isinstance(expr, sympy.Expr):
+        raise InvalidInputError(
+            f"{what} must be a scalar sympy expression, got {type(expr).__name__}: {expr}"
+        )
+    return expr
