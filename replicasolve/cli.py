@@ -167,56 +167,58 @@ def _cmd_kernel(args: argparse.Namespace) -> None:
     import numpy as np
 
     from .kernels.activation import activation
-    from .kernels.numeric import compose_depth_derivatives
+    from .kernels.compose import xi_function
 
     act = activation(args.activation)
     q = np.asarray(_floats(args.q, "--q"))
     sw = _floats(args.sigma_w2, "--sigma-w2")
     sb = _floats(args.sigma_b2, "--sigma-b2")
-    zero = np.zeros_like  # placeholder where a derivative is a Dirac delta: result dropped
-    xi, d1, d2 = compose_depth_derivatives(
-        act.phi, act.dphi or zero, act.d2phi or zero, args.depth,
-        sw if len(sw) > 1 else sw[0], sb if len(sb) > 1 else sb[0], q, order=args.order,
-    )
-    # the same recursion at half the order: their difference estimates the quadrature
-    # error (spectral for smooth phi, ~1/order for a kink), so no digit is overclaimed
-    half = compose_depth_derivatives(
-        act.phi, act.dphi or zero, act.d2phi or zero, args.depth,
-        sw if len(sw) > 1 else sw[0], sb if len(sb) > 1 else sb[0], q,
-        order=max(args.order // 2, 1),
-    )
-    err = [np.abs(a - b) for a, b in zip((xi, d1, d2), half, strict=True)]
-    has1 = act.dphi is not None
-    has2 = has1 and act.d2phi is not None
+    sw_arg = sw if len(sw) > 1 else sw[0]
+    sb_arg = sb if len(sb) > 1 else sb[0]
+    xf = xi_function(act, args.depth, sw_arg, sb_arg, order=args.order)
+    values = np.asarray(xf.derivatives(q))
+    if "quadrature" in xf.tiers:
+        # the same maps at half the quadrature order and a lower Chebyshev degree: their
+        # difference estimates the error, so no digit is overclaimed
+        coarse = xi_function(act, args.depth, sw_arg, sb_arg,
+                             order=max(args.order // 2, 1), degree=64)
+        err = np.abs(values - np.asarray(coarse.derivatives(q)))
+    else:
+        err = np.zeros_like(values)
+    # closed-form tables are exact to rounding: never claim better than ~1e-15 relative
+    err = np.maximum(err, 8 * np.finfo(float).eps * np.abs(values))
+    keys = ("xi", "xi_prime", "xi_second", "xi_third")
+
+    def number(v: float) -> float | str | None:  # strict JSON has no NaN or Infinity
+        return None if np.isnan(v) else (str(v) if np.isinf(v) else float(v))
+
+    def column(j: int) -> list | None:
+        return None if np.all(np.isnan(values[j])) else [number(v) for v in values[j]]
+
     out = {
         "command": "kernel", "version": __version__, "activation": args.activation,
         "expression": str(act.expr), "depth": args.depth, "sigma_w2": sw, "sigma_b2": sb,
-        "tier": f"gauss-hermite (order {args.order})", "q": q.tolist(), "xi": xi.tolist(),
-        "xi_prime": d1.tolist() if has1 else None,
-        "xi_second": d2.tolist() if has2 else None,
-        "xi_error": err[0].tolist(),
-        "xi_prime_error": err[1].tolist() if has1 else None,
-        "xi_second_error": err[2].tolist() if has2 else None,
+        "tiers": list(xf.tiers), "order": args.order, "q": q.tolist(),
     }
-    na = "n/a"
+    for j, key in enumerate(keys):
+        out[key] = column(j)
+        out[f"{key}_error"] = None if out[key] is None else [number(v) for v in err[j]]
+    tiers = ", ".join(sorted(set(xf.tiers))) or "none (depth 0)"
     lines = [
         f"xi(q) = K_{args.depth + 1}(q) of phi(x) = {act.expr}, {args.depth} hidden layer(s), "
         f"sigma_w2 = {args.sigma_w2}, sigma_b2 = {args.sigma_b2}",
-        f"tier: 2-D Gauss-Hermite quadrature, order {args.order}; +- is |order - order/2|",
-        f"{'q':>8}{'xi':>28}{'xi_prime':>28}{'xi_second':>28}",
+        f"layer maps: {tiers} (quadrature order {args.order}); +- is an error estimate",
+        f"{'q':>8}" + "".join(f"{k:>28}" for k in keys),
     ]
-
-    def cell(value: float, error: float, ok: bool) -> str:
-        return f"{value:.12g} +- {error:.0e}" if ok else na
-
     for i, qi in enumerate(q):
-        lines.append(
-            f"{qi:>8.4g}{cell(xi[i], err[0][i], True):>28}{cell(d1[i], err[1][i], has1):>28}"
-            f"{cell(d2[i], err[2][i], has2):>28}"
-        )
-    if not has2:
-        lines.append("n/a: the derivative of phi there is a Dirac delta (kink or jump); the "
-                     "closed-form tier is needed for it")
+        cells = [
+            "n/a" if np.isnan(values[j, i]) else f"{values[j, i]:.12g} +- {err[j, i]:.0e}"
+            for j in range(4)
+        ]
+        lines.append(f"{qi:>8.4g}" + "".join(f"{c:>28}" for c in cells))
+    if np.isnan(values).any():
+        lines.append("n/a: a kink or jump of phi makes this derivative a Dirac-delta kernel "
+                     "that only the closed-form tier evaluates (or the point is singular)")
     _emit(out, "\n".join(lines), args.json)
 
 
@@ -267,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser(
         "kernel",
-        help="covariance xi(q) of a random MLP's output, with xi' and xi''",
+        help="covariance xi(q) of a random MLP's output and its first three derivatives",
         description="xi(q) = K_{L+1}(q) for inputs on the sphere with overlap q. ACTIVATION: "
         "a name (relu, tanh, sin, erf, gelu, silu, softplus, linear, ...) or a formula in x, "
         "e.g. 'x*erf(x) + 0.1*sin(3*x)'.",

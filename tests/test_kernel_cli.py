@@ -44,18 +44,42 @@ def test_sin_depth_one_closed_form(capsys) -> None:
                                rtol=1e-9, atol=1e-12)
 
 
-def test_relu_error_estimate_is_honest(capsys) -> None:
-    out = _kernel(capsys, "relu", "--sigma-w2", "2", "--q=-0.5,0,0.5")
-    assert out["xi_second"] is None  # φ'' is a Dirac delta: not faked
+def test_relu_closed_form_tier(capsys) -> None:
+    out = _kernel(capsys, "relu", "--sigma-w2", "2", "--q=-0.5,0,0.5,1")
+    assert out["tiers"] == ["closed form"]
     q = np.array(out["q"])
-    k, c = 2.0, 2.0 * q
+    w = k = 2.0
+    c = w * q
     theta = np.arccos(c / k)
-    exact = 2.0 * k / (2 * np.pi) * (np.sin(theta) + (np.pi - theta) * np.cos(theta))
-    err = np.abs(np.array(out["xi"]) - exact)
-    # the printed ± (difference of order and order/2) bounds the true error: kink
-    # quadrature converges like 1/order, so the half-order difference is ~ the error
-    assert np.all(err <= 2 * np.array(out["xi_error"]) + 1e-12)
-    assert np.all(err < 5e-3)
+    # Cho-Saul arc-cosine kernel and its Price derivatives, typed in as the reference
+    exact = w * k / (2 * np.pi) * (np.sin(theta) + (np.pi - theta) * np.cos(theta))
+    np.testing.assert_allclose(out["xi"], exact, atol=1e-12)
+    np.testing.assert_allclose(out["xi_prime"], w**2 * (np.pi - theta) / (2 * np.pi),
+                               atol=1e-9)
+    second = np.array(out["xi_second"][:3], dtype=float)
+    np.testing.assert_allclose(second, w**3 / (2 * np.pi * np.sqrt(k**2 - c[:3] ** 2)),
+                               rtol=1e-7)
+    assert out["xi_second"][3] == "inf"  # ReLU: xi''(1) diverges
+
+
+def test_quadrature_error_estimate_is_honest(capsys) -> None:
+    from replicasolve.kernels.numeric import compose_depth_derivatives
+
+    out = _kernel(capsys, "tanh", "--depth", "2", "--sigma-w2", "1.5", "--q=-0.5,0.3,0.9")
+    assert out["tiers"] == ["quadrature", "quadrature"]
+    a = activation("tanh")
+    ref = compose_depth_derivatives(a.phi, a.dphi, a.d2phi, 2, 1.5, 0.0,
+                                    np.array(out["q"]), order=300)
+    for key, r in zip(("xi", "xi_prime", "xi_second"), ref, strict=True):
+        # the printed estimate (|default - coarser build|) covers the true error
+        assert np.all(np.abs(np.array(out[key]) - r) <= np.array(out[key + "_error"]) + 1e-11)
+
+
+def test_kinked_formula_without_closed_form(capsys) -> None:
+    out = _kernel(capsys, "relu(x) + 0.1*sin(x)", "--q", "0.3")
+    assert out["tiers"] == ["quadrature"]
+    assert out["xi_second"] is None and out["xi_third"] is None  # not faked
+    assert out["xi_prime"] is not None
 
 
 def test_formula_activation_runs(capsys) -> None:
