@@ -97,3 +97,19 @@ def test_shapes_and_bad_input() -> None:
         xi_function("tanh", 2, [1.0, 2.0])
     with pytest.raises(InvalidInputError, match="closed-form"):
         xi_function("tanh", 2, tier="closed")
+
+
+def test_disk_cache_roundtrip_and_damage(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("REPLICASOLVE_CACHE_DIR", str(tmp_path))
+    q = np.linspace(-1, 1, 7)
+    first = xi_function("tanh(x) + 0.25*sin(x)", 2, 1.5, 0.1)
+    files = list((tmp_path / "xi").glob("*.npz"))
+    assert len(files) == 1
+    again = xi_function("tanh(x) + 0.25*sin(x)", 2, 1.5, 0.1)  # served from the file
+    np.testing.assert_array_equal(first.derivatives(q), again.derivatives(q))
+    assert again.tiers == first.tiers and again.variances == first.variances
+    files[0].write_bytes(b"damaged")  # a broken entry is rebuilt, never trusted
+    rebuilt = xi_function("tanh(x) + 0.25*sin(x)", 2, 1.5, 0.1)
+    np.testing.assert_array_equal(first.derivatives(q), rebuilt.derivatives(q))
+    other = xi_function("tanh(x) + 0.25*sin(x)", 2, 1.5, 0.2)  # other settings, other key
+    assert not np.allclose(other(q), first(q))

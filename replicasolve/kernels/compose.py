@@ -142,6 +142,70 @@ def _closed_form_maps(act: Activation):
     return funcs
 
 
+_CACHE_FORMAT = 1  # bump when the tables' meaning changes
+
+
+def _cache_key(act: Any, depth: int, w2, b2, tier: str, degree: int, order: int) -> str:
+    import hashlib
+
+    if isinstance(act, str):
+        # the text itself: a warm start then needs no sympy at all (another spelling of
+        # the same function is only a cache miss)
+        ident = ("text", act.strip())
+    else:
+        import sympy as sp
+
+        ident = ("expr", sp.srepr(act.expr if isinstance(act, Activation) else act))
+    blob = repr((_CACHE_FORMAT, ident, depth, w2, b2, tier, degree, order, _TABLE_POINTS,
+                 np.__version__))
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _cache_file(key: str):
+    from .._numba import cache_dir
+
+    return cache_dir() / "xi" / f"{key}.npz"
+
+
+def _load(key: str, name: str) -> XiFunction | None:
+    path = _cache_file(key)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return XiFunction(
+                activation=name, depth=int(f["depth"]),
+                sigma_w2=tuple(map(float, f["sigma_w2"])),
+                sigma_b2=tuple(map(float, f["sigma_b2"])),
+                variances=tuple(map(float, f["variances"])),
+                tiers=tuple(str(t) for t in f["tiers"]), degree=int(f["degree"]),
+                interpolation_error=tuple(map(float, f["errors"])),
+                smooth_order=int(f["smooth_order"]), _tables=f["tables"],
+            )
+    except (OSError, ValueError, KeyError):  # a damaged cache entry is rebuilt, not fatal
+        return None
+
+
+def _save(key: str, xf: XiFunction) -> None:
+    import os
+    import tempfile
+
+    path = _cache_file(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, depth=xf.depth, sigma_w2=xf.sigma_w2, sigma_b2=xf.sigma_b2,
+                     variances=np.asarray(xf.variances, dtype=float),
+                     tiers=np.asarray(xf.tiers, dtype=str), degree=xf.degree,
+                     errors=np.asarray(xf.interpolation_error, dtype=float),
+                     smooth_order=xf.smooth_order, tables=xf._tables)
+        os.replace(tmp, path)  # atomic: a reader never sees half a file
+    except OSError:  # a read-only cache only costs speed
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def _smooth_order(a: Activation) -> int:
     """How many of φ', φ'', φ''' are free of Dirac deltas (kinks and jumps)."""
     import sympy as sp
@@ -177,7 +241,6 @@ def xi_function(
     """
     from .numeric import gauss_hermite_kernel
 
-    a = act if isinstance(act, Activation) else activation(act)
     if int(depth) != depth or depth < 0:
         raise InvalidInputError(f"depth must be a whole number >= 0, got {depth}")
     if tier not in ("auto", "closed", "quadrature"):
@@ -186,6 +249,12 @@ def xi_function(
         raise InvalidInputError(f"degree must be a whole number in [8, 1000], got {degree}")
     w2 = _per_layer(sigma_w2, depth, "sigma_w2", zero_ok=False)
     b2 = _per_layer(sigma_b2, depth, "sigma_b2", zero_ok=True)
+    name = act.name if isinstance(act, Activation) else str(act)
+    key = _cache_key(act, int(depth), w2, b2, tier, int(degree), int(order))
+    cached = _load(key, name)
+    if cached is not None:
+        return cached
+    a = act if isinstance(act, Activation) else activation(act)
     closed = None if tier == "quadrature" else _closed_form_maps(a)
     if tier == "closed" and closed is None:
         raise InvalidInputError(f"no closed-form kernel is known for {a.name!r}")
@@ -221,9 +290,11 @@ def xi_function(
                 tables[layer, j] = (series.deriv(j) if j else series)(grid)
             e_one = float(fmap(np.array([1.0]))[0])
         var = b2[layer + 1] + w2[layer + 1] * e_one
-    return XiFunction(
+    result = XiFunction(
         activation=a.name, depth=int(depth), sigma_w2=w2, sigma_b2=b2,
         variances=tuple(variances), tiers=tuple(tiers), degree=int(degree),
         interpolation_error=tuple(errors),
         smooth_order=_smooth_order(a), _tables=tables,
     )
+    _save(key, result)
+    return result
