@@ -204,6 +204,13 @@ def _cmd_kernel(args: argparse.Namespace) -> None:
         out[key] = column(j)
         out[f"{key}_error"] = None if out[key] is None else [number(v) for v in err[j]]
     tiers = ", ".join(sorted(set(xf.tiers))) or "none (depth 0)"
+    latex = None
+    if args.latex:
+        from .kernels.closed_xi import closed_xi
+
+        closed = closed_xi(act, args.depth, sw_arg, sb_arg)
+        latex = None if closed is None else closed.latex
+        out["latex"] = latex
     lines = [
         f"xi(q) = K_{args.depth + 1}(q) of phi(x) = {act.expr}, {args.depth} hidden layer(s), "
         f"sigma_w2 = {args.sigma_w2}, sigma_b2 = {args.sigma_b2}",
@@ -216,6 +223,9 @@ def _cmd_kernel(args: argparse.Namespace) -> None:
             for j in range(4)
         ]
         lines.append(f"{qi:>8.4g}" + "".join(f"{c:>28}" for c in cells))
+    if args.latex:
+        lines.append("xi(q) = " + latex if latex else "xi(q): no closed form through depth "
+                     "(some layer's kernel has none, e.g. tanh)")
     if np.isnan(values).any():
         lines.append("n/a: a kink or jump of phi makes this derivative a Dirac-delta kernel "
                      "that only the closed-form tier evaluates (or the point is singular)")
@@ -283,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="overlaps, comma list in [-1, 1] (a negative first value: --q=-0.5,0.5)",
     )
     k.add_argument("--order", type=int, default=200, help="Gauss-Hermite order per axis")
+    k.add_argument("--latex", action="store_true",
+                   help="also print xi(q) in closed form (LaTeX) where every layer has one")
     k.add_argument("--json", action="store_true", help="print one JSON object")
     k.set_defaults(func=_cmd_kernel)
     return p

@@ -122,3 +122,11 @@ def test_kernel_bad_input(argv: list[str], needle: str) -> None:
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], proc.stderr
+
+
+def test_latex_option(capsys) -> None:
+    out = _kernel(capsys, "linear", "--depth", "1", "--sigma-w2", "2", "--sigma-b2", "1",
+                  "--latex")
+    assert out["latex"] == "4 q + 3"  # K1 = 1 + 2q, K2 = 1 + 2 K1 (exact rationals)
+    assert _kernel(capsys, "tanh", "--latex")["latex"] is None
+
