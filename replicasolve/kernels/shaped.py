@@ -1,0 +1,120 @@
+"""Shaped activations at large depth: the depth-continuum kernel ODE in t = l/L.
+
+Li, Nica & Roy (arXiv 2206.02768) shape the activation with the depth L so that the
+kernel of an L-layer network has a limit as L → ∞, described by an ODE in t = l/L
+(the deterministic, infinite-width part of their covariance SDE). Derived here (and
+checked against the discrete recursion of :mod:`replicasolve.kernels.compose`):
+
+Shaped ReLU, slopes ``s_± = 1 + c_±/sqrt(L)`` and ``σ_w² = 2/(s_+² + s_-²)`` (the
+variance stays 1): writing φ = a x + b|x|, one layer maps the correlation to
+``(a² ρ + b² g(ρ))/(a² + b²)`` with ``g(ρ) = E|u||v| = (2/π)(sqrt(1-ρ²) + ρ asin ρ)``, and
+``b² = (c_+ - c_-)²/(4L)``, so
+
+    dρ/dt = ν(ρ) = (c_+ - c_-)²/(2π) · (sqrt(1 - ρ²) - ρ arccos ρ).
+
+Smooth shaping ``φ_L(x) = a sqrt(L) φ(x/(a sqrt(L)))`` of a φ with φ(0) = 0, φ'(0) = 1:
+``φ_L(x) = x + α x²/sqrt(L) + β x³/L + O(L^{-3/2})`` with α = φ''(0)/(2a),
+β = φ'''(0)/(6a²); Gaussian moments (E[uv²] = 0, E[u²v²] = k₁k₂ + 2c², E[uv³] = 3k₂c)
+give, with σ_w² = 1 and σ_b² = 0, for the variance k and covariance c,
+
+    dk/dt = 3α² k² + 6β k²,     dc/dt = α² (k² + 2c²) + 6β k c,
+
+with one-step errors O(L^{-2}), hence O(1/L) after L layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InvalidInputError
+
+__all__ = ["ShapedSolution", "shaped_relu_ode", "smooth_shaped_coefficients", "smooth_shaped_ode"]
+
+
+@dataclass(frozen=True)
+class ShapedSolution:
+    """Solution of a depth-continuum kernel ODE at ``t = 1`` (the network output).
+
+    Attributes:
+        t: the times at which the solution is given, shape ``(m,)``.
+        rho: correlation ρ(t) (shape ``(m,)``).
+        k: variance k(t) (ones for shaped ReLU, which keeps it fixed).
+    """
+
+    t: np.ndarray
+    rho: np.ndarray
+    k: np.ndarray
+
+
+def _solve(rhs, y0, t_eval):
+    from scipy.integrate import solve_ivp
+
+    sol = solve_ivp(rhs, (0.0, float(t_eval[-1])), y0, t_eval=t_eval, method="DOP853",
+                    rtol=1e-12, atol=1e-14)
+    if not sol.success:  # pragma: no cover - smooth right-hand sides
+        raise InvalidInputError(f"the kernel ODE could not be integrated: {sol.message}")
+    return sol.y
+
+
+def shaped_relu_ode(
+    c_plus: float, c_minus: float, rho0: float, t: float | np.ndarray = 1.0
+) -> ShapedSolution:
+    """ρ(t) for shaped ReLU: dρ/dt = (c_+ - c_-)²/(2π)(sqrt(1-ρ²) - ρ arccos ρ), ρ(0) = ρ0.
+
+    Li, Nica & Roy (arXiv 2206.02768), infinite-width limit; derived in the module docstring.
+    """
+    if not -1 <= rho0 <= 1:
+        raise InvalidInputError(f"rho0 must be in [-1, 1], got {rho0}")
+    t_eval = np.atleast_1d(np.asarray(t, dtype=float))
+    if np.any(t_eval < 0) or np.any(np.diff(t_eval) < 0):
+        raise InvalidInputError("times must be non-negative and increasing")
+    nu = (c_plus - c_minus) ** 2 / (2 * np.pi)
+
+    def rhs(_t, y):
+        r = min(max(y[0], -1.0), 1.0)  # ρ = 1 is a fixed point; rounding must not pass it
+        return [nu * (np.sqrt(1 - r * r) - r * np.arccos(r))]
+
+    y = _solve(rhs, [float(rho0)], t_eval)
+    return ShapedSolution(t_eval, y[0], np.ones_like(t_eval))
+
+
+def smooth_shaped_coefficients(activation: str, a: float = 1.0) -> tuple[float, float]:
+    """(α, β) = (φ''(0)/(2a), φ'''(0)/(6a²)) of an activation with φ(0) = 0, φ'(0) = 1."""
+    import sympy as sp
+
+    from .activation import activation as make
+
+    if not np.isfinite(a) or a <= 0:
+        raise InvalidInputError(f"shape parameter a must be positive, got {a}")
+    act = make(activation)
+    x = sp.Symbol("x", real=True)
+    derivs = [sp.diff(act.expr, x, j).subs(x, 0) for j in range(4)]
+    if any(d.has(sp.DiracDelta) or not d.is_finite for d in derivs):
+        raise InvalidInputError(f"{activation!r} is not smooth at 0: shape it as ReLU instead")
+    vals = [float(d) for d in derivs]
+    if abs(vals[0]) > 1e-14 or abs(vals[1] - 1) > 1e-14:
+        raise InvalidInputError(
+            f"smooth shaping needs phi(0) = 0 and phi'(0) = 1; {activation!r} has "
+            f"phi(0) = {vals[0]:g}, phi'(0) = {vals[1]:g}"
+        )
+    return vals[2] / (2 * a), vals[3] / (6 * a * a)
+
+
+def smooth_shaped_ode(
+    activation: str, a: float, k0: float, c0: float, t: float | np.ndarray = 1.0
+) -> ShapedSolution:
+    """(k(t), ρ(t)) for the smoothly shaped activation (module docstring), k(0)=k0, c(0)=c0."""
+    alpha, beta = smooth_shaped_coefficients(activation, a)
+    if not k0 > 0 or abs(c0) > k0:
+        raise InvalidInputError(f"need k0 > 0 and |c0| <= k0, got k0={k0}, c0={c0}")
+    t_eval = np.atleast_1d(np.asarray(t, dtype=float))
+
+    def rhs(_t, y):
+        k, c = y
+        return [3 * alpha**2 * k * k + 6 * beta * k * k,
+                alpha**2 * (k * k + 2 * c * c) + 6 * beta * k * c]
+
+    k, c = _solve(rhs, [float(k0), float(c0)], t_eval)
+    return ShapedSolution(t_eval, c / k, k)
