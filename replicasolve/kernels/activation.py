@@ -11,6 +11,7 @@ wrong function.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,9 @@ __all__ = ["Activation", "activation"]
 
 # names that mean a formula other than "<name>(x)"
 _ALIASES = {"linear": "x", "identity": "x", "step": "Heaviside(x)", "gaussian": "exp(-x^2/2)"}
+# names with a numeric parameter, as written in the papers: leaky_relu(a), erf(a)
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_PARAMETRISED = re.compile(rf"^(leaky_relu|erf)\(\s*({_NUMBER})\s*\)$")
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,8 +106,12 @@ def activation(spec: str | Any) -> Activation:
     x = sp.Symbol("x", real=True)
     if isinstance(spec, str):
         text = spec.strip()
+        param = _PARAMETRISED.match(text)
         if text in _ALIASES:
             text = _ALIASES[text]
+        elif param:  # leaky_relu(0.1) means leaky_relu(x, 0.1); erf(2) means erf(2*x)
+            fname, value = param.group(1), param.group(2)
+            text = f"leaky_relu(x, {value})" if fname == "leaky_relu" else f"erf({value}*x)"
         elif text.isidentifier() and text != "x":
             if text not in ALLOWED_FUNCTIONS:
                 raise InvalidInputError(
