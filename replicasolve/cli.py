@@ -3,7 +3,8 @@
 ``replicasolve`` alone runs the main job (the critical temperature of the
 784-512-512-512-10 network, analytic and by TAP on one random Kaiming instance).
 Every subcommand has ``--help``; those that print results take ``--json`` (one JSON
-object on stdout). Bad input: one line on stderr, exit status 2.
+object on stdout). Bad input: one line on stderr, exit status 2. ``parisi`` exits with 3
+when the solver did not converge (the result is still printed).
 """
 
 from __future__ import annotations
@@ -232,6 +233,143 @@ def _cmd_kernel(args: argparse.Namespace) -> None:
     _emit(out, "\n".join(lines), args.json)
 
 
+def _rsb_method(text: str):
+    """``--rsb``: rs, 1rsb, <k>rsb, an integer k, or full (negative k named as such)."""
+    from .solvers.methods import RSB, as_method
+
+    t = text.strip()
+    if t.startswith("-") and t[1:].isdigit():
+        RSB(int(t))  # raises: "number of RSB steps k must be an integer >= 0"
+    return as_method(t)
+
+
+def _ks(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"--ks must be a comma list of integers, got {text!r}") from None
+
+
+def _strict_json(obj):
+    """The same object with NaN as null and +-inf as strings (strict JSON has neither)."""
+    import math
+
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None if math.isnan(obj) else str(obj)
+    if isinstance(obj, dict):
+        return {k: _strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict_json(v) for v in obj]
+    return obj
+
+
+def _check_out(path: str, force: bool) -> None:
+    """Fail before any work if ``--out`` cannot be written."""
+    import os
+
+    if os.path.isdir(path):
+        raise UsageError(f"--out {path} is a directory")
+    if os.path.lexists(path) and not force:
+        raise UsageError(f"--out {path} already exists (use --force to overwrite it)")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise UsageError(f"--out {path}: no such directory {parent}")
+
+
+def _save_json(obj: dict, path: str, force: bool) -> None:
+    """Write ``obj`` to ``path`` atomically: a temporary file in the same directory, then a
+    rename. Without ``force`` an existing file is never replaced (a hard link is the
+    atomic no-clobber rename; where links are unsupported, check then replace)."""
+    import os
+    import tempfile
+
+    parent = os.path.dirname(os.path.abspath(path))
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                                   dir=parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(obj, fh, indent=2, allow_nan=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        if force:
+            os.replace(tmp, path)
+            tmp = None
+            return
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise UsageError(
+                f"--out {path} already exists (use --force to overwrite it)"
+            ) from None
+        except OSError:  # no hard links here (e.g. FAT, some network file systems)
+            if os.path.lexists(path):
+                raise UsageError(
+                    f"--out {path} already exists (use --force to overwrite it)"
+                ) from None
+            os.replace(tmp, path)
+            tmp = None
+    except OSError as exc:
+        raise UsageError(f"cannot write --out {path}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def _cmd_parisi(args: argparse.Namespace) -> int:
+    from .errors import ConvergenceError
+    from .models.pspin import MixedPSpin
+    from .solvers import Options, solve
+    from .solvers.methods import FullRSB
+
+    if args.out is not None:
+        _check_out(args.out, args.force)
+    elif args.force:
+        raise UsageError("--force only applies together with --out")
+    method = _rsb_method(args.rsb)
+    if args.ks is not None:
+        if not isinstance(method, FullRSB):
+            raise UsageError("--ks applies only to --rsb full")
+        method = FullRSB(ks=_ks(args.ks))
+    if args.tol is not None and not 0 < args.tol < float("inf"):
+        raise UsageError(f"--tol must be a positive number, got {args.tol:g}")
+    if args.maxiter is not None and args.maxiter < 1:
+        raise UsageError(f"--maxiter must be >= 1, got {args.maxiter}")
+    opts = {k: v for k, v in (("tol", args.tol), ("maxiter", args.maxiter)) if v is not None}
+    options = Options(**opts)
+    try:
+        model = MixedPSpin(args.xi, spins=args.spins, T=args.T, field=args.field)
+    except ReplicaSolveError:
+        raise
+    except (ArithmeticError, ValueError, TypeError) as exc:  # a formula the checks missed
+        raise UsageError(f"xi = {args.xi}: cannot be evaluated on [0, 1] ({exc})") from None
+    try:
+        r = solve(model, method, options)
+    except ConvergenceError as exc:
+        print(f"replicasolve: parisi did not converge: {exc}", file=sys.stderr)
+        return 3
+    out = _strict_json({"command": "parisi", "version": __version__, **r.to_dict()})
+    if args.out is not None:
+        _save_json(out, args.out, args.force)
+    _emit(out, r.table(), args.json)
+    if not r.converged:
+        tol = options.tol
+        said = " ".join(str(r.message).split())  # one line whatever the optimiser said
+        print(
+            f"replicasolve: warning: the {r.method} solution did not converge (residual "
+            f"{r.residual:.1e}, tol {tol:g}, {r.iterations} iterations"
+            f"{'; ' + said if said else ''}): the result is printed but not reliable "
+            "(exit status 3)",
+            file=sys.stderr,
+        )
+        return 3
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs and the tests)."""
     p = _Parser(
@@ -297,6 +435,46 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also print xi(q) in closed form (LaTeX) where every layer has one")
     k.add_argument("--json", action="store_true", help="print one JSON object")
     k.set_defaults(func=_cmd_kernel)
+
+    pp = sub.add_parser(
+        "parisi",
+        help="Parisi free energy / ground state of a mixed p-spin model (RS, kRSB, full RSB)",
+        description="Solve the Parisi variational problem of the mixed p-spin model with "
+        "covariance E H(s)H(s') = N xi(s.s'/N), Ising or spherical spins, temperature T and "
+        "field h; print the result table (model, method, free energy or ground-state "
+        "energy, order parameter, replicon, convergence). Exit status: 0 converged; "
+        "2 bad input (one line on stderr); 3 the solver did not converge: the result is "
+        "still printed (and saved with --out, with \"converged\": false) and a one-line "
+        "warning goes to stderr.",
+    )
+    pp.add_argument(
+        "--xi", required=True,
+        help="covariance xi(q), a formula in q with non-negative power-series coefficients "
+        "(parsed by a whitelist parser, never evaluated as Python), e.g. 'q**2/2' (SK), "
+        "'q**3', 'q**2/2 + 0.1*q**4', 'exp(q) - 1'",
+    )
+    pp.add_argument("--spins", choices=["ising", "spherical"], default="ising",
+                    type=str.lower, help="spin type (default ising)")
+    pp.add_argument("--T", type=float, required=True,
+                    help="temperature T >= 0; 0 asks for the ground-state energy")
+    pp.add_argument("--field", type=float, default=0.0, help="external field h (default 0)")
+    pp.add_argument(
+        "--rsb", default="full",
+        help="rs, 1rsb, 2rsb, ..., an integer k (steps of RSB), or full (k -> infinity "
+        "extrapolation of k-step solutions; the default)",
+    )
+    pp.add_argument("--ks",
+                    help="full RSB only: the ladder of k, comma list of at least three "
+                    "increasing integers >= 1 (default 2,3,4,5,6,8,10,12)")
+    pp.add_argument("--tol", type=float,
+                    help="stationarity tolerance of the solver (default 1e-7)")
+    pp.add_argument("--maxiter", type=int, help="optimiser iteration limit (default 2000)")
+    pp.add_argument("--out", metavar="PATH",
+                    help="also save the result as JSON to PATH (written atomically; an "
+                    "existing file is refused unless --force)")
+    pp.add_argument("--force", action="store_true", help="let --out overwrite PATH")
+    pp.add_argument("--json", action="store_true", help="print one JSON object")
+    pp.set_defaults(func=_cmd_parisi)
     return p
 
 
@@ -307,14 +485,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args.func = _cmd_demo
     try:
-        args.func(args)
+        status = args.func(args)  # None (0), or 3 from parisi when it did not converge
     except ReplicaSolveError as exc:
         print(f"replicasolve: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("replicasolve: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":  # pragma: no cover

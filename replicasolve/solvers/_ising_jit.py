@@ -31,6 +31,8 @@ from .._numba import njit
 def _fetch(psi, d1, d2, i, du):
     n = psi.shape[0]
     if i < 0:
+        if -i >= n:
+            return psi[n - 1] + (-i - n + 1) * du, -1.0, 0.0
         return psi[-i], -d1[-i], d2[-i]
     if i >= n:
         return psi[n - 1] + (i - n + 1) * du, 1.0, 0.0
@@ -40,7 +42,7 @@ def _fetch(psi, d1, d2, i, du):
 @njit
 def _map_index(i, n):
     if i < 0:
-        return -i
+        i = -i
     if i >= n:
         return n - 1
     return i
@@ -135,7 +137,6 @@ def conv_adjoint(psi, d1, d2, du, gamma, centers, base, coef, weight,
         if rc == 0.0:
             continue
         j = centers[c]
-        p0 = psi[j] if j < n else psi[n - 1] + (j - n + 1) * du
         for k in range(nk):
             sv = 0.0
             for r in range(nr):
@@ -146,8 +147,10 @@ def conv_adjoint(psi, d1, d2, du, gamma, centers, base, coef, weight,
             if gamma == 0.0:
                 p = weight[k]
             else:
-                # new_psi = p0 + lse/γ, so exp(γ(v - new_psi)) is the tilted weight
-                p = weight[k] * math.exp(gamma * (v[k] - new_psi[c]))
+                # new_psi = p0 + lse/γ, so w·exp(γ(v - new_psi)) is the tilted weight (in
+                # log form: w can underflow where the exponential would overflow)
+                p = math.exp(math.log(weight[k]) + gamma * (v[k] - new_psi[c])) \
+                    if weight[k] > 0.0 else 0.0
             w = rc * p
             for r in range(nr):
                 rho_out[_map_index(j + base[k] + r - shift, n)] += w * coef[k, r]
@@ -220,13 +223,16 @@ def conv_stencil(psi, d1, d2, du, gamma, m, tw, tw_shift, out_psi, out_d1, out_d
 def conv_stencil_adjoint(psi, d1, d2, du, gamma, m, tw, tw_shift, new_psi, rho_in, rho_out):
     """Adjoint of :func:`conv_stencil` (rows m..N-1): accumulate into ``rho_out``."""
     n = psi.shape[0]
-    tab, s = _exp_tables(psi, d1, d2, du, gamma, m)
+    tab, _ = _exp_tables(psi, d1, d2, du, gamma, m)
     for j in range(m, n):
         rc = rho_in[j]
         if rc == 0.0:
             continue
-        # 1/S_j from new_psi: log S_j = γ(new_psi_j - u_j) - s - tw_shift
-        inv = rc * math.exp(-(gamma * (new_psi[j] - j * du) - s - tw_shift))
+        # S_j recomputed exactly as in the forward pass (each term <= S_j: no overflow)
+        s0 = 0.0
+        for l in range(2 * m + 1):
+            s0 += tw[l] * tab[0, j - m + l]
+        inv = rc / s0
         for l in range(2 * m + 1):
             i = j - m + l
             if i < n:

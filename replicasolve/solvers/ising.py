@@ -83,7 +83,7 @@ def _nodes_cached(sigma: float, du: float, gamma: float, n_gauss: int):
         return (np.zeros(1, dtype=np.int64), np.ones((1, 1)), np.ones(1))
     if sigma >= _STENCIL_MIN_SIGMA * du:
         # the tilt shifts the weight's centre by γσ², so the window follows it
-        m = int(math.ceil((gamma * sigma * sigma + _TAIL * sigma) / du))
+        m = math.ceil((gamma * sigma * sigma + _TAIL * sigma) / du)
         offs = np.arange(-m, m + 1)
         w = np.exp(-0.5 * (offs * du / sigma) ** 2)
         return offs.astype(np.int64), np.ones((offs.size, 1)), w / w.sum()
@@ -192,6 +192,52 @@ class _Step:
         return rho_up
 
 
+class _ExactTopStep:
+    """A step whose input is the closed-form top level, evaluated exactly at the
+    Gauss–Hermite nodes u_c + σ z_k (no interpolation). ``out`` holds Ψ_new, Ψ_new',
+    Ψ_new'', A, B at the centres, as :func:`conv_step` would."""
+
+    def __init__(self, top_fn, centers_u: np.ndarray, sigma: float, gamma: float, n_gauss: int):
+        z, w = _gh(n_gauss)
+        pts = centers_u[:, None] + sigma * z[None, :]
+        vals = top_fn(pts)
+        self.vals = vals
+        v, g1, g2 = vals[0], vals[1], vals[2]
+        if gamma == 0.0:
+            p = np.broadcast_to(w, v.shape)
+            new_psi = (v * w).sum(axis=1)
+        else:
+            ref = top_fn(centers_u)[0]
+            a = gamma * (v - ref[:, None])
+            amax = a.max(axis=1)
+            # expm1 form where γΔΨ is small keeps (1/γ) log E e^{γΔΨ} accurate
+            small = amax < 30.0
+            lse = np.empty(len(centers_u))
+            with np.errstate(over="ignore"):
+                lse[small] = np.log1p((w * np.expm1(a[small])).sum(axis=1))
+            big = ~small
+            lse[big] = amax[big] + np.log((w * np.exp(a[big] - amax[big, None])).sum(axis=1))
+            p = w * np.exp(a - lse[:, None])
+            new_psi = ref + lse / gamma
+        self.p = p
+        m1 = (p * g1).sum(axis=1)
+        m2 = (p * g2).sum(axis=1)
+        mq = (p * g1 * g1).sum(axis=1)
+        mv = (p * v).sum(axis=1)
+        self.out = [new_psi, m1, m2 + gamma * (mq - m1 * m1), mv, m2 + gamma * mq]
+
+    def expect(self, rho: np.ndarray) -> list[float]:
+        """Top-level averages under the density ``rho`` on the centres: [mass, E ψ'',
+        then E ∂ψ/∂σ², E ∂ψ/∂γ (T = 0 tops) or E (ψ'')² (T > 0 tops)]."""
+        weights = rho[:, None] * self.p
+        out = [float(weights.sum()), float((weights * self.vals[2]).sum())]
+        if len(self.vals) > 3:
+            out += [float((weights * self.vals[3]).sum()), float((weights * self.vals[4]).sum())]
+        else:
+            out.append(float((weights * self.vals[2] ** 2).sum()))
+        return out
+
+
 # --------------------------------------------------------------------------- functional
 
 
@@ -229,18 +275,18 @@ class IsingFunctional:
         spread = math.sqrt(max(self.xi1_1 - self.xi1_0, 1e-300))
         du = options.grid_step * scale
         half = self.h + options.grid_width * spread
-        n = int(math.ceil(half / du)) + 1
+        n = math.ceil(half / du) + 1
         if n > options.max_grid:
             du = half / (options.max_grid - 1)
             n = options.max_grid
         if self.h > 0:
             # put the field on a grid point, so the bottom average shares the node sets
             du = self.h / math.ceil(self.h / du)
-            n = int(math.ceil(half / du)) + 1
+            n = math.ceil(half / du) + 1
         self.du = du
         self.n = n
         self.u = np.arange(n) * du
-        self.h_index = int(round(self.h / du))
+        self.h_index = round(self.h / du)
         self.n_evals = 0
 
     # ---- parameter helpers
@@ -269,7 +315,8 @@ class IsingFunctional:
         return e - self.sign_h * self.h * magnetization
 
     # ---- the recursion
-    def evaluate(self, q: np.ndarray, gamma: np.ndarray, grad: bool = True) -> _Eval:
+    def evaluate(self, q: np.ndarray, gamma: np.ndarray) -> _Eval:
+        """G, its gradient in (q, γ), the magnetisation and the top-level replicon."""
         from ._ising_jit import conv_adjoint, conv_step
 
         self.n_evals += 1
@@ -281,58 +328,85 @@ class IsingFunctional:
         n_gauss = self.opts.n_gauss
 
         if T == 0 and k == 0:
-            val, dh, ds2 = _abs_gauss_mean(self.h, float(s2.sum()))
+            val, dh, _ = _abs_gauss_mean(self.h, float(s2.sum()))
             # q_0 = 1 by definition: no parameters
             return _Eval(val, np.zeros(0), np.zeros(0), val, dh, -math.inf)
 
-        # numerical steps, top-down: (γ, σ²) for levels k..1 (T>0) or k-1..1 (T=0)
+        # the closed-form top level, and the numerical steps below it, top-down:
+        # (γ, σ²) for levels k..1 (T > 0) or k-1..1 (T = 0)
         if T > 0:
-            top = _top_positive_T(u, T, s2[-1])
+            def top_fn(x, _s=float(s2[-1])):
+                return _top_positive_T(x, T, _s)
             steps = [(gamma[i - 1], s2[i]) for i in range(k, 0, -1)]
         else:
-            top = _top_zero_T(u, gamma[-1], s2[-1])
+            def top_fn(x, _g=float(gamma[-1]), _s=float(s2[-1])):
+                return _top_zero_T(x, _g, _s)
             steps = [(gamma[i - 1], s2[i]) for i in range(k - 1, 0, -1)]
+        top = top_fn(u)
+        # a narrow step right below the closed-form top reads the top exactly at its
+        # Gauss–Hermite nodes: interpolating the sharpest function on the grid is what
+        # would limit the accuracy (the top is smooth only on the scale T, or σ_top)
+        first_sigma = math.sqrt(steps[0][1]) if steps else math.sqrt(s2[0])
+        exact_first = 0.0 < first_sigma < _STENCIL_MIN_SIGMA * du
+
         levels = [(top[0], top[1], top[2])]
         aux = []
-        for g, v in steps:
-            step = _Step(math.sqrt(v), du, g, n_gauss, n)
-            psi, d1, d2 = levels[-1]
-            out = step.forward(psi, d1, d2)
+        for idx, (g, v) in enumerate(steps):
+            if idx == 0 and exact_first:
+                step = _ExactTopStep(top_fn, u, math.sqrt(v), g, n_gauss)
+                out = step.out
+            else:
+                step = _Step(math.sqrt(v), du, g, n_gauss, n)
+                psi, d1, d2 = levels[-1]
+                out = step.forward(psi, d1, d2)
             levels.append((out[0], out[1], out[2]))
             aux.append((g, v, step, out[3], out[4]))
         # bottom: plain average over N(h, σ_0²)
         psi, d1, d2 = levels[-1]
-        bnodes = _nodes(math.sqrt(s2[0]), du, 0.0, n_gauss)
         bc = np.array([self.h_index], dtype=np.int64)
-        bout = [np.empty(1) for _ in range(5)]
-        conv_step(psi, d1, d2, du, 0.0, bc, *bnodes, *bout)
+        if not steps and exact_first:
+            bstep = _ExactTopStep(top_fn, np.array([self.h]), math.sqrt(s2[0]), 0.0, n_gauss)
+            bout = bstep.out
+        else:
+            bnodes = _nodes(math.sqrt(s2[0]), du, 0.0, n_gauss)
+            bout = [np.empty(1) for _ in range(5)]
+            conv_step(psi, d1, d2, du, 0.0, bc, *bnodes, *bout)
         psi0, mag, d2_0 = float(bout[0][0]), float(bout[1][0]), float(bout[2][0])
         value = psi0 - self.penalty(q, gamma, theta)
 
-        # density of the local field, transported up to the top level (always computed:
-        # the replicon needs it too)
-        rho = np.zeros(n)
-        conv_adjoint(psi, d1, d2, du, 0.0, bc, *bnodes, bout[0], np.ones(1), rho)
+        # density of the local field, transported up level by level (the adjoint of the
+        # recursion); at the top it gives the top-level averages (gradient and replicon)
         g_s2 = np.zeros(len(s2))
         g_s2[0] = 0.5 * d2_0
         g_gam = np.zeros(k)
-        # walk up: level index L (levels[L] is the function above step aux[L-1])
+        top_avg = None
+        if not steps and exact_first:
+            top_avg = bstep.expect(np.ones(1))
+        else:
+            rho = np.zeros(n)
+            conv_adjoint(psi, d1, d2, du, 0.0, bc, *bnodes, bout[0], np.ones(1), rho)
         for idx in range(len(aux) - 1, -1, -1):
             g, v, step, a_avg, b_avg = aux[idx]
             new_psi = levels[idx + 1][0]
-            level_i = (k - idx) if T > 0 else (k - 1 - idx)  # step's interval index i
+            level_i = (k - idx) if T > 0 else (k - 1 - idx)  # the step's interval index
             g_s2[level_i] = 0.5 * float(np.dot(rho, b_avg))
             g_gam[level_i - 1] = float(np.dot(rho, a_avg - new_psi)) / g if g > 0 else 0.0
-            psi_up, d1_up, d2_up = levels[idx]
-            rho = step.adjoint(psi_up, d1_up, d2_up, new_psi, rho)
-        # rho is now the field density at the top level (at q_k for T > 0, q_{k-1} at T = 0)
+            if isinstance(step, _ExactTopStep):
+                top_avg = step.expect(rho)
+            else:
+                psi_up, d1_up, d2_up = levels[idx]
+                rho = step.adjoint(psi_up, d1_up, d2_up, new_psi, rho)
+        if top_avg is None:
+            top_avg = [float(rho.sum())] + [float(np.dot(rho, t)) for t in top[2:]]
+        # top_avg: [mass, E ψ'', E (ψ'')²?...] see _ExactTopStep.expect for the layout
         if T > 0:
-            g_s2[-1] = 0.5 / T * float(rho.sum())
-            replicon = 1.0 - float(xi2[-1]) * float(np.dot(rho, top[2] ** 2))
+            g_s2[-1] = 0.5 / T * top_avg[0]
+            sq = top_avg[-1] if len(top_avg) == 3 else float(np.dot(rho, top[2] ** 2))
+            replicon = 1.0 - float(xi2[-1]) * sq
         else:
-            g_s2[-1] = float(np.dot(rho, top[3]))
-            g_gam[-1] = float(np.dot(rho, top[4]))
-            replicon = -math.inf  # at T = 0 the RS/top-level replicon is -∞ (β² sech⁴ → ∞)
+            g_s2[-1] = top_avg[2]
+            g_gam[-1] = top_avg[3]
+            replicon = -math.inf  # at T = 0 the top-level replicon is -∞ (β² sech⁴ → ∞)
 
         # chain rule: σ_i² = ξ'(q_i) - ξ'(q_{i-1});  penalty = ½Σγ_i Δθ_i (+ β/2 (θ(1)-θ(q_k)))
         grad_q = xi2 * (g_s2[:-1] - g_s2[1:])
@@ -525,10 +599,9 @@ def _refine(v: np.ndarray, model, k_old: int) -> np.ndarray:
         return _initial(model, 1)
     q = list(v[:nq])
     y = list(v[nq:])
-    lo = [0.0] + y
-    hi = y + ([1.0] if T > 0 else [])
-    jumps = [b - a for a, b in zip(lo, hi)] if T > 0 else \
-        [b - a for a, b in zip(lo, hi + [np.inf])][: len(q)]
+    lo = [0.0, *y]
+    hi = [*y, 1.0] if T > 0 else [*y, np.inf]
+    jumps = [b - a for a, b in zip(lo, hi, strict=True)][: len(q)]
     if T > 0 and k_old > 0:
         # x jumps to 1 at q_max for a physical reason (the top of the Parisi measure):
         # splitting that jump only creates a degenerate pair of steps
@@ -538,9 +611,9 @@ def _refine(v: np.ndarray, model, k_old: int) -> np.ndarray:
     right = q[j + 1] if j + 1 < len(q) else 1.0
     delta = 0.25 * min(q[j] - left, right - q[j]) if min(q[j] - left, right - q[j]) > 0 else 1e-3
     xa = lo[j]
-    xb = hi[j] if j < len(hi) else 2 * lo[j] + 1.0
-    new_q = q[:j] + [q[j] - delta, q[j] + delta] + q[j + 1:]
-    new_y = y[:j] + [0.5 * (xa + xb)] + y[j:]
+    xb = hi[j] if math.isfinite(hi[j]) else 2 * lo[j] + 1.0
+    new_q = [*q[:j], q[j] - delta, q[j] + delta, *q[j + 1:]]
+    new_y = [*y[:j], 0.5 * (xa + xb), *y[j:]]
     out = np.concatenate([np.clip(new_q, 0.0, 1.0), new_y])
     return out
 
@@ -559,7 +632,9 @@ def _scale(model, v: np.ndarray | None, k: int) -> float:
     return 1.5 * max(math.sqrt(max(d1[1] - d1[0], 0.0)), 1e-3)
 
 
-def _solve_k(model, k: int, opts: Options, start: np.ndarray | None) -> tuple[ParisiResult, np.ndarray]:
+def _solve_k(
+    model, k: int, opts: Options, start: np.ndarray | None
+) -> tuple[ParisiResult, np.ndarray]:
     from scipy.optimize import minimize
 
     v0 = _initial(model, k) if start is None else np.asarray(start, dtype=float)
@@ -613,6 +688,9 @@ def _solve_k(model, k: int, opts: Options, start: np.ndarray | None) -> tuple[Pa
         if k == 0:
             q = np.array([1.0])
     converged = residual <= opts.tol
+    if not converged:
+        message = (f"not converged: stationarity residual {residual:.2e} > tol {opts.tol:.1e} "
+                   f"after {total_iter} iterations (optimiser: {message})")
     result = ParisiResult(
         model=model, method=RSB(k).name, k=k, free_energy=f, energy=energy, entropy=entropy,
         q=np.asarray(q, dtype=float), x=np.asarray(x, dtype=float),

@@ -27,9 +27,11 @@ class RSB:
 
     def __post_init__(self) -> None:
         if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 0:
-            raise InvalidInputError(f"number of RSB steps k must be an integer >= 0, got {self.k!r}")
+            raise InvalidInputError(
+                f"number of RSB steps k must be an integer >= 0, got {self.k!r}")
         if self.k > 400:
-            raise InvalidInputError(f"k = {self.k} RSB steps is beyond what the solvers support (400)")
+            raise InvalidInputError(
+                f"k = {self.k} RSB steps is beyond what the solvers support (400)")
 
     @property
     def name(self) -> str:
@@ -88,7 +90,7 @@ class Options:
         max_grid: Ising: cap on the number of grid points.
     """
 
-    tol: float = 1e-7
+    tol: float = 1e-6
     maxiter: int = 2000
     grid_step: float = 0.2
     grid_width: float = 9.0

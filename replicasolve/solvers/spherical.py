@@ -109,6 +109,7 @@ class _Eval:
     hess: np.ndarray | None
     work: float  # ∫ x ξ_h' (T > 0) or ∫ γ ξ_h' (T = 0)
     d0: float  # d(0) = ∫_0^1 x (T > 0) or D(0) = L + ∫ γ (T = 0)
+    noise: float  # rounding floor of F: the size of the terms it is summed from, times eps
 
 
 def _natural(xih: _XiH, T: float, q: np.ndarray, gaps: np.ndarray, y: np.ndarray,
@@ -156,6 +157,11 @@ def _natural(xih: _XiH, T: float, q: np.ndarray, gaps: np.ndarray, y: np.ndarray
     else:
         top_l = float(d1[-1])
     F = 0.5 * (s * work + tau * psi + top_l * dtop)
+    # at low T, F = O(1) is a sum of terms of size β|ξ_h|: its rounding floor is ~β eps, far
+    # above eps |F|, and the line search must not mistake that noise for an increase
+    noise = 32 * np.finfo(float).eps * (
+        s * (float(np.sum(y * (np.abs(xi[1 : k + 1]) + np.abs(xi[:k])))) + abs(float(xi[-1])))
+        + tau * (abs(psi) + q[0] / d[0]) + abs(top_l * dtop) + abs(F))
 
     gq = s * d1[: k + 1] * (yext[:-1] - yext[1:]) + tau * (yext[:-1] * s_prev - yext[1:] * S)
     gq[0] += tau / d[0]
@@ -165,7 +171,7 @@ def _natural(xih: _XiH, T: float, q: np.ndarray, gaps: np.ndarray, y: np.ndarray
     gD = tau * S[-1] + top_l
     grad = 0.5 * np.concatenate([gq, gy, [gD]])
     if not hess:
-        return _Eval(F, grad, None, work, float(d[0]))
+        return _Eval(F, grad, None, work, float(d[0]), noise)
 
     n = 2 * k + 2
     iq = np.arange(k + 1)
@@ -208,7 +214,7 @@ def _natural(xih: _XiH, T: float, q: np.ndarray, gaps: np.ndarray, y: np.ndarray
         hp[iq[:-1], iy] -= s_prev[1:]
     H += tau * hp
     H *= 0.5
-    return _Eval(F, grad, H, work, float(d[0]))
+    return _Eval(F, grad, H, work, float(d[0]), noise)
 
 
 class _Objective:
@@ -248,6 +254,7 @@ class _Objective:
             # q_k = 1 is not a variable at T = 0
             self.keep = np.concatenate([np.arange(k), np.arange(k + 1, 2 * k + 2)])
         self.B = B
+        self.noise = 0.0
 
     def unpack(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """(gaps, levels, L) of parameter vector ``z`` (L = nan at T > 0)."""
@@ -289,16 +296,56 @@ class _Objective:
         d2 = np.concatenate([-gaps, levels, [L]])
         return ev, d1, d2
 
+    def residual(self, z: np.ndarray) -> float:
+        """‖v - P(v - ∇F)‖∞ in the natural variables v = (q, m) at T > 0 and (q, γ, L) at
+        T = 0, P the projection onto the ordered, boxed set (the measure of
+        :class:`~replicasolve.solvers.methods.Options`' ``tol``; 0 exactly at a KKT point)."""
+        ev, _, _ = self.natural(z)
+        _, levels, L = self.unpack(z)
+        k = self.k
+        q = -np.expm1(-np.cumsum(z[: k + 1 if self.T > 0 else k]))
+        gy = ev.grad[k + 1 : 2 * k + 1]
+        if self.T > 0:
+            gq = ev.grad[: k + 1].copy()
+            gq[k] -= ev.grad[-1]  # D_k = 1 - q_k
+            parts = [q - _project_ordered(q - gq, 0.0, 1.0),
+                     levels - _project_ordered(levels - gy, 0.0, 1.0)]
+        else:
+            gq = ev.grad[:k]
+            parts = [q - _project_ordered(q - gq, 0.0, 1.0),
+                     levels - _project_ordered(levels - gy, 0.0, math.inf),
+                     [L - max(L - ev.grad[-1], 0.0)]]
+        return float(np.max(np.abs(np.concatenate(parts)), initial=0.0))
+
     def fg(self, z: np.ndarray) -> tuple[float, np.ndarray]:
         ev, d1, _ = self.natural(z)
+        self.noise = ev.noise
         return ev.F, self.B.T @ (d1 * ev.grad[self.keep])
 
     def fgh(self, z: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         ev, d1, d2 = self.natural(z, hess=True)
+        self.noise = ev.noise
         gn = ev.grad[self.keep]
         hn = ev.hess[np.ix_(self.keep, self.keep)]  # type: ignore[index]
         inner = d1[:, None] * hn * d1[None, :] + np.diag(d2 * gn)
         return ev.F, self.B.T @ (d1 * gn), self.B.T @ inner @ self.B
+
+
+def _project_ordered(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Euclidean projection onto {lo <= v_0 <= ... <= v_n <= hi}: pool adjacent violators,
+    then clipping (clipping commutes with isotonic regression)."""
+    vals: list[float] = []
+    counts: list[int] = []
+    for x in np.asarray(v, dtype=float):
+        vals.append(float(x))
+        counts.append(1)
+        while len(vals) > 1 and vals[-2] > vals[-1]:
+            c = counts[-2] + counts[-1]
+            vals[-2] = (vals[-2] * counts[-2] + vals[-1] * counts[-1]) / c
+            counts[-2] = c
+            vals.pop()
+            counts.pop()
+    return np.clip(np.repeat(vals, counts), lo, hi)
 
 
 def _projected(z: np.ndarray, g: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -321,20 +368,23 @@ class _Opt:
 def _minimise(obj: _Objective, z0: np.ndarray, tol: float, maxiter: int) -> _Opt:
     """Projected Newton on the box (Bertsekas, SIAM J. Control Optim. 20 (1982)) with the
     exact Hessian, its eigenvalues floored in absolute value (modified Newton), and an
-    Armijo search along the projection arc. Quasi-Newton methods stall near 1e-8 here: the
-    Hessian's condition number grows like k^4 (steps that barely matter) and like β at low T.
+    Armijo search along the projection arc, until the natural-variable residual
+    (:meth:`_Objective.residual`) is <= ``tol``. Quasi-Newton methods stall near 1e-8 here:
+    the Hessian's condition number grows like k^4 (steps that barely matter) and like β at
+    low T.
     """
     lo, hi = obj.lower, obj.upper
     z = np.clip(np.asarray(z0, dtype=float), lo, hi)
     F, g, H = obj.fgh(z)
-    scale = tol * max(1.0, abs(F))
     it = 0
     stalled = False
     while True:
-        pg = _projected(z, g, lo, hi)
-        resid = float(np.max(np.abs(pg), initial=0.0))
-        if resid <= scale or it >= maxiter:
+        resid = obj.residual(z)
+        # Newton converges quadratically, so going well past tol costs a step or two and
+        # leaves f accurate even along the near-flat directions of many-step solutions
+        if resid <= 1e-3 * tol or it >= maxiter:
             break
+        pg_max = float(np.max(np.abs(_projected(z, g, lo, hi)), initial=0.0))
         near_lo = z <= lo + 1e-10
         near_hi = z >= hi - 1e-10
         free = ~((near_lo & (g > 0)) | (near_hi & (g < 0)))
@@ -344,9 +394,10 @@ def _minimise(obj: _Objective, z0: np.ndarray, tol: float, maxiter: int) -> _Opt
         lam = np.maximum(np.abs(lam), max(1e-12 * top, 1e-300))
         step = np.zeros_like(z)
         step[idx] = -vec @ ((vec.T @ g[idx]) / lam)
-        size = float(np.max(np.abs(step)))
+        size = float(np.max(np.abs(step), initial=0.0))
         if size > 2.0:  # log coordinates: larger moves are never trusted
             step *= 2.0 / size
+        noise = obj.noise
         t = 1.0
         accepted = False
         for _ in range(50):
@@ -354,26 +405,28 @@ def _minimise(obj: _Objective, z0: np.ndarray, tol: float, maxiter: int) -> _Opt
             Fn, gn = obj.fg(zn)
             slope = float(g @ (zn - z))
             if np.isfinite(Fn):
-                if Fn <= F + 1e-4 * slope:
-                    accepted = True
-                elif abs(Fn - F) <= 1e-15 * max(1.0, abs(F)):
-                    # below rounding of F: judge by the gradient instead
-                    accepted = float(np.max(np.abs(_projected(zn, gn, lo, hi)))) < resid
+                if -slope > noise:
+                    accepted = Fn <= F + 1e-4 * slope
+                elif Fn <= F + 2 * max(noise, obj.noise):
+                    # the predicted gain is below the rounding floor of F: only the
+                    # gradient can tell progress
+                    accepted = float(np.max(np.abs(_projected(zn, gn, lo, hi)))) < pg_max
             if accepted:
                 break
             t *= 0.5
         it += 1
         if not accepted:
-            stalled = True
+            stalled = resid > tol
             break
         z = zn
         F, g, H = obj.fgh(z)
-    ok = bool(resid <= scale and np.isfinite(F))
-    msg = f"projected Newton: {it} iteration(s), projected gradient {resid:.1e}"
+    ok = bool(resid <= tol and np.isfinite(F))
+    msg = f"projected Newton: {it} iteration(s), residual {resid:.1e}"
     if not ok:
         why = ("iteration limit reached" if it >= maxiter else
-               "line search failed" if stalled else "non-finite functional")
-        msg += f" > tolerance {scale:.1e} ({why})"
+               "line search failed: at the rounding floor of the functional" if stalled
+               else "non-finite functional")
+        msg += f" > tol {tol:.1e} ({why})"
     return _Opt(z, float(F), resid, it, ok, msg)
 
 
@@ -486,7 +539,7 @@ def _pad(state: _State, T: float) -> _State:
                   np.append(state.levels, state.levels[-1]), state.L)
 
 
-def _trial_levels(lev: np.ndarray, j: int, up: bool, T: float, d_here: float) -> np.ndarray:
+def _trial_levels(lev: np.ndarray, j: int, up: bool, d_here: float) -> np.ndarray:
     """Candidate values of the new level, spread geometrically over the admissible range."""
     cur = lev[j]
     if up:
@@ -515,7 +568,7 @@ def _next_start(state: _State, xih: _XiH, T: float, obj: _Objective) -> list[np.
         dk[j] = dk[j + 1] + lev[j] * (knots[j] - knots[j + 1])
     for _, j, gap_c, up in _insertions(state, xih, T)[:3]:
         best: tuple[float, np.ndarray] | None = None
-        for level in _trial_levels(lev, j, up, T, dk[j]):
+        for level in _trial_levels(lev, j, up, dk[j]):
             cand = _insert(state, T, j, gap_c, up, float(level))
             z = obj.pack(cand.gaps, cand.levels, cand.L)
             F = obj.fg(z)[0]
@@ -576,6 +629,8 @@ def _chain(xih: _XiH, T: float, kmax: int, opts: Options) -> list[_Step]:
             # no insertion helps: the (k-1)-step optimum is optimal among all order
             # parameters; keep it, with a zero-width step
             best = _minimise(obj, z_pad, opts.tol, opts.maxiter)
+            best.message += (f"; no extra step lowers the functional: the {k - 1}-step "
+                             "solution is kept, with a zero-width step")
         steps.append(_Step(k, _State(*obj.unpack(best.z)), best))
     return steps
 
@@ -786,7 +841,8 @@ def _check_increasing(vals: np.ndarray, what: str) -> None:
 
 
 def _lower_root(fun: Callable[[np.ndarray], np.ndarray], a: float, b: float) -> float:
-    """Smallest root of a nonincreasing function on [a, b] (``a`` if fun(a) <= 0)."""
+    """First point of [a, b] where ``fun`` (positive before it) reaches 0 (``a`` if
+    fun(a) <= 0), located on a grid and refined by Brent's method."""
     fa = float(fun(np.array([a]))[0])
     if fa <= 0:
         return a
@@ -794,7 +850,7 @@ def _lower_root(fun: Callable[[np.ndarray], np.ndarray], a: float, b: float) -> 
     vals = fun(grid)
     i = int(np.argmax(vals <= 0))
     return optimize.brentq(lambda t: float(fun(np.array([t]))[0]), grid[i - 1], grid[i],
-                           xtol=1e-15, rtol=4e-16)
+                           xtol=1e-15, rtol=1e-15)
 
 
 def continuous_solution(model: Any, n: int = 401) -> ContinuousSolution:
@@ -831,6 +887,7 @@ def continuous_solution(model: Any, n: int = 401) -> ContinuousSolution:
         return d1 - qq * d2  # nonincreasing since ξ''' >= 0
 
     if T > 0:
+
         def r(qq: np.ndarray) -> np.ndarray:
             return (1.0 - qq) * np.sqrt(np.maximum(xih(qq)[2], 0.0)) - T
 
@@ -912,12 +969,14 @@ def threshold_energy(model_or_xi: Any) -> float:
     ξ = q^p it is -2 sqrt((p-1)/p) (Auffinger–Ben Arous–Černý, CPAM 66 (2013)).
 
     ``model_or_xi``: a spherical MixedPSpin (its field is used) or a covariance (h = 0).
+    Energy units of H/N.
 
     Raises
     ------
     InvalidInputError
         If ξ_h'(1) > ξ''(1): the RS ground state is then stable (replicon > 0 for every
-        γ >= 0) and there is no marginal 1RSB branch.
+        γ >= 0) and there is no marginal 1RSB branch; or if the marginal point has negative
+        1RSB complexity γ(E + P) (the landscape is not 1RSB-like, e.g. full RSB).
     """
     from ..models.pspin import MixedPSpin, covariance
 
@@ -949,7 +1008,7 @@ def threshold_energy(model_or_xi: Any) -> float:
         a, b = qgrid[max(i - 1, 0)], qgrid[min(i + 1, qgrid.size - 1)]
         if dp(a) * dp(b) > 0:
             return float(qgrid[i])
-        return optimize.brentq(dp, a, b, xtol=1e-15, rtol=4e-16)
+        return optimize.brentq(dp, a, b, xtol=1e-15, rtol=1e-15)
 
     def dL(gam: float) -> tuple[float, float]:
         q0 = best_q0(gam)
@@ -970,8 +1029,24 @@ def threshold_energy(model_or_xi: Any) -> float:
         if i is None or i == 0:
             raise InvalidInputError("threshold_energy: no marginal 1RSB solution found")
         gam = optimize.brentq(lambda g: dL(g)[0], gams[i - 1], gams[i], xtol=1e-15,
-                              rtol=4e-16)
-        q0 = dL(gam)[1]
+                              rtol=1e-15)
+        r_end, q0 = dL(gam)
+        if abs(r_end) > 1e-8 * max(1.0, d1_1):
+            # q_0 minimising P jumped across the root: no marginal point on this branch
+            raise InvalidInputError("threshold_energy: the 1RSB branch has no marginal "
+                                    "point (q_0 jumps where the replicon vanishes)")
     x0 = float(xih(np.array([q0]))[0][0])
     d0 = L + gam * (1.0 - q0)
-    return -0.5 * (2 * gam * (xi1 - x0) + d1_1 * L + q0 * L / d0**2 + (1.0 - q0) / d0)
+    e_th = -0.5 * (2 * gam * (xi1 - x0) + d1_1 * L + q0 * L / d0**2 + (1.0 - q0) / d0)
+    if gam > 0:
+        # complexity of the marginal states, Σ = γ(E + P): negative means the 1RSB curve
+        # has no states there (the model is not 1RSB-like: e.g. full RSB, whose ground
+        # state is itself marginal), and the number would be meaningless
+        P = 0.5 * (gam * (xi1 - x0) + d1_1 * L + q0 / d0 + math.log1p(gam * (1 - q0) / L) / gam)
+        sigma = gam * (e_th + P)
+        if sigma < -1e-12:
+            raise InvalidInputError(
+                f"threshold_energy: the 1RSB complexity of the marginal states is "
+                f"{sigma:.3g} < 0: this model's T = 0 landscape is not 1RSB-like "
+                "(for full-RSB models the ground state itself is marginal)")
+    return e_th
