@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._blas import tap_blas
 from ..errors import InvalidInputError
 from .extrapolate import extrapolate_k
 from .methods import RSB, FullRSB, Options
@@ -47,9 +48,7 @@ from .result import ParisiResult
 
 __all__ = ["IsingFunctional", "solve_ising"]
 
-_STENCIL_MIN_SIGMA = 1.5  # trapezoid on the grid: aliasing error e^{-2π²(σ/du)²} < 1e-19
-_TAIL = 8.5  # Gaussian weights beyond this many σ (relative e^{-36}) are dropped
-_LAGRANGE = 8  # points of the interpolation used with Gauss–Hermite nodes
+_STENCIL_MIN_SIGMA = 1.5  # must match _ising_jit.STENCIL_MIN_SIGMA
 
 
 # --------------------------------------------------------------------------- nodes
@@ -61,37 +60,13 @@ def _gh(n: int) -> tuple[np.ndarray, np.ndarray]:
     return x * math.sqrt(2.0), w / w.sum()
 
 
-def _lagrange_rows(t: np.ndarray) -> np.ndarray:
-    """8-point Lagrange weights at fractional positions ``t`` ∈ [0, 1), points -3..4."""
-    pts = np.arange(_LAGRANGE) - (_LAGRANGE - 1) // 2
-    rows = np.ones((t.size, _LAGRANGE))
-    for i, pi in enumerate(pts):
-        for j, pj in enumerate(pts):
-            if i != j:
-                rows[:, i] *= (t - pj) / (pi - pj)
-    return rows
-
-
 def _nodes(sigma: float, du: float, gamma: float, n_gauss: int):
-    """Quadrature nodes (base offsets, interpolation coefficients, weights) for one step."""
-    return _nodes_cached(float(sigma), float(du), float(gamma), int(n_gauss))
+    """Quadrature nodes (base offsets, interpolation coefficients, weights) for one step
+    (see :func:`replicasolve.solvers._ising_jit.build_nodes`)."""
+    from ._ising_jit import build_nodes
 
-
-@functools.lru_cache(maxsize=256)
-def _nodes_cached(sigma: float, du: float, gamma: float, n_gauss: int):
-    if sigma <= 0.0:
-        return (np.zeros(1, dtype=np.int64), np.ones((1, 1)), np.ones(1))
-    if sigma >= _STENCIL_MIN_SIGMA * du:
-        # the tilt shifts the weight's centre by γσ², so the window follows it
-        m = math.ceil((gamma * sigma * sigma + _TAIL * sigma) / du)
-        offs = np.arange(-m, m + 1)
-        w = np.exp(-0.5 * (offs * du / sigma) ** 2)
-        return offs.astype(np.int64), np.ones((offs.size, 1)), w / w.sum()
     z, w = _gh(n_gauss)
-    s = sigma * z / du
-    base = np.floor(s).astype(np.int64)
-    coef = _lagrange_rows(s - base)
-    return base, coef, w
+    return build_nodes(float(sigma), float(du), float(gamma), z, w)
 
 
 # --------------------------------------------------------------------------- top layers
@@ -148,48 +123,6 @@ def _abs_gauss_mean(h: float, s2: float) -> tuple[float, float, float]:
 
 
 # --------------------------------------------------------------------------- one step
-
-
-class _Step:
-    """One Cole–Hopf step on the grid: node set chosen by σ/du; the on-grid stencil with
-    γ > 0 runs as a convolution of precomputed exponentials away from u = 0."""
-
-    def __init__(self, sigma: float, du: float, gamma: float, n_gauss: int, n: int):
-        self.du, self.gamma, self.n = du, gamma, n
-        self.nodes = _nodes(sigma, du, gamma, n_gauss)
-        base = self.nodes[0]
-        self.fast = self.nodes[1].shape[1] == 1 and base.size > 1 and gamma >= 1e-3
-        self.m = int(base[-1]) if self.fast else 0
-        if self.fast and self.m >= n:
-            self.fast = False
-        if self.fast:
-            offs = base.astype(float) * du
-            lw = np.log(self.nodes[2]) + gamma * offs
-            self.tw_shift = float(lw.max())
-            self.tw = np.exp(lw - self.tw_shift)
-            self.direct = np.arange(self.m, dtype=np.int64)
-        else:
-            self.direct = np.arange(n, dtype=np.int64)
-
-    def forward(self, psi, d1, d2):
-        from ._ising_jit import conv_stencil, conv_step
-
-        out = [np.empty(self.n) for _ in range(5)]
-        conv_step(psi, d1, d2, self.du, self.gamma, self.direct, *self.nodes, *out)
-        if self.fast:
-            conv_stencil(psi, d1, d2, self.du, self.gamma, self.m, self.tw, self.tw_shift, *out)
-        return out
-
-    def adjoint(self, psi, d1, d2, new_psi, rho):
-        from ._ising_jit import conv_adjoint, conv_stencil_adjoint
-
-        rho_up = np.zeros(self.n)
-        conv_adjoint(psi, d1, d2, self.du, self.gamma, self.direct, *self.nodes, new_psi,
-                     rho, rho_up)
-        if self.fast:
-            conv_stencil_adjoint(psi, d1, d2, self.du, self.gamma, self.m, self.tw,
-                                 self.tw_shift, new_psi, rho, rho_up)
-        return rho_up
 
 
 class _ExactTopStep:
@@ -349,20 +282,30 @@ class IsingFunctional:
         first_sigma = math.sqrt(steps[0][1]) if steps else math.sqrt(s2[0])
         exact_first = 0.0 < first_sigma < _STENCIL_MIN_SIGMA * du
 
-        levels = [(top[0], top[1], top[2])]
-        aux = []
-        for idx, (g, v) in enumerate(steps):
-            if idx == 0 and exact_first:
-                step = _ExactTopStep(top_fn, u, math.sqrt(v), g, n_gauss)
-                out = step.out
-            else:
-                step = _Step(math.sqrt(v), du, g, n_gauss, n)
-                psi, d1, d2 = levels[-1]
-                out = step.forward(psi, d1, d2)
-            levels.append((out[0], out[1], out[2]))
-            aux.append((g, v, step, out[3], out[4]))
+        from ._ising_jit import recursion_adjoint, recursion_forward
+
+        z, w = _gh(n_gauss)
+        ns = len(steps)
+        gam_s = np.array([g for g, _ in steps], dtype=float)
+        sig_s = np.sqrt(np.array([v for _, v in steps], dtype=float))
+        levels = np.empty((ns + 1, 3, n))
+        avg_a = np.empty((max(ns, 1), n))
+        avg_b = np.empty((max(ns, 1), n))
+        exact = None
+        if ns and exact_first:
+            exact = _ExactTopStep(top_fn, u, sig_s[0], gam_s[0], n_gauss)
+            levels[1, 0], levels[1, 1], levels[1, 2] = exact.out[:3]
+            avg_a[0], avg_b[0] = exact.out[3], exact.out[4]
+            first = 1
+        else:
+            levels[0, 0], levels[0, 1], levels[0, 2] = top[0], top[1], top[2]
+            first = 0
+        if ns > first:
+            recursion_forward(levels[first, 0], levels[first, 1], levels[first, 2], du,
+                              gam_s[first:], sig_s[first:], z, w, levels[first:],
+                              avg_a[first:], avg_b[first:])
         # bottom: plain average over N(h, σ_0²)
-        psi, d1, d2 = levels[-1]
+        psi, d1, d2 = levels[ns]
         bc = np.array([self.h_index], dtype=np.int64)
         if not steps and exact_first:
             bstep = _ExactTopStep(top_fn, np.array([self.h]), math.sqrt(s2[0]), 0.0, n_gauss)
@@ -379,26 +322,30 @@ class IsingFunctional:
         g_s2 = np.zeros(len(s2))
         g_s2[0] = 0.5 * d2_0
         g_gam = np.zeros(k)
+        gs2_steps = np.zeros(ns)
+        ggam_steps = np.zeros(ns)
         top_avg = None
         if not steps and exact_first:
             top_avg = bstep.expect(np.ones(1))
         else:
             rho = np.zeros(n)
             conv_adjoint(psi, d1, d2, du, 0.0, bc, *bnodes, bout[0], np.ones(1), rho)
-        for idx in range(len(aux) - 1, -1, -1):
-            g, v, step, a_avg, b_avg = aux[idx]
-            new_psi = levels[idx + 1][0]
+            if ns > first:
+                rho = recursion_adjoint(levels[first:], du, gam_s[first:], sig_s[first:], z, w,
+                                        avg_a[first:], avg_b[first:], rho,
+                                        gs2_steps[first:], ggam_steps[first:])
+            if exact is not None:
+                gs2_steps[0] = 0.5 * float(np.dot(rho, avg_b[0]))
+                ggam_steps[0] = float(np.dot(rho, avg_a[0] - levels[1, 0])) / gam_s[0] \
+                    if gam_s[0] > 0 else 0.0
+                top_avg = exact.expect(rho)
+        for idx in range(ns):
             level_i = (k - idx) if T > 0 else (k - 1 - idx)  # the step's interval index
-            g_s2[level_i] = 0.5 * float(np.dot(rho, b_avg))
-            g_gam[level_i - 1] = float(np.dot(rho, a_avg - new_psi)) / g if g > 0 else 0.0
-            if isinstance(step, _ExactTopStep):
-                top_avg = step.expect(rho)
-            else:
-                psi_up, d1_up, d2_up = levels[idx]
-                rho = step.adjoint(psi_up, d1_up, d2_up, new_psi, rho)
+            g_s2[level_i] = gs2_steps[idx]
+            g_gam[level_i - 1] = ggam_steps[idx]
         if top_avg is None:
             top_avg = [float(rho.sum())] + [float(np.dot(rho, t)) for t in top[2:]]
-        # top_avg: [mass, E ψ'', E (ψ'')²?...] see _ExactTopStep.expect for the layout
+        # top_avg: [mass, E ψ'', then E (ψ'')² (T > 0) or E ∂ψ/∂σ², E ∂ψ/∂γ (T = 0)]
         if T > 0:
             g_s2[-1] = 0.5 / T * top_avg[0]
             sq = top_avg[-1] if len(top_avg) == 3 else float(np.dot(rho, top[2] ** 2))
@@ -550,7 +497,29 @@ class _Problem:
         hi = 1.0 if self.T > 0 else None
         return [(0.0, 1.0)] * self.nq + [(0.0, hi)] * self.k
 
+    def box_point(self, w: np.ndarray) -> np.ndarray:
+        nq = self.nq
+        q = 1.0 - np.cumprod(1.0 - w[:nq])
+        y = np.cumprod(w[nq:][::-1])[::-1] if self.T > 0 else np.cumsum(w[nq:])
+        return np.concatenate([q, y])
+
     def box_fun_jac(self, w: np.ndarray) -> tuple[float, np.ndarray]:
+        nq = self.nq
+        om = 1.0 - w[:nq]
+        sy = w[nq:]
+        if np.all(om > 0) and (self.T == 0 or np.all(sy > 0)):
+            # J^T g in O(n): ∂q_i/∂t_j = (1 - q_i)/(1 - t_j) for j ≤ i, ∂m_i/∂s_j = m_i/s_j
+            # for j ≥ i, ∂γ_i/∂δ_j = 1 for j ≤ i
+            v = self.box_point(w)
+            g = self.jac(v)
+            gq, gy = g[:nq], g[nq:]
+            q, y = v[:nq], v[nq:]
+            jt = np.cumsum((gq * (1.0 - q))[::-1])[::-1] / om
+            if self.T > 0:
+                jy = np.cumsum(gy * y) / sy
+            else:
+                jy = np.cumsum(gy[::-1])[::-1]
+            return self.fun(v), np.concatenate([jt, jy])
         v, jac, _ = self.from_box(w)
         return self.fun(v), jac.T @ self.jac(v)
 
@@ -632,6 +601,7 @@ def _scale(model, v: np.ndarray | None, k: int) -> float:
     return 1.5 * max(math.sqrt(max(d1[1] - d1[0], 0.0)), 1e-3)
 
 
+@tap_blas
 def _solve_k(
     model, k: int, opts: Options, start: np.ndarray | None
 ) -> tuple[ParisiResult, np.ndarray]:
@@ -704,6 +674,7 @@ def _solve_k(
     return result, v
 
 
+@tap_blas  # L-BFGS-B's tiny BLAS calls crawl when two OpenBLAS pools spin against each other
 def solve_ising(model, method: RSB | FullRSB, options: Options) -> ParisiResult:
     """Solve an Ising mixed p-spin model (see the module docstring); used by ``solve``."""
     _validate(model)

@@ -372,18 +372,21 @@ def _minimise(obj: _Objective, z0: np.ndarray, tol: float, maxiter: int) -> _Opt
     (:meth:`_Objective.residual`) is <= ``tol``. Quasi-Newton methods stall near 1e-8 here:
     the Hessian's condition number grows like k^4 (steps that barely matter) and like β at
     low T.
+
+    Past ``tol`` the iteration goes on ("polishing", towards min(1e-3 tol, 1e-10)) only
+    while each step lowers the residual: Newton converges quadratically, so this costs a
+    step or two and keeps f accurate along the near-flat directions of many-step solutions,
+    whose error is residual²/(small eigenvalue) rather than residual².
     """
     lo, hi = obj.lower, obj.upper
     z = np.clip(np.asarray(z0, dtype=float), lo, hi)
     F, g, H = obj.fgh(z)
+    target = min(1e-3 * tol, 1e-10)
     it = 0
     stalled = False
-    while True:
-        resid = obj.residual(z)
-        # Newton converges quadratically, so going well past tol costs a step or two and
-        # leaves f accurate even along the near-flat directions of many-step solutions
-        if resid <= 1e-3 * tol or it >= maxiter:
-            break
+    resid = obj.residual(z)
+    while resid > target and it < maxiter:
+        polishing = resid <= tol
         pg_max = float(np.max(np.abs(_projected(z, g, lo, hi)), initial=0.0))
         near_lo = z <= lo + 1e-10
         near_hi = z >= hi - 1e-10
@@ -411,15 +414,18 @@ def _minimise(obj: _Objective, z0: np.ndarray, tol: float, maxiter: int) -> _Opt
                     # the predicted gain is below the rounding floor of F: only the
                     # gradient can tell progress
                     accepted = float(np.max(np.abs(_projected(zn, gn, lo, hi)))) < pg_max
+                if accepted and polishing:
+                    accepted = obj.residual(zn) < resid
             if accepted:
                 break
             t *= 0.5
-        it += 1
         if not accepted:
-            stalled = resid > tol
+            stalled = not polishing
             break
+        it += 1
         z = zn
         F, g, H = obj.fgh(z)
+        resid = obj.residual(z)
     ok = bool(resid <= tol and np.isfinite(F))
     msg = f"projected Newton: {it} iteration(s), residual {resid:.1e}"
     if not ok:
@@ -625,6 +631,10 @@ def _chain(xih: _XiH, T: float, kmax: int, opts: Options) -> list[_Step]:
                 cand.converged and not best.converged and cand.F <= best.F + 1e-13
             ):
                 best = cand
+            if best.converged and best.F < prev.opt.F:
+                # the functional is convex in x, so a converged descent from the most
+                # promising insertion is the answer; the others are only a fallback
+                break
         if best is None or not best.F < prev.opt.F - 1e-14 * max(1.0, abs(prev.opt.F)):
             # no insertion helps: the (k-1)-step optimum is optimal among all order
             # parameters; keep it, with a zero-width step
