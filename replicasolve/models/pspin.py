@@ -177,9 +177,16 @@ def _expression_covariance(expr: Any, text: str) -> Covariance:
     def evaluate(qa: np.ndarray) -> tuple[np.ndarray, ...]:
         return compiled(qa)
 
-    x0, x1 = (float(v) for v in compiled(np.array([0.0, 1.0]))[0])
     grid = np.linspace(0.0, 1.0, 257)
-    vals_real = compiled(grid)
+    try:
+        with np.errstate(all="ignore"):
+            vals_real = compiled(grid)
+    except (ZeroDivisionError, OverflowError, ValueError, FloatingPointError) as exc:
+        raise InvalidInputError(
+            f"xi = {text} cannot be evaluated on [0, 1] ({exc}): a covariance must be finite "
+            "with two derivatives there"
+        ) from None
+    x0, x1 = float(vals_real[0][0]), float(vals_real[0][-1])
     if not all(np.all(np.isfinite(v)) for v in vals_real[:3]):
         raise InvalidInputError(f"xi = {text} is not finite with two derivatives on [0, 1]")
     if not x1 - x0 > 0:
