@@ -246,3 +246,20 @@ def test_not_converged_is_flagged():
     r = solve(MixedPSpin(SK, T=0.5), RSB(4), Options(maxiter=1))
     assert not r.converged
     assert r.residual > Options().tol
+
+
+def test_network_covariance_two_ways():
+    # ξ of a one-hidden-layer erf network (σ_w² = 1.5, σ_b² = 0.1), once as the closed-form
+    # sympy expression (compiled from the formula) and once as the tabulated xi_function:
+    # the same Ising Parisi problem must give the same 1RSB free energy (tables are exact to
+    # ~1e-13 in ξ, closed_xi agrees with them to 1e-13: test_closed_xi)
+    from replicasolve.kernels.closed_xi import closed_xi
+    from replicasolve.kernels.compose import xi_function
+
+    expr = closed_xi("erf", 1, 1.5, 0.1).expr
+    a = MixedPSpin(expr, T=0.3)
+    b = MixedPSpin(xi_function("erf", 1, 1.5, 0.1), T=0.3)
+    assert a.xi.coefficients is None
+    ra, rb = solve(a, "1rsb"), solve(b, "1rsb")
+    assert ra.converged and rb.converged
+    assert ra.free_energy == pytest.approx(rb.free_energy, abs=1e-10)
