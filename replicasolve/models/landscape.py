@@ -1,0 +1,223 @@
+"""A random MLP as a Hamiltonian over its input (Hanin & Winer, arXiv 2503.23982).
+
+The input x lives on the sphere |x|² = N; the network f(x) has random weights of variance
+σ_w²/fan-in and biases of variance σ_b², with ``depth`` hidden layers; the Hamiltonian is
+H(x) = sqrt(N) f(x). At infinite width f is a Gaussian process in x with covariance
+K_{L+1}(x·x'/N), so
+
+    E H(x) H(x') = N ξ(x·x'/N),   ξ = K_{L+1}   (the kernel recursion of SCIENCE.md §B),
+
+a spherical mixed p-spin model: its free energy is the Crisanti–Sommers functional, solved by
+:mod:`replicasolve.solvers.spherical`. Energies are per input dimension (H/N); entropies are
+relative to the uniform probability measure on the sphere (S ≤ 0, S = 0 at E = 0).
+
+This module is the infinite-width (Gaussian) limit. A finite width ratio α = N_l/N makes H
+non-Gaussian and needs the layer-overlap action of SCIENCE.md §B; it is refused with a clear
+error until that action is built.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInputError
+
+__all__ = ["LandscapeCharacter", "RandomMLPLandscape", "linear_landscape"]
+
+
+@dataclass(frozen=True)
+class LandscapeCharacter:
+    """RS / 1RSB / FRSB at one temperature, and the criterion that decided it."""
+
+    label: str
+    criterion: str
+    value: float
+
+
+@dataclass(frozen=True, eq=False)
+class RandomMLPLandscape:
+    """A random MLP's input landscape in the infinite-width limit.
+
+    Attributes:
+        activation: a name (``"relu"``, ``"tanh"``, ``"sin"``, ``"erf"``, ...) or a formula
+            in x, as :func:`replicasolve.kernels.activation.activation` accepts.
+        depth: hidden layers L ≥ 0.
+        sigma_w2, sigma_b2: weight and bias variances (one value for all layers).
+        widths_ratio: α = N_l/N; ``None`` (default) is the Gaussian limit α → ∞.
+    """
+
+    activation: str
+    depth: int
+    sigma_w2: float = 1.0
+    sigma_b2: float = 0.0
+    widths_ratio: float | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.depth, bool) or not isinstance(self.depth, (int, np.integer)) \
+                or self.depth < 0:
+            raise InvalidInputError(f"depth must be an integer >= 0, got {self.depth!r}")
+        for name in ("sigma_w2", "sigma_b2"):
+            v = getattr(self, name)
+            try:
+                fv = float(v)
+            except (TypeError, ValueError):
+                raise InvalidInputError(f"{name} must be a number, got {v!r}") from None
+            if not math.isfinite(fv) or fv < 0 or (name == "sigma_w2" and fv == 0):
+                raise InvalidInputError(
+                    f"{name} must be finite and {'> 0' if name == 'sigma_w2' else '>= 0'}, "
+                    f"got {v!r}")
+            object.__setattr__(self, name, fv)
+        if self.widths_ratio is not None:
+            a = float(self.widths_ratio)
+            if not a > 0:
+                raise InvalidInputError(f"widths_ratio α must be > 0, got {self.widths_ratio!r}")
+            if math.isfinite(a):
+                raise InvalidInputError(
+                    "finite width ratio α: the layer-overlap replica action is not built yet; "
+                    "use widths_ratio=None (the Gaussian limit α → ∞)")
+
+    # ------------------------------------------------------------------ the covariance
+    @cached_property
+    def xi(self) -> Any:
+        """ξ(q) = K_{L+1}(q) as a validated :class:`~replicasolve.models.pspin.Covariance`."""
+        from ..kernels.compose import xi_function
+        from .pspin import covariance
+
+        return covariance(xi_function(self.activation, self.depth, self.sigma_w2,
+                                      self.sigma_b2))
+
+    def model(self, T: float) -> Any:
+        """The spherical mixed p-spin model at temperature T."""
+        from .pspin import MixedPSpin
+
+        return MixedPSpin(self.xi, spins="spherical", T=T)
+
+    # ------------------------------------------------------------------ thermodynamics
+    def solve(self, T: float, method: Any = "auto", options: Any = None) -> Any:
+        """The Parisi solution at temperature T (``ParisiResult``). ``method="auto"`` uses
+        the RS solution where it is locally stable (replicon ≥ 0 at T > 0, ξ''(1) ≤ ξ'(1) at
+        T = 0) and full RSB otherwise (a discontinuous 1RSB transition with a locally stable
+        RS solution is caught by :meth:`character`, not here)."""
+        from ..solvers import solve
+
+        if T < 0 or not math.isfinite(T):
+            raise InvalidInputError(f"temperature T must be finite and >= 0, got {T!r}")
+        model = self.model(T)
+        if method != "auto":
+            return solve(model, method, options)
+        rs = solve(model, "rs", options)
+        if T > 0 and rs.replicon >= 0:
+            return rs
+        if T == 0:
+            _, d1, d2, _ = self.xi.derivatives(np.array([1.0]))
+            if np.isfinite(d2[0]) and d2[0] <= d1[0]:
+                return rs
+        return solve(model, "full", options)
+
+    def character(self, T: float, rs: Any = None) -> LandscapeCharacter:
+        """RS, 1RSB or FRSB at temperature T, with the criteria behind the label.
+
+        The label is :func:`replicasolve.solvers.phase` (RS vs 1RSB vs 2RSB optima of the
+        Crisanti–Sommers functional, which also catches discontinuous transitions). The
+        criterion reports the local test: at T > 0 the replicon 1 - β² ξ''(q)(1 - q)² of the
+        RS solution; at T = 0 ξ''(1) ≤ ξ'(1) (RS ground state); plus whether ξ''^{-1/2} is
+        concave on (0, 1], the condition for full RSB at T = 0 (Subag; Chen–Sen)."""
+        from ..solvers import phase, solve
+
+        _, d1, d2, _ = self.xi.derivatives(np.array([1.0]))
+        concave = self.frsb_concavity()
+        tail = f"; xi''^(-1/2) {'is' if concave else 'is not'} concave on (0, 1]"
+        if T == 0:
+            margin = float(d1[0] - d2[0]) if np.isfinite(d2[0]) else -math.inf
+            crit = f"xi'(1) - xi''(1) = {margin:.6g} at T = 0" + tail
+            if margin >= 0:
+                return LandscapeCharacter("RS", crit, margin)
+            label = phase(self.model(0.0))
+            return LandscapeCharacter(label, crit, margin)
+        r = rs if rs is not None else solve(self.model(T), "rs")
+        value = float(r.replicon)
+        crit = f"RS replicon 1 - beta^2 xi''(q)(1-q)^2 = {value:.6g}" + tail
+        return LandscapeCharacter(phase(self.model(T)), crit, value)
+
+    def frsb_concavity(self, n: int = 401) -> bool:
+        """Whether ξ''^{-1/2} is concave on (0, 1] (second differences on a grid)."""
+        q = np.linspace(1e-3, 1.0, n)
+        _, _, d2, _ = self.xi.derivatives(q)
+        if np.any(d2 <= 0) or not np.all(np.isfinite(d2)):
+            return False
+        g = d2 ** -0.5
+        second = g[2:] - 2 * g[1:-1] + g[:-2]
+        return bool(np.all(second <= 1e-12 * np.max(np.abs(g))))
+
+    def ground_state(self, options: Any = None) -> Any:
+        """The ground-state energy (``ParisiResult`` at T = 0; ``.value`` is the number)."""
+        return self.solve(0.0, options=options)
+
+    def threshold_energy(self) -> float:
+        """Energy of the marginal states (replicon zero on the 1RSB complexity curve)."""
+        from ..solvers.spherical import threshold_energy
+
+        return threshold_energy(self.model(0.0))
+
+    def entropy(self, E: float, options: Any = None, beta_max: float = 200.0) -> float:
+        """S(E) = inf_β [Φ(β) + βE] with Φ(β) = -βf(β) (the Legendre transform of the
+        Parisi free energy; both branches: Φ is even in β because -H has the law of H, so
+        S(-E) = S(E)). ``E`` per input dimension; raises for |E| outside the support."""
+        from scipy.optimize import brentq
+
+        e = float(E)
+        if not math.isfinite(e):
+            raise InvalidInputError(f"energy must be finite, got {E!r}")
+        if e == 0:
+            return 0.0
+        target = -abs(e)
+        e_gs = self.ground_state(options).value
+        if target <= e_gs:
+            raise InvalidInputError(
+                f"energy {E:g} is outside the support of S(E): |E| must be < {-e_gs:.6g}")
+
+        def energy_at(beta: float) -> float:
+            return self.solve(1.0 / beta, options=options).energy - target
+
+        lo, hi = 1e-6, 1.0
+        while energy_at(hi) > 0:
+            lo, hi = hi, 2 * hi
+            if hi > beta_max:
+                raise InvalidInputError(
+                    f"energy {E:g} needs β > {beta_max:g}: too close to the ground state "
+                    f"{e_gs:.6g} for the positive-temperature solver")
+        beta = brentq(energy_at, lo, hi, xtol=1e-12, rtol=1e-12)
+        r = self.solve(1.0 / beta, options=options)
+        return float(-beta * r.free_energy + beta * target)
+
+
+def linear_landscape(a: float, T: float | None = None, E: float | None = None) -> dict[str, float]:
+    """Closed forms for a linear network (ξ(q) = c + a q): a random linear field of
+    strength sqrt(a) on the sphere (derivation: ``derivations/linear_mlp_landscape.py``).
+
+    ρ = (sqrt(1 + 4β²a) - 1)/(2β sqrt(a)) is the overlap with the field, and
+    -βf = β sqrt(a) ρ + ½ ln(1 - ρ²), e = -sqrt(a) ρ, S(E) = ½ ln(1 - E²/a),
+    E_GS = -sqrt(a); the model is RS at every T (ξ'' = 0).
+    """
+    if not a > 0:
+        raise InvalidInputError(f"a = xi'(q) must be > 0, got {a!r}")
+    out: dict[str, float] = {"ground_state": -math.sqrt(a)}
+    if T is not None:
+        if T <= 0:
+            raise InvalidInputError("T must be > 0 for the thermal closed forms")
+        beta = 1.0 / T
+        rho = (math.sqrt(1 + 4 * beta * beta * a) - 1) / (2 * beta * math.sqrt(a))
+        phi = beta * math.sqrt(a) * rho + 0.5 * math.log1p(-rho * rho)
+        out.update(free_energy=-phi / beta, energy=-math.sqrt(a) * rho, overlap=rho * rho,
+                   entropy=phi - beta * math.sqrt(a) * rho)
+    if E is not None:
+        if abs(E) >= math.sqrt(a):
+            raise InvalidInputError(
+                f"energy {E:g} is outside the support (|E| < sqrt(a) = {math.sqrt(a):.6g})")
+        out["entropy_at_E"] = 0.5 * math.log1p(-E * E / a)
+    return out

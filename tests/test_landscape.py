@@ -1,0 +1,88 @@
+"""Random-MLP input landscapes in the Gaussian (infinite-width) limit."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from replicasolve.errors import InvalidInputError
+from replicasolve.models.landscape import RandomMLPLandscape, linear_landscape
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_linear_derivation_script_passes():
+    out = subprocess.run([sys.executable, str(ROOT / "derivations" / "linear_mlp_landscape.py")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "all checks passed" in out.stdout
+
+
+@pytest.mark.parametrize("T", [2.0, 0.5, 0.1])
+def test_linear_network_solver_matches_closed_form(T):
+    # φ(x) = x, depth 2: ξ = c + a q with a = σ_w^{2·3}; closed forms from the sympy
+    # derivation; the numerical Crisanti–Sommers solver must agree to solver precision
+    land = RandomMLPLandscape("x", 2, 1.3, 0.1)
+    a = 1.3**3
+    ref = linear_landscape(a, T=T)
+    r = land.solve(T)
+    assert r.converged
+    assert r.free_energy == pytest.approx(ref["free_energy"], abs=1e-10)
+    assert r.energy == pytest.approx(ref["energy"], abs=1e-8)
+    assert r.entropy == pytest.approx(ref["entropy"], abs=1e-8)
+    assert land.character(T).label == "RS"
+
+
+def test_linear_ground_state_and_entropy():
+    land = RandomMLPLandscape("x", 1, 0.8, 0.3)
+    a = 0.8**2
+    assert land.ground_state().value == pytest.approx(-math.sqrt(a), abs=1e-12)
+    for E in (-0.6, -0.3, 0.3):
+        # the Legendre transform of the solver's free energy vs ½ ln(1 - E²/a)
+        assert land.entropy(E) == pytest.approx(linear_landscape(a, E=E)["entropy_at_E"],
+                                                abs=1e-8)
+
+
+def test_entropy_outside_support_rejected():
+    land = RandomMLPLandscape("x", 1, 0.8, 0.0)
+    with pytest.raises(InvalidInputError):
+        land.entropy(-0.81)
+    with pytest.raises(InvalidInputError):
+        linear_landscape(0.64, E=0.9)
+
+
+def test_entropy_is_concave_and_even_for_tanh():
+    land = RandomMLPLandscape("tanh", 1, 1.5, 0.0)
+    es = np.array([-0.9, -0.6, -0.3])
+    s = np.array([land.entropy(e) for e in es])
+    assert np.all(s < 0)
+    assert s[0] < s[1] < s[2]
+    assert s[1] >= 0.5 * (s[0] + s[2]) - 1e-10  # concave
+    assert land.entropy(0.6) == pytest.approx(s[1], abs=1e-12)
+
+
+@pytest.mark.parametrize("bad", [
+    dict(activation="tanh", depth=-1), dict(activation="tanh", depth=1, sigma_w2=-1.0),
+    dict(activation="tanh", depth=1, sigma_w2=0.0), dict(activation="tanh", depth=1,
+                                                          sigma_b2=-0.1),
+    dict(activation="tanh", depth=1, widths_ratio=0.0),
+    dict(activation="tanh", depth=1, widths_ratio=4.0),
+])
+def test_bad_landscape_input(bad):
+    with pytest.raises(InvalidInputError):
+        RandomMLPLandscape(**bad)
+
+
+def test_unknown_activation():
+    with pytest.raises(InvalidInputError):
+        _ = RandomMLPLandscape("banana", 1).xi
+
+
+def test_negative_temperature():
+    with pytest.raises(InvalidInputError):
+        RandomMLPLandscape("tanh", 1).solve(-1.0)
