@@ -86,3 +86,29 @@ def test_unknown_activation():
 def test_negative_temperature():
     with pytest.raises(InvalidInputError):
         RandomMLPLandscape("tanh", 1).solve(-1.0)
+
+
+@pytest.mark.parametrize("T", [1.0, 0.5])
+def test_monte_carlo_on_finite_networks_matches_gaussian_limit(T):
+    # the ground truth: Metropolis replicas on actual random tanh networks (N = 64 inputs,
+    # width 8N, σ_w² = 1.5), 5 network draws × 16 replicas, vs the replica prediction for
+    # E(β) and the RS overlap q. Allowed: 4 standard errors of the network-to-network mean
+    # plus 1/N for the finite-N, finite-width corrections (measured at N = 32 and 64: the
+    # deviations are 0.04 and 0.016 at T = 1, i.e. shrinking like ~1/N).
+    from replicasolve.mc.sphere import SphereMLP, sample_sphere
+
+    land = RandomMLPLandscape("tanh", 1, 1.5, 0.0)
+    theory = land.solve(T)
+    assert theory.method == "RS"
+    n = 64
+    es, qs = [], []
+    for s in range(5):
+        net = SphereMLP.random(n, [8 * n], "tanh", 1.5, 0.0, seed=s)
+        m = sample_sphere(net, 1 / T, n_replicas=16, n_steps=3000, burn_in=1500, seed=100 + s)
+        assert 0.3 < m.acceptance < 0.7
+        es.append(m.mean_energy)
+        qs.append(m.mean_overlap)
+    se_e = np.std(es, ddof=1) / math.sqrt(len(es))
+    se_q = np.std(qs, ddof=1) / math.sqrt(len(qs))
+    assert abs(np.mean(es) - theory.energy) < 4 * se_e + 1 / n
+    assert abs(np.mean(qs) - theory.q[0]) < 4 * se_q + 1 / n

@@ -1,0 +1,1 @@
+"""Monte Carlo: replicas on finite instances (the check against the replica theory)."""
