@@ -370,6 +370,57 @@ def _cmd_parisi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_landscape(args: argparse.Namespace) -> int:
+    from .models.landscape import RandomMLPLandscape
+
+    land = RandomMLPLandscape(args.activation, args.depth, args.sigma_w2, args.sigma_b2)
+    head = (f"random MLP landscape: {args.activation}, depth {args.depth}, sigma_w2 = "
+            f"{land.sigma_w2:g}, sigma_b2 = {land.sigma_b2:g} (infinite width)")
+    out: dict = {"command": "landscape", "version": __version__, "action": args.action,
+                 "activation": args.activation, "depth": args.depth,
+                 "sigma_w2": land.sigma_w2, "sigma_b2": land.sigma_b2}
+    lines = [head]
+    status = 0
+    if args.action == "solve":
+        if args.T is None:
+            raise UsageError("landscape solve needs --T")
+        if not args.T > 0:
+            raise UsageError(f"--T must be > 0 (use the ground-state action for T = 0), "
+                             f"got {args.T:g}")
+        r = land.solve(args.T)
+        ch = land.character(args.T)
+        out.update(result=r.to_dict(), character=ch.label, criterion=ch.criterion)
+        lines += [f"character      {ch.label}  ({ch.criterion})", r.table()]
+        status = 0 if r.converged else 3
+    elif args.action == "entropy":
+        if args.E is None:
+            raise UsageError("landscape entropy needs --E")
+        s_e = land.entropy(args.E)
+        out.update(E=args.E, entropy=s_e)
+        lines.append(f"S(E = {args.E:g}) = {s_e:.10f}")
+    else:
+        gs = land.ground_state()
+        ch = land.character(0.0)
+        out.update(ground_state=gs.value, character=ch.label, criterion=ch.criterion,
+                   converged=bool(gs.converged))
+        lines += [f"ground-state energy  {gs.value:.10f}  ({gs.method})",
+                  f"character            {ch.label}  ({ch.criterion})"]
+        try:
+            th = land.threshold_energy()
+        except ReplicaSolveError as exc:
+            th = None
+            lines.append(f"threshold energy     none ({exc})")
+        else:
+            lines.append(f"threshold energy     {th:.10f}")
+        out["threshold"] = th
+        status = 0 if gs.converged else 3
+    _emit(_strict_json(out), "\n".join(lines), args.json)
+    if status:
+        print("replicasolve: warning: the solution did not converge (exit status 3)",
+              file=sys.stderr)
+    return status
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs and the tests)."""
     p = _Parser(
@@ -475,6 +526,29 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--force", action="store_true", help="let --out overwrite PATH")
     pp.add_argument("--json", action="store_true", help="print one JSON object")
     pp.set_defaults(func=_cmd_parisi)
+
+    ls = sub.add_parser(
+        "landscape",
+        help="a random MLP as a Hamiltonian over its input (infinite-width limit)",
+        description="The input landscape H(x) = sqrt(N) f(x) of a random MLP on the sphere "
+        "|x|^2 = N, in the infinite-width (Gaussian) limit where it is the spherical mixed "
+        "p-spin model with xi = K_{L+1} (Hanin & Winer, arXiv 2503.23982). Actions: "
+        "'solve' (default: free energy, energy, entropy, overlap q(x) at --T, and the "
+        "RS/1RSB/FRSB character with the criterion that decided it), 'entropy' (S(E) at "
+        "--E by Legendre transform), 'ground-state' (ground-state and threshold energies). "
+        "Energies per input dimension; entropy relative to the uniform measure (S <= 0).",
+    )
+    ls.add_argument("action", nargs="?", default="solve",
+                    choices=["solve", "entropy", "ground-state"], help="what to compute")
+    ls.add_argument("--activation", required=True,
+                    help="activation name (relu, tanh, sin, erf, ...) or a formula in x")
+    ls.add_argument("--depth", type=int, required=True, help="hidden layers L >= 0")
+    ls.add_argument("--sigma-w2", type=float, default=1.0, help="weight variance (default 1)")
+    ls.add_argument("--sigma-b2", type=float, default=0.0, help="bias variance (default 0)")
+    ls.add_argument("--T", type=float, help="temperature T > 0 (action solve)")
+    ls.add_argument("--E", type=float, help="energy per input dimension (action entropy)")
+    ls.add_argument("--json", action="store_true", help="print one JSON object")
+    ls.set_defaults(func=_cmd_landscape)
     return p
 
 

@@ -1,0 +1,55 @@
+"""CLI ``replicasolve landscape``."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from replicasolve.cli import main
+from replicasolve.models.landscape import linear_landscape
+
+
+def _status(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exc:  # argparse's own errors
+        return int(exc.code)
+
+
+def test_entropy_of_linear_network(capsys) -> None:
+    # S(E) = ½ ln(1 - E²/a) with a = σ_w^{2(L+1)} (derivations/linear_mlp_landscape.py)
+    argv = ["landscape", "entropy", "--activation", "x", "--depth", "1", "--sigma-w2", "0.8",
+            "--E", "-0.5", "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["entropy"] == pytest.approx(linear_landscape(0.64, E=-0.5)["entropy_at_E"],
+                                           abs=1e-8)
+
+
+def test_solve_reports_character_and_criterion(capsys) -> None:
+    argv = ["landscape", "--activation", "x", "--depth", "0", "--sigma-w2", "2", "--T", "1",
+            "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["character"] == "RS"
+    assert "replicon" in out["criterion"]
+    assert out["result"]["free_energy"] == pytest.approx(
+        linear_landscape(2.0, T=1.0)["free_energy"], abs=1e-10)
+    assert math.isfinite(out["result"]["energy"])
+
+
+@pytest.mark.parametrize("argv", [
+    ["landscape", "--activation", "banana", "--depth", "1", "--T", "1"],
+    ["landscape", "--activation", "tanh", "--depth", "-1", "--T", "1"],
+    ["landscape", "--activation", "tanh", "--depth", "1", "--sigma-w2", "-1", "--T", "1"],
+    ["landscape", "--activation", "tanh", "--depth", "1", "--T", "-1"],
+    ["landscape", "--activation", "tanh", "--depth", "1"],
+    ["landscape", "entropy", "--activation", "x", "--depth", "1", "--sigma-w2", "0.8",
+     "--E", "-0.9"],
+])
+def test_bad_input_one_line(capsys, argv) -> None:
+    assert _status(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
