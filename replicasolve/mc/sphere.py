@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .._blas import tap_blas
 from ..errors import InvalidInputError
 
 __all__ = ["MCResult", "SphereMLP", "sample_sphere"]
@@ -102,6 +103,7 @@ def _tangent_noise(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
     return g * (math.sqrt(n) / np.linalg.norm(g, axis=1))[:, None]
 
 
+@tap_blas  # small matrix products: one BLAS thread avoids two pools spinning on 2 cores
 def sample_sphere(net: SphereMLP, beta: float, n_replicas: int = 16, n_steps: int = 4000,
                   burn_in: int = 2000, every: int = 20, seed: int | None = None) -> MCResult:
     """Metropolis sampling of exp(-β H(x)) on |x|² = N, ``n_replicas`` chains at once.
