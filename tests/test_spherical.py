@@ -405,3 +405,15 @@ def test_bad_input() -> None:
         parisi_functional(sph("q**3", 0.5), [0.5, 0.2], [0.3])
     with pytest.raises(InvalidInputError, match="L > 0"):
         parisi_functional(sph("q**3", 0.0), [0.5], [0.3])
+
+
+def test_derivation_script_passes():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "derivations" / "spherical_parisi.py"
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "all checks passed" in out.stdout

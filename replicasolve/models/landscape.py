@@ -159,7 +159,11 @@ class RandomMLPLandscape:
         return self.solve(0.0, options=options)
 
     def threshold_energy(self) -> float:
-        """Energy of the marginal states (replicon zero on the 1RSB complexity curve)."""
+        """Energy of the marginal states (replicon zero on the 1RSB complexity curve).
+
+        Raises InvalidInputError where the notion does not apply: an RS ground state
+        (ξ'(1) ≥ ξ''(1)), or a landscape that is not 1RSB-like (negative complexity of the
+        marginal states, e.g. full RSB, where the ground state itself is marginal)."""
         from ..solvers.spherical import threshold_energy
 
         return threshold_energy(self.model(0.0))

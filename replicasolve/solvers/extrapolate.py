@@ -14,9 +14,10 @@ def extrapolate_k(ks: Sequence[int], values: Sequence[float]) -> tuple[float, fl
     """Extrapolate f_k → f_∞ assuming f_k = f_∞ + a k^{-p} (1 + b/k) for large k.
 
     The exponent p is fitted (the k-step Parisi values approach their limit like k^{-3..-4}
-    for SK at T = 0, Oppermann–Schmidt–Sherrington, PRL 98 (2007)), from the last four
-    points; the error estimate is the spread between this fit and the fit that drops the
-    1/k correction (three points), plus the change from dropping the largest k.
+    for SK at T = 0, Oppermann–Schmidt–Sherrington, PRL 98 (2007)), from the last five
+    points (with the 1/k correction when there are four or more); the error estimate is the
+    larger of the spread between that fit and a three-point fit without the correction, and
+    the change of the three-point fit when the largest k is dropped.
 
     Returns ``(f_inf, error, p)``. With values already converged to rounding, the last
     value is returned with its spread.
