@@ -80,3 +80,23 @@ def test_bad_input() -> None:
         shaped_relu_ode(0.0, -1.0, 1.5)
     with pytest.raises(InvalidInputError, match="positive"):
         smooth_shaped_coefficients("tanh", a=0.0)
+
+
+def test_shaped_relu_xi_derivatives_two_ways():
+    # ξ from the variational equations vs (i) the scalar ODE for ρ(1) and (ii) central
+    # differences of ξ and ξ' (step 1e-5: error ~1e-10 · ξ''', far below the 1e-7 asked)
+    import numpy as np
+
+    from replicasolve.kernels.shaped import ShapedReLUXi, shaped_relu_ode
+
+    x = ShapedReLUXi(0.3, -0.8)
+    q = np.array([0.0, 0.4, 0.8, 0.97])
+    xi, d1, d2, _ = x.derivatives(q)
+    for qi, v in zip(q, xi, strict=True):
+        assert v == pytest.approx(shaped_relu_ode(0.3, -0.8, qi).rho[-1], abs=1e-11)
+    eps = 1e-5
+    fd1 = (x.derivatives(q + eps)[0] - x.derivatives(q - eps)[0]) / (2 * eps)
+    fd2 = (x.derivatives(q + eps)[1] - x.derivatives(q - eps)[1]) / (2 * eps)
+    assert np.allclose(d1, fd1, atol=1e-7)
+    assert np.allclose(d2, fd2, atol=1e-6)
+    assert x.derivatives(np.array([1.0]))[2][0] == np.inf  # ν'' = c/sqrt(1-ρ²) at ρ = 1

@@ -118,3 +118,53 @@ def smooth_shaped_ode(
 
     k, c = _solve(rhs, [float(k0), float(c0)], t_eval)
     return ShapedSolution(t_eval, c / k, k)
+
+
+@dataclass(frozen=True)
+class ShapedReLUXi:
+    """ξ(q) = ρ(t = 1; ρ(0) = q) of a deep shaped-ReLU network (infinite width, L → ∞),
+    with ξ' and ξ'' from the variational equations of the kernel ODE:
+
+        dρ/dt = ν(ρ),  dρ'/dt = ν'(ρ) ρ',  dρ''/dt = ν''(ρ) ρ'² + ν'(ρ) ρ'',
+        ν(ρ) = c (sqrt(1-ρ²) - ρ arccos ρ),  ν' = -c arccos ρ,  ν'' = c / sqrt(1-ρ²),
+
+    c = (c_+ - c_-)²/(2π). ξ'' is infinite at q = 1 (ν'' is), as for ReLU itself. ξ''' is
+    not provided (NaN). The variance is 1 at every depth, so ξ(1) = 1.
+    """
+
+    c_plus: float
+    c_minus: float
+
+    @property
+    def activation(self) -> str:
+        return f"shaped relu (c+ = {self.c_plus:g}, c- = {self.c_minus:g})"
+
+    @property
+    def depth(self) -> str:
+        return "L -> inf"
+
+    def derivatives(self, q) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        qa = np.asarray(q, dtype=float)
+        flat = qa.ravel()
+        if not np.all(np.isfinite(flat)) or np.any(np.abs(flat) > 1):
+            raise InvalidInputError("overlap q must be finite with |q| <= 1")
+        c = (self.c_plus - self.c_minus) ** 2 / (2 * np.pi)
+        m = flat.size
+        at_one = flat >= 1.0
+
+        def rhs(_t, y):
+            r = np.clip(y[:m], -1.0, 1.0)
+            r1, r2 = y[m:2 * m], y[2 * m:]
+            s = np.sqrt(np.maximum(1 - r * r, 0.0))
+            ac = np.arccos(r)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                nu2 = np.where(s > 0, c / s, 0.0)
+            return np.concatenate([c * (s - r * ac), -c * ac * r1, nu2 * r1 * r1 - c * ac * r2])
+
+        y0 = np.concatenate([np.where(at_one, 1.0, flat), np.ones(m), np.zeros(m)])
+        y = _solve(rhs, y0, np.array([1.0]))[:, -1]
+        xi, d1, d2 = y[:m], y[m:2 * m], y[2 * m:]
+        d2 = np.where(at_one, np.inf, d2)
+        shape = qa.shape
+        return (xi.reshape(shape), d1.reshape(shape), d2.reshape(shape),
+                np.full(shape, np.nan))
