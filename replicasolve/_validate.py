@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -72,3 +73,14 @@ def positive_beta(beta: float, name: str = "beta") -> float:
     if not np.isfinite(b) or b <= 0:
         raise InvalidInputError(f"{name} must be positive and finite, got {beta}")
     return b
+
+
+def finite_real(value: object, name: str) -> float:
+    """``value`` as a finite float, or an :class:`InvalidInputError` naming ``name``."""
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name} must be a real number, got {value!r}") from None
+    if not math.isfinite(v):
+        raise InvalidInputError(f"{name} must be finite, got {value!r}")
+    return v

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import finite_real
 from ..errors import InvalidInputError
 
 __all__ = ["LandscapeCharacter", "RandomMLPLandscape", "linear_landscape"]
@@ -63,11 +64,8 @@ class RandomMLPLandscape:
             raise InvalidInputError(f"depth must be an integer >= 0, got {self.depth!r}")
         for name in ("sigma_w2", "sigma_b2"):
             v = getattr(self, name)
-            try:
-                fv = float(v)
-            except (TypeError, ValueError):
-                raise InvalidInputError(f"{name} must be a number, got {v!r}") from None
-            if not math.isfinite(fv) or fv < 0 or (name == "sigma_w2" and fv == 0):
+            fv = finite_real(v, name)
+            if fv < 0 or (name == "sigma_w2" and fv == 0):
                 raise InvalidInputError(
                     f"{name} must be finite and {'> 0' if name == 'sigma_w2' else '>= 0'}, "
                     f"got {v!r}")

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import finite_real
 from ..errors import InvalidInputError
 
 __all__ = ["Covariance", "MixedPSpin", "covariance"]
@@ -282,14 +283,7 @@ class MixedPSpin:
             raise InvalidInputError(f"spins must be one of {_SPINS}, got {self.spins!r}")
         object.__setattr__(self, "spins", spins)
         for name in ("T", "field"):
-            v = getattr(self, name)
-            try:
-                fv = float(v)
-            except (TypeError, ValueError):
-                raise InvalidInputError(f"{name} must be a real number, got {v!r}") from None
-            if not math.isfinite(fv):
-                raise InvalidInputError(f"{name} must be finite, got {v!r}")
-            object.__setattr__(self, name, fv)
+            object.__setattr__(self, name, finite_real(getattr(self, name), name))
         if self.T < 0:
             raise InvalidInputError(f"temperature T must be >= 0, got {self.T:g}")
 

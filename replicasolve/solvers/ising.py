@@ -42,6 +42,7 @@ import numpy as np
 
 from .._blas import tap_blas
 from ..errors import InvalidInputError
+from ._ordered import project_ordered
 from .extrapolate import extrapolate_k
 from .methods import RSB, FullRSB, Options
 from .result import ParisiResult
@@ -397,24 +398,6 @@ def _rs_guess(model) -> float:
     return min(max(q, 0.0), 1.0 - 1e-9)
 
 
-def _project_ordered(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Euclidean projection onto {lo ≤ v_0 ≤ v_1 ≤ … ≤ hi}: pool-adjacent-violators, then
-    clipping (clipping commutes with isotonic regression)."""
-    vals: list[float] = []
-    counts: list[int] = []
-    for x in v:
-        vals.append(float(x))
-        counts.append(1)
-        while len(vals) > 1 and vals[-2] > vals[-1]:
-            c = counts[-2] + counts[-1]
-            vals[-2] = (vals[-2] * counts[-2] + vals[-1] * counts[-1]) / c
-            counts[-2] = c
-            vals.pop()
-            counts.pop()
-    out = np.repeat(vals, counts)
-    return np.clip(out, lo, hi)
-
-
 class _Problem:
     """The k-step optimisation in the variables v = (q, y), y = m = Tγ (T > 0) or γ (T = 0)."""
 
@@ -453,8 +436,8 @@ class _Problem:
         """‖v - P(v - ∇G)‖∞: zero exactly at a KKT point of the ordered, boxed problem."""
         g = self.jac(v)
         q, y = v[: self.nq], v[self.nq:]
-        pq = _project_ordered(q - g[: self.nq], 0.0, 1.0)
-        py = _project_ordered(y - g[self.nq:], 0.0, self.y_hi)
+        pq = project_ordered(q - g[: self.nq], 0.0, 1.0)
+        py = project_ordered(y - g[self.nq:], 0.0, self.y_hi)
         return float(np.max(np.abs(np.concatenate([q - pq, y - py])), initial=0.0))
 
     # box coordinates w for L-BFGS-B: stick-breaking q_i = 1 - Π_{j≤i}(1 - t_j), and
@@ -631,8 +614,8 @@ def _solve_k(
             v = np.asarray(res.x, dtype=float)
             # SLSQP may step a hair outside the box; project back (a feasibility fix at the
             # 1e-16 level, not a clip of user data)
-            v[: prob.nq] = _project_ordered(v[: prob.nq], 0.0, 1.0)
-            v[prob.nq:] = _project_ordered(v[prob.nq:], 0.0, prob.y_hi)
+            v[: prob.nq] = project_ordered(v[: prob.nq], 0.0, 1.0)
+            v[prob.nq:] = project_ordered(v[prob.nq:], 0.0, prob.y_hi)
             total_iter += int(res.nit)
             message = str(res.message)
             if prob.residual(v) <= opts.tol:

@@ -56,6 +56,7 @@ import numpy as np
 from scipy import integrate, optimize
 
 from ..errors import InvalidInputError
+from ._ordered import project_ordered
 from .extrapolate import extrapolate_k
 from .methods import RSB, FullRSB, Options
 from .result import ParisiResult
@@ -314,12 +315,12 @@ class _Objective:
         if self.T > 0:
             gq = ev.grad[: k + 1].copy()
             gq[k] -= ev.grad[-1]  # D_k = 1 - q_k
-            parts = [q - _project_ordered(q - gq, 0.0, 1.0),
-                     levels - _project_ordered(levels - gy, 0.0, 1.0)]
+            parts = [q - project_ordered(q - gq, 0.0, 1.0),
+                     levels - project_ordered(levels - gy, 0.0, 1.0)]
         else:
             gq = ev.grad[:k]
-            parts = [q - _project_ordered(q - gq, 0.0, 1.0),
-                     levels - _project_ordered(levels - gy, 0.0, math.inf),
+            parts = [q - project_ordered(q - gq, 0.0, 1.0),
+                     levels - project_ordered(levels - gy, 0.0, math.inf),
                      [L - max(L - ev.grad[-1], 0.0)]]
         return float(np.max(np.abs(np.concatenate(parts)), initial=0.0))
 
@@ -335,23 +336,6 @@ class _Objective:
         hn = ev.hess[np.ix_(self.keep, self.keep)]  # type: ignore[index]
         inner = d1[:, None] * hn * d1[None, :] + np.diag(d2 * gn)
         return ev.F, self.B.T @ (d1 * gn), self.B.T @ inner @ self.B
-
-
-def _project_ordered(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Euclidean projection onto {lo <= v_0 <= ... <= v_n <= hi}: pool adjacent violators,
-    then clipping (clipping commutes with isotonic regression)."""
-    vals: list[float] = []
-    counts: list[int] = []
-    for x in np.asarray(v, dtype=float):
-        vals.append(float(x))
-        counts.append(1)
-        while len(vals) > 1 and vals[-2] > vals[-1]:
-            c = counts[-2] + counts[-1]
-            vals[-2] = (vals[-2] * counts[-2] + vals[-1] * counts[-1]) / c
-            counts[-2] = c
-            vals.pop()
-            counts.pop()
-    return np.clip(np.repeat(vals, counts), lo, hi)
 
 
 def _projected(z: np.ndarray, g: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
