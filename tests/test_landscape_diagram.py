@@ -55,3 +55,18 @@ def test_bad_input():
         landscape_phase_diagram("tanh", [], [1.0])
     with pytest.raises(InvalidInputError):
         rs_spherical_all_T(RandomMLPLandscape("tanh", 1).xi, np.array([0.5, -1.0]))
+
+
+def test_phase_diagram_figure(tmp_path):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from replicasolve.plot import phase_diagram
+
+    ds = landscape_phase_diagram("relu", [1, 2, 3], [0.05, 0.2, 1.0], 2.0, 0.0)
+    path = tmp_path / "diagram.png"
+    ax = phase_diagram(ds, path=str(path))
+    assert path.stat().st_size > 1000
+    assert ax.get_xlabel() == "temperature T"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["diagram.png"]  # no temp left

@@ -1,0 +1,73 @@
+"""Figures (matplotlib, imported lazily): one house style and the phase-diagram plot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["phase_diagram", "style"]
+
+_STYLE = {
+    "figure.figsize": (5.0, 3.6),
+    "figure.dpi": 120,
+    "axes.grid": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "font.size": 10,
+    "savefig.bbox": "tight",
+}
+
+
+def style() -> None:
+    """Apply the house style to matplotlib's rcParams."""
+    import matplotlib as mpl
+
+    mpl.rcParams.update(_STYLE)
+
+
+def phase_diagram(ds: Any, ax: Any = None, path: str | None = None) -> Any:
+    """Draw a ``landscape_phase_diagram`` Dataset: phases as coloured cells over (depth, T),
+    the replicon's zero contour on top. Saves to ``path`` (written to a temporary name, then
+    renamed, so an interrupted save never leaves half a figure) when given; returns the axes.
+    """
+    import os
+    import tempfile
+
+    import matplotlib
+
+    if ax is None and path is not None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    from ..models.landscape_diagram import PHASE_LABELS
+
+    style()
+    if ax is None:
+        _, ax = plt.subplots()
+    depth = ds["depth"].values
+    temps = ds["T"].values
+    codes = sorted(PHASE_LABELS)
+    cmap = ListedColormap(["#d8e6f3", "#f4c7a1", "#e39b6b", "#b5533c"][: len(codes)])
+    mesh = ax.pcolormesh(temps, depth, ds["phase"].values, cmap=cmap, vmin=-0.5,
+                         vmax=len(codes) - 0.5, shading="nearest")
+    if ds["replicon"].values.min() < 0 < ds["replicon"].values.max():
+        ax.contour(temps, depth, ds["replicon"].values, levels=[0.0], colors="k",
+                   linewidths=0.8)
+    cbar = ax.figure.colorbar(mesh, ax=ax, ticks=codes)
+    cbar.ax.set_yticklabels([PHASE_LABELS[c] for c in codes])
+    ax.set_xlabel("temperature T")
+    ax.set_ylabel("depth L")
+    ax.set_title(f"{ds.attrs.get('activation', '')}: sigma_w2 = {ds.attrs.get('sigma_w2')}, "
+                 f"sigma_b2 = {ds.attrs.get('sigma_b2')}")
+    if path is not None:
+        folder = os.path.dirname(os.path.abspath(path))
+        suffix = os.path.splitext(path)[1] or ".png"
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=suffix)
+        os.close(fd)
+        try:
+            ax.figure.savefig(tmp)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    return ax
