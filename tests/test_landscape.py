@@ -112,3 +112,28 @@ def test_monte_carlo_on_finite_networks_matches_gaussian_limit(T):
     se_q = np.std(qs, ddof=1) / math.sqrt(len(qs))
     assert abs(np.mean(es) - theory.energy) < 4 * se_e + 1 / n
     assert abs(np.mean(qs) - theory.q[0]) < 4 * se_q + 1 / n
+
+
+def test_entropy_curve_matches_pointwise_legendre_and_closed_form():
+    # parametric (E(β), S(β)) vs the closed form ½ ln(1 - E²/a) of a linear network, and vs
+    # the pointwise Legendre transform entropy(E) of a tanh network
+    lin = RandomMLPLandscape("x", 1, 0.9, 0.0)
+    e, s = lin.entropy_curve([0.5, 1.0, 3.0])
+    assert np.allclose(s, 0.5 * np.log1p(-e**2 / 0.81), atol=1e-9)
+    land = RandomMLPLandscape("tanh", 1, 1.5, 0.0)
+    e, s = land.entropy_curve([1.0, 2.0])
+    for ei, si in zip(e, s, strict=True):
+        assert land.entropy(ei) == pytest.approx(si, abs=1e-8)
+
+
+def test_entropy_figure(tmp_path):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from replicasolve.plot import entropy_curves
+
+    land = RandomMLPLandscape("x", 1, 0.9, 0.0)
+    path = tmp_path / "s.png"
+    entropy_curves({"linear": land.entropy_curve([0.5, 1.0, 2.0])}, path=str(path))
+    assert path.stat().st_size > 1000

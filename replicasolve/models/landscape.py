@@ -166,6 +166,21 @@ class RandomMLPLandscape:
 
         return threshold_energy(self.model(0.0))
 
+    def entropy_curve(self, betas: Any, options: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """The curve (E(β), S(β)) for β in ``betas`` (> 0): S = Φ(β) + βE with E = e(β), the
+        parametric form of S(E) on its lower branch (E ≤ 0); the upper branch is its mirror
+        image S(-E) = S(E). One Parisi solution per β (RS where stable, else full RSB)."""
+        b = np.asarray(betas, dtype=float)
+        if b.ndim != 1 or np.any(~np.isfinite(b)) or np.any(b <= 0):
+            raise InvalidInputError("betas must be a 1-D array of finite values > 0")
+        energies = np.empty(b.size)
+        entropies = np.empty(b.size)
+        for i, beta in enumerate(b):
+            r = self.solve(1.0 / beta, options=options)
+            energies[i] = r.energy
+            entropies[i] = r.entropy
+        return energies, entropies
+
     def entropy(self, E: float, options: Any = None, beta_max: float = 200.0) -> float:
         """S(E) = inf_β [Φ(β) + βE] with Φ(β) = -βf(β) (the Legendre transform of the
         Parisi free energy; both branches: Φ is even in β because -H has the law of H, so

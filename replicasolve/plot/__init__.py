@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["phase_diagram", "style"]
+__all__ = ["entropy_curves", "phase_diagram", "style"]
 
 _STYLE = {
     "figure.figsize": (5.0, 3.6),
@@ -24,14 +24,56 @@ def style() -> None:
     mpl.rcParams.update(_STYLE)
 
 
+def _save_atomic(fig: Any, path: str) -> None:
+    import os
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    suffix = os.path.splitext(path)[1] or ".png"
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=suffix)
+    os.close(fd)
+    try:
+        fig.savefig(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def entropy_curves(curves: dict[str, tuple[Any, Any]], ax: Any = None,
+                   path: str | None = None) -> Any:
+    """Plot S(E) curves ``{label: (E, S)}`` (e.g. from ``RandomMLPLandscape.entropy_curve``),
+    both branches (S(-E) = S(E)); saves atomically to ``path`` when given."""
+    import numpy as np
+
+    if ax is None and path is not None:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    style()
+    if ax is None:
+        _, ax = plt.subplots()
+    for label, (e, s) in curves.items():
+        e = np.asarray(e)
+        s = np.asarray(s)
+        order = np.argsort(e)
+        line, = ax.plot(e[order], s[order], label=label)
+        ax.plot(-e[order], s[order], color=line.get_color())
+    ax.set_xlabel("energy per input dimension E")
+    ax.set_ylabel("entropy S(E)")
+    ax.legend(frameon=False)
+    if path is not None:
+        _save_atomic(ax.figure, path)
+    return ax
+
+
 def phase_diagram(ds: Any, ax: Any = None, path: str | None = None) -> Any:
     """Draw a ``landscape_phase_diagram`` Dataset: phases as coloured cells over (depth, T),
     the replicon's zero contour on top. Saves to ``path`` (written to a temporary name, then
     renamed, so an interrupted save never leaves half a figure) when given; returns the axes.
     """
-    import os
-    import tempfile
-
     import matplotlib
 
     if ax is None and path is not None:
@@ -60,14 +102,5 @@ def phase_diagram(ds: Any, ax: Any = None, path: str | None = None) -> Any:
     ax.set_title(f"{ds.attrs.get('activation', '')}: sigma_w2 = {ds.attrs.get('sigma_w2')}, "
                  f"sigma_b2 = {ds.attrs.get('sigma_b2')}")
     if path is not None:
-        folder = os.path.dirname(os.path.abspath(path))
-        suffix = os.path.splitext(path)[1] or ".png"
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=suffix)
-        os.close(fd)
-        try:
-            ax.figure.savefig(tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        _save_atomic(ax.figure, path)
     return ax
