@@ -263,3 +263,14 @@ def test_network_covariance_two_ways():
     ra, rb = solve(a, "1rsb"), solve(b, "1rsb")
     assert ra.converged and rb.converged
     assert ra.free_energy == pytest.approx(rb.free_energy, abs=1e-10)
+
+
+def test_phase_classification_of_sk():
+    # SK: RS above T_c = 1, FRSB below it at h = 0, RS again above the AT line in a field
+    # (h_AT(T = 0.5) = 0.5699, test_at_line_against_direct_quadrature)
+    from replicasolve.solvers import phase
+
+    assert phase(MixedPSpin(SK, T=1.2)) == "RS"
+    assert phase(MixedPSpin(SK, T=0.5)) == "FRSB"
+    assert phase(MixedPSpin(SK, T=0.5, field=0.8)) == "RS"
+    assert phase(MixedPSpin(SK, T=0.5, field=0.4)) != "RS"
