@@ -381,6 +381,31 @@ def _cmd_landscape(args: argparse.Namespace) -> int:
                  "sigma_w2": land.sigma_w2, "sigma_b2": land.sigma_b2}
     lines = [head]
     status = 0
+    if args.alpha is not None:
+        from .models.finite_width import finite_width_rs
+
+        if args.action != "solve" or args.T is None:
+            raise UsageError("--alpha applies to the solve action, with --T")
+        if args.depth < 1:
+            raise UsageError("--alpha needs --depth >= 1 (one width ratio per hidden layer)")
+        fw = finite_width_rs(args.activation, land.sigma_w2, land.sigma_b2,
+                             [args.alpha] * args.depth, args.T)
+        out.update(alpha=args.alpha, T=args.T, free_energy=fw.free_energy, energy=fw.energy,
+                   entropy=fw.entropy, q=fw.q, converged=bool(fw.converged),
+                   residual=fw.residual, quadrature_error=fw.quadrature_error,
+                   method="RS (finite width)")
+        lines[0] = head.replace("(infinite width)", f"(width ratio alpha = {args.alpha:g})")
+        lines += [f"method         RS saddle of the layer-overlap action, T = {args.T:g}",
+                  f"free energy f  {fw.free_energy:.12f}", f"energy e       {fw.energy:.12f}",
+                  f"entropy s      {fw.entropy:.12f}", f"overlap q      {fw.q:.10f}",
+                  f"converged      {fw.converged} (residual {fw.residual:.1e}, quadrature "
+                  f"error {fw.quadrature_error:.1e})"]
+        _emit(_strict_json(out), "\n".join(lines), args.json)
+        if not fw.converged:
+            print("replicasolve: warning: the solution did not converge (exit status 3)",
+                  file=sys.stderr)
+            return 3
+        return 0
     if args.action == "solve":
         if args.T is None:
             raise UsageError("landscape solve needs --T")
@@ -547,6 +572,9 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--sigma-b2", type=float, default=0.0, help="bias variance (default 0)")
     ls.add_argument("--T", type=float, help="temperature T > 0 (action solve)")
     ls.add_argument("--E", type=float, help="energy per input dimension (action entropy)")
+    ls.add_argument("--alpha", type=float,
+                    help="finite width ratio N_1/N (action solve, depth 1..: the RS saddle of "
+                    "the layer-overlap action; default: the infinite-width limit)")
     ls.add_argument("--json", action="store_true", help="print one JSON object")
     ls.set_defaults(func=_cmd_landscape)
     return p

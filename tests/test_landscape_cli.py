@@ -53,3 +53,18 @@ def test_bad_input_one_line(capsys, argv) -> None:
     assert _status(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
+
+
+def test_finite_width_solve(capsys) -> None:
+    # the CLI routes --alpha to finite_width_rs; α = 1e6 must sit on the Gaussian limit
+    # (O(1/α) correction, tests/test_finite_width.py)
+    from replicasolve.models.landscape import RandomMLPLandscape
+
+    argv = ["landscape", "--activation", "tanh", "--depth", "1", "--sigma-w2", "1.5",
+            "--alpha", "1e6", "--T", "0.8", "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    ref = RandomMLPLandscape("tanh", 1, 1.5, 0.0).solve(0.8, method="rs")
+    assert out["free_energy"] == pytest.approx(ref.free_energy, abs=1e-6)
+    assert _status(["landscape", "entropy", "--activation", "tanh", "--depth", "1",
+                    "--alpha", "2", "--E", "-0.3"]) == 2

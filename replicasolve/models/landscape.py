@@ -12,8 +12,9 @@ a spherical mixed p-spin model: its free energy is the Crisanti–Sommers functi
 relative to the uniform probability measure on the sphere (S ≤ 0, S = 0 at E = 0).
 
 This module is the infinite-width (Gaussian) limit. A finite width ratio α = N_l/N makes H
-non-Gaussian and needs the layer-overlap action of SCIENCE.md §B; it is refused with a clear
-error until that action is built.
+non-Gaussian: the RS saddle of the layer-overlap action (SCIENCE.md §B) is
+:func:`replicasolve.models.finite_width.finite_width_rs`; its RSB solutions are not built yet,
+so this class refuses a finite ``widths_ratio`` with a pointer there.
 """
 
 from __future__ import annotations
@@ -76,8 +77,10 @@ class RandomMLPLandscape:
                 raise InvalidInputError(f"widths_ratio α must be > 0, got {self.widths_ratio!r}")
             if math.isfinite(a):
                 raise InvalidInputError(
-                    "finite width ratio α: the layer-overlap replica action is not built yet; "
-                    "use widths_ratio=None (the Gaussian limit α → ∞)")
+                    "finite width ratio α: only the RS saddle of the layer-overlap action "
+                    "exists so far: use replicasolve.models.finite_width.finite_width_rs("
+                    "activation, sigma_w2, sigma_b2, alpha, T); this class is the Gaussian "
+                    "limit (widths_ratio=None)")
 
     # ------------------------------------------------------------------ the covariance
     @cached_property
