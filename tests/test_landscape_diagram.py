@@ -70,3 +70,17 @@ def test_phase_diagram_figure(tmp_path):
     assert path.stat().st_size > 1000
     assert ax.get_xlabel() == "temperature T"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["diagram.png"]  # no temp left
+
+
+def test_variance_diagram_slices_match_depth_diagram():
+    from replicasolve.models.landscape_diagram import landscape_variance_diagram
+
+    temps = [0.1, 0.5, 1.5]
+    ds = landscape_variance_diagram("erf", 2, [1.0, 3.0], [0.0, 0.2], temps)
+    assert ds.phase.dims == ("sigma_w2", "sigma_b2", "T")
+    # every slice is the (depth, T) diagram of that network, computed independently
+    for sw in (1.0, 3.0):
+        for sb in (0.0, 0.2):
+            one = landscape_phase_diagram("erf", [2], temps, sw, sb)
+            assert np.array_equal(ds.replicon.sel(sigma_w2=sw, sigma_b2=sb).values,
+                                  one.replicon.values[0])

@@ -24,7 +24,8 @@ import numpy as np
 
 from ..errors import InvalidInputError
 
-__all__ = ["PHASE_LABELS", "landscape_phase_diagram", "rs_spherical_all_T"]
+__all__ = ["PHASE_LABELS", "landscape_phase_diagram", "landscape_variance_diagram",
+           "rs_spherical_all_T"]
 
 PHASE_LABELS = {0: "RS", 1: "RSB", 2: "1RSB", 3: "FRSB"}
 _SCAN = 257  # q-grid of the root scan (brackets every sign change of the saddle equation)
@@ -154,4 +155,28 @@ def landscape_phase_diagram(activation: str, depths: Sequence[int],
             "criterion": "RS replicon 1 - beta^2 xi''(q)(1-q)^2 >= 0 (Crisanti-Sommers)",
         },
     )
+    return ds
+
+
+def landscape_variance_diagram(activation: str, depth: int, sigma_w2s: Sequence[float],
+                               sigma_b2s: Sequence[float], temperatures: Sequence[float],
+                               classify: bool = False) -> Any:
+    """RS/RSB phase diagram over (σ_w², σ_b², T) at fixed depth, Gaussian limit, as an
+    ``xarray.Dataset`` with the variables of :func:`landscape_phase_diagram` on dims
+    ``(sigma_w2, sigma_b2, T)``. Each (σ_w², σ_b²) is its own network kernel (built once,
+    then cached on disk by :func:`replicasolve.kernels.compose.xi_function`)."""
+    import xarray as xr
+
+    sws = [float(v) for v in sigma_w2s]
+    sbs = [float(v) for v in sigma_b2s]
+    if not sws or not sbs:
+        raise InvalidInputError("need at least one sigma_w2 and one sigma_b2")
+    slices = []
+    for sw in sws:
+        row = [landscape_phase_diagram(activation, [depth], temperatures, sw, sb, classify)
+               .isel(depth=0, drop=True) for sb in sbs]
+        slices.append(xr.concat(row, dim="sigma_b2"))
+    ds = xr.concat(slices, dim="sigma_w2")
+    ds = ds.assign_coords(sigma_w2=sws, sigma_b2=sbs)
+    ds.attrs.update(depth=int(depth), sigma_w2="see coordinate", sigma_b2="see coordinate")
     return ds
