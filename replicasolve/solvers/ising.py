@@ -23,8 +23,13 @@ a free non-decreasing function on [0, 1), Ψ(1, u) = |u|, E_GS = -min_γ [Ψ(0, 
 [q_{i-1}, q_i) with q_k = 1. The first (top) step from |u| is done in closed form
 (E e^{γ|u+σz|} in Gaussian CDFs). k = 0 is the RS ground state E|h + z sqrt(ξ'(1))|.
 
-Energy (Gaussian integration by parts): e = -∫_0^1 γ(q) ξ'(q) dq... more precisely
-e = -β ∫_0^1 x ξ' dq - h m, with m = ∂_u Ψ(0, h) the magnetisation.
+Energy (Gaussian integration by parts): e = -β ∫_0^1 x(q) ξ'(q) dq - h m, with
+m = ∂_u Ψ(0, h) the magnetisation; at T = 0 the value is the ground-state energy itself.
+
+Convexity (Auffinger–Chen): for fixed breakpoints the functional is strictly convex in the
+step values x_i (γ_i), so that inner problem has one minimiser and L-BFGS-B's stationary
+point is it; the breakpoints are optimised jointly (not convex), warm-started along the
+k-ladder, and the ladder's values increase monotonically with k (a nested family; tested).
 
 The gradient of the functional with respect to all (q_i, γ_i) is computed analytically:
 ∂/∂σ² of a step is (1/2) E_w[Ψ'' + γ Ψ'²] and ∂/∂γ is (E_w[Ψ] - Ψ_new)/γ, both averaged
