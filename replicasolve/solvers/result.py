@@ -125,6 +125,8 @@ class ParisiResult:
             ("method", f"{self.method} (k = {self.k})"),
         ]
         label = "ground-state energy" if m.T == 0 else "free energy f"
+        if self.method == "FRSB":
+            label += f" (k = {self.k})"
         rows.append((label, f"{self.free_energy:.12f}"))
         if self.method == "FRSB":
             rows.append(("k -> inf extrapolation",
