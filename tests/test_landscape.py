@@ -137,3 +137,29 @@ def test_entropy_figure(tmp_path):
     path = tmp_path / "s.png"
     entropy_curves({"linear": land.entropy_curve([0.5, 1.0, 2.0])}, path=str(path))
     assert path.stat().st_size > 1000
+
+
+def test_parallel_tempering_matches_theory_in_rs_phase():
+    # PT chains over β = 0.5..2 on 4 random tanh networks (N = 64, width 8N): the energy at
+    # each β vs the replica prediction (RS at all these T), allowed 4 network-to-network
+    # standard errors + 1/N (as the plain Metropolis test above); swaps must happen, and
+    # P(q) is a normalised density
+    from replicasolve.mc.sphere import SphereMLP, parallel_tempering
+
+    land = RandomMLPLandscape("tanh", 1, 1.5, 0.0)
+    betas = np.array([0.5, 1.0, 1.5, 2.0])
+    n = 64
+    per_net = []
+    for s in range(4):
+        net = SphereMLP.random(n, [8 * n], "tanh", 1.5, 0.0, seed=s)
+        r = parallel_tempering(net, betas, n_replicas=8, n_sweeps=2000, burn_in=1000,
+                               seed=10 + s)
+        assert np.all(r.swap_rate > 0.02)
+        per_net.append(r.energies.mean(axis=(0, 2)))
+    per_net = np.array(per_net)
+    mean = per_net.mean(axis=0)
+    se = per_net.std(axis=0, ddof=1) / math.sqrt(per_net.shape[0])
+    theory = np.array([land.solve(1 / b).energy for b in betas])
+    assert np.all(np.abs(mean - theory) < 4 * se + 1 / n)
+    centres, dens = r.overlap_histogram(3)
+    assert np.sum(dens) * (centres[1] - centres[0]) == pytest.approx(1.0)

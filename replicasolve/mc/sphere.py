@@ -22,7 +22,7 @@ import numpy as np
 from .._blas import tap_blas
 from ..errors import InvalidInputError
 
-__all__ = ["MCResult", "SphereMLP", "sample_sphere"]
+__all__ = ["MCResult", "PTResult", "SphereMLP", "parallel_tempering", "sample_sphere"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,3 +145,98 @@ def sample_sphere(net: SphereMLP, beta: float, n_replicas: int = 16, n_steps: in
             overlaps.append((x @ x.T / n)[iu])
     return MCResult(np.array(energies), np.array(overlaps),
                     accepted / (n_steps * n_replicas), theta)
+
+
+@dataclass(frozen=True, eq=False)
+class PTResult:
+    """Parallel-tempering samples of one network.
+
+    Attributes:
+        betas: the inverse temperatures, increasing, shape (K,).
+        energies: (n_samples, K, R) energies per input dimension H/N.
+        overlaps: (n_samples, K, R(R-1)/2) overlaps between the R independent PT chains at
+            each temperature (replicas a ≠ b of the same network).
+        swap_rate: accepted fraction of swaps between neighbouring temperatures, shape (K-1,).
+        acceptance: Metropolis acceptance per temperature after burn-in, shape (K,).
+    """
+
+    betas: np.ndarray
+    energies: np.ndarray
+    overlaps: np.ndarray
+    swap_rate: np.ndarray
+    acceptance: np.ndarray
+
+    def overlap_histogram(self, k: int, bins: int = 41) -> tuple[np.ndarray, np.ndarray]:
+        """P(q) at temperature index ``k``: (bin centres, density), over [-1, 1]."""
+        h, edges = np.histogram(self.overlaps[:, k, :].ravel(), bins=bins, range=(-1, 1),
+                                density=True)
+        return 0.5 * (edges[1:] + edges[:-1]), h
+
+
+@tap_blas
+def parallel_tempering(net: SphereMLP, betas: Any, n_replicas: int = 8, n_sweeps: int = 3000,
+                       burn_in: int = 1500, every: int = 20, swap_every: int = 5,
+                       seed: int | None = None) -> PTResult:
+    """Parallel tempering on |x|² = N: ``n_replicas`` independent PT chains, each holding
+    one configuration per β in ``betas`` (increasing); Metropolis great-circle moves with a
+    per-temperature angle tuned during burn-in, and swaps of neighbouring temperatures
+    (accepted with min(1, e^{(β_{k+1} - β_k)(H_{k+1} - H_k)})) every ``swap_every`` sweeps.
+    """
+    b = np.asarray(betas, dtype=float)
+    if b.ndim != 1 or b.size < 2 or np.any(~np.isfinite(b)) or np.any(b < 0) \
+            or np.any(np.diff(b) <= 0):
+        raise InvalidInputError("betas must be >= 2 finite, non-negative, increasing values")
+    if n_replicas < 2 or n_sweeps < every or burn_in < 0 or every < 1 or swap_every < 1:
+        raise InvalidInputError("need n_replicas >= 2, n_sweeps >= every >= 1, burn_in >= 0")
+    rng = np.random.default_rng(seed)
+    n = net.n_inputs
+    kk = b.size
+    x = rng.standard_normal((kk * n_replicas, n))
+    x *= (math.sqrt(n) / np.linalg.norm(x, axis=1))[:, None]
+    beta_rows = np.repeat(b, n_replicas)
+    h = net.energy(x)
+    theta = np.full(kk, 0.5)
+    acc = np.zeros(kk)
+    acc_after = np.zeros(kk)
+    swaps = np.zeros(kk - 1)
+    swap_tries = 0
+    iu = np.triu_indices(n_replicas, 1)
+    energies, overlaps = [], []
+    for sweep in range(burn_in + n_sweeps):
+        th = np.repeat(theta, n_replicas)[:, None]
+        prop = np.cos(th) * x + np.sin(th) * _tangent_noise(rng, x)
+        hp = net.energy(prop)
+        accept = np.log(rng.random(x.shape[0])) < -beta_rows * (hp - h)
+        x[accept] = prop[accept]
+        h[accept] = hp[accept]
+        per_t = accept.reshape(kk, n_replicas).mean(axis=1)
+        if sweep < burn_in:
+            acc += per_t
+            if (sweep + 1) % 50 == 0:
+                theta = np.clip(theta * np.exp(acc / 50 - 0.5), 1e-4, math.pi / 2)
+                acc[:] = 0
+        else:
+            acc_after += per_t
+        if (sweep + 1) % swap_every == 0:
+            swap_tries += 1
+            hh = h.reshape(kk, n_replicas)
+            xx = x.reshape(kk, n_replicas, n)
+            for k in range(kk - 1):
+                delta = (b[k + 1] - b[k]) * (hh[k + 1] - hh[k])
+                ok = np.log(rng.random(n_replicas)) < delta
+                if np.any(ok):
+                    tmp = xx[k, ok].copy()
+                    xx[k, ok] = xx[k + 1, ok]
+                    xx[k + 1, ok] = tmp
+                    te = hh[k, ok].copy()
+                    hh[k, ok] = hh[k + 1, ok]
+                    hh[k + 1, ok] = te
+                swaps[k] += ok.mean()
+            x = xx.reshape(kk * n_replicas, n)
+            h = hh.reshape(-1)
+        if sweep >= burn_in and (sweep - burn_in + 1) % every == 0:
+            xx = x.reshape(kk, n_replicas, n)
+            energies.append(h.reshape(kk, n_replicas) / n)
+            overlaps.append(np.stack([(xx[k] @ xx[k].T / n)[iu] for k in range(kk)]))
+    return PTResult(b, np.array(energies), np.array(overlaps),
+                    swaps / max(swap_tries, 1), acc_after / n_sweeps)
