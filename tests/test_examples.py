@@ -19,3 +19,23 @@ def test_landscape_example_runs(name):
                          text=True, timeout=900)
     assert out.returncode == 0, out.stderr
     assert "AGREES" in out.stdout or "DISAGREES" in out.stdout
+
+
+@pytest.mark.slow
+def test_figure_examples_write_files_and_refuse_to_overwrite(tmp_path):
+    diag = ROOT / "examples" / "landscape_phase_diagrams.py"
+    ent = ROOT / "examples" / "landscape_entropy_curves.py"
+    out = subprocess.run([sys.executable, str(diag), "--out", str(tmp_path), "--depths", "1-2",
+                          "--temps", "0.1-1:4"], capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "sin_phases.nc").exists() and (tmp_path / "relu_phases.png").exists()
+    before = (tmp_path / "sin_phases.nc").read_bytes()
+    again = subprocess.run([sys.executable, str(diag), "--out", str(tmp_path)],
+                           capture_output=True, text=True, timeout=900)
+    assert again.returncode == 2
+    assert (tmp_path / "sin_phases.nc").read_bytes() == before
+    png = tmp_path / "s.png"
+    out = subprocess.run([sys.executable, str(ent), "--out", str(png)], capture_output=True,
+                         text=True, timeout=900)
+    assert out.returncode == 0, out.stderr
+    assert png.stat().st_size > 1000
