@@ -3,7 +3,8 @@ symmetric.
 
 Shaped ReLU (Li–Nica–Roy: slopes 1 + c_±/sqrt(L)) at L → ∞ has the kernel of the depth ODE
 (:class:`replicasolve.kernels.shaped.ShapedReLUXi`); cross-checked against the discrete
-recursion of an L = 200 network (leaky ReLU with the same slopes). Its landscape in the
+recursion of an L = 200 network (leaky ReLU with the same slopes). Smoothly shaped odd
+activations (tanh, sin: φ''(0) = 0) have a linear kernel in the limit, hence RS exactly. Its landscape in the
 infinite-width limit is checked for RS over temperature (replicon of the RS saddle) and at
 T = 0 (ξ''(1) ≤ ξ'(1)).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from replicasolve.kernels.compose import xi_function
-from replicasolve.kernels.shaped import ShapedReLUXi
+from replicasolve.kernels.shaped import ShapedReLUXi, SmoothShapedXi
 from replicasolve.models.landscape_diagram import rs_spherical_all_T
 from replicasolve.models.pspin import covariance
 
@@ -41,6 +42,15 @@ def main() -> None:
         print("  replicon: " + "  ".join(f"{r:6.3f}" for r in sol["replicon"]))
         print(f"  T = 0: xi'(1) = {d1[0]:.4f}, xi''(1) = {d2[0]} -> "
               f"{'RS' if d2[0] <= d1[0] else 'RS ground state unstable'}")
+    for act in ("tanh", "sin"):
+        xi = covariance(SmoothShapedXi(act, 1.0))
+        sol = rs_spherical_all_T(xi, TEMPS)
+        _, d1, d2, _ = xi.derivatives(np.array([1.0]))
+        smooth_rs = bool(np.all(sol["replicon"] >= 0)) and d2[0] <= d1[0]
+        all_rs &= smooth_rs
+        print(f"\nsmooth-shaped {act} (a = 1, L -> inf): xi''(1) = {d2[0]:.3g}, xi'(1) = "
+              f"{d1[0]:.4f}; replicon min {sol['replicon'].min():.4f} -> "
+              f"{'RS at every T, T = 0 included' if smooth_rs else 'RSB somewhere'}")
     if all_rs:
         print("\nAGREES at every T > 0 checked (replicon > 0). At T = 0 the shaped-ReLU kernel "
               "inherits xi''(1) = inf from the ReLU kink, so the RS ground-state criterion "

@@ -100,3 +100,25 @@ def test_shaped_relu_xi_derivatives_two_ways():
     assert np.allclose(d1, fd1, atol=1e-7)
     assert np.allclose(d2, fd2, atol=1e-6)
     assert x.derivatives(np.array([1.0]))[2][0] == np.inf  # ν'' = c/sqrt(1-ρ²) at ρ = 1
+
+
+def test_smooth_shaped_xi_two_ways():
+    # ξ(q) = c(1) from the variational system vs smooth_shaped_ode (ρ·k), and ξ', ξ'' vs
+    # central differences (step 1e-5)
+    import numpy as np
+
+    from replicasolve.kernels.shaped import SmoothShapedXi, smooth_shaped_ode
+
+    x = SmoothShapedXi("tanh", 1.0)
+    q = np.array([0.0, 0.3, 0.8, 1.0])
+    xi, d1, d2, _ = x.derivatives(q)
+    for qi, v in zip(q, xi, strict=True):
+        sol = smooth_shaped_ode("tanh", 1.0, 1.0, qi)
+        assert v == pytest.approx(sol.rho[-1] * sol.k[-1], abs=1e-11)
+    eps = 1e-5
+    qm = np.clip(q - eps, -1, 1)
+    qp = np.clip(q + eps, -1, 1)
+    fd1 = (x.derivatives(qp)[0] - x.derivatives(qm)[0]) / (qp - qm)
+    fd2 = (x.derivatives(qp)[1] - x.derivatives(qm)[1]) / (qp - qm)
+    assert np.allclose(d1, fd1, atol=1e-7)
+    assert np.allclose(d2, fd2, atol=1e-6)

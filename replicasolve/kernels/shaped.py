@@ -168,3 +168,49 @@ class ShapedReLUXi:
         shape = qa.shape
         return (xi.reshape(shape), d1.reshape(shape), d2.reshape(shape),
                 np.full(shape, np.nan))
+
+
+@dataclass(frozen=True)
+class SmoothShapedXi:
+    """ξ(q) = c(t = 1; k(0) = 1, c(0) = q) of a deep smoothly shaped network
+    φ_L(x) = a sqrt(L) φ(x/(a sqrt(L))) (L → ∞, σ_w² = 1, σ_b² = 0), with ξ', ξ'' from the
+    variational equations of the kernel ODE of the module docstring:
+
+        dk/dt = (3α² + 6β) k²,   dc/dt = α²(k² + 2c²) + 6β k c,
+        dc'/dt = (4α² c + 6β k) c',   dc''/dt = 4α² c'² + (4α² c + 6β k) c''
+
+    (k does not depend on q). ξ''' is not provided (NaN).
+    """
+
+    activation_name: str
+    a: float = 1.0
+
+    @property
+    def activation(self) -> str:
+        return f"smooth-shaped {self.activation_name} (a = {self.a:g})"
+
+    @property
+    def depth(self) -> str:
+        return "L -> inf"
+
+    def derivatives(self, q) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        qa = np.asarray(q, dtype=float)
+        flat = qa.ravel()
+        if not np.all(np.isfinite(flat)) or np.any(np.abs(flat) > 1):
+            raise InvalidInputError("overlap q must be finite with |q| <= 1")
+        al, be = smooth_shaped_coefficients(self.activation_name, self.a)
+        m = flat.size
+
+        def rhs(_t, y):
+            k = y[0]
+            c, c1, c2 = y[1:1 + m], y[1 + m:1 + 2 * m], y[1 + 2 * m:]
+            lin = 4 * al * al * c + 6 * be * k
+            return np.concatenate([[(3 * al * al + 6 * be) * k * k],
+                                   al * al * (k * k + 2 * c * c) + 6 * be * k * c,
+                                   lin * c1, 4 * al * al * c1 * c1 + lin * c2])
+
+        y0 = np.concatenate([[1.0], flat, np.ones(m), np.zeros(m)])
+        y = _solve(rhs, y0, np.array([1.0]))[:, -1]
+        shape = qa.shape
+        return (y[1:1 + m].reshape(shape), y[1 + m:1 + 2 * m].reshape(shape),
+                y[1 + 2 * m:].reshape(shape), np.full(shape, np.nan))
