@@ -43,7 +43,8 @@ activation has no correction at any α (the field W_1ᵀw_2 has a norm that conc
 
 The action needs |φ(x)| = o(x²): for φ = x² (or faster) E_ε exp(sqrt(ĝ) ζ φ) diverges at
 large ζ (ζ is the normalised read-out weight of a hidden unit), so such activations are
-refused. Only the RS saddle point is solved here; its stability (replicon) and RSB are not.
+refused. Only the RS saddle point is solved here; its stability at depth 1 (the replicon) is
+:func:`replicasolve.models.finite_width_replicon.finite_width_replicon`; RSB is not built yet.
 
 References for the formulas: the action and its RS form are derived (and every step checked
 numerically) in ``derivations/finite_width_landscape.py``; ½ ln det Q is the entropy of
