@@ -49,9 +49,12 @@ def test_one_step_rsb_where_the_replicon_is_negative():
 @pytest.mark.slow
 @pytest.mark.parametrize("act,sw2,T", [("sin", 2.0, 1.0), ("tanh", 1.5, 0.5)])
 def test_no_gain_where_the_replicon_is_positive(act, sw2, T):
+    # "no gain" means below the quadrature resolution of the functional: its value moves by
+    # ~3e-6 between Gauss–Hermite orders 48–80, and at order 32 the optimiser can find a
+    # spurious 5e-8 "gain" from that noise; the RSB signal above is 1.6e-4
     assert finite_width_replicon(act, sw2, 0.0, 4.0, T) > 0
     r = finite_width_1rsb(act, sw2, 0.0, 4.0, T, order=32)
-    assert r.gain < 1e-8
+    assert r.gain < 1e-6
 
 
 def test_bad_input():

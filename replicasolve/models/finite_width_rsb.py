@@ -20,7 +20,9 @@ q_1 = q_0, and to the Crisanti–Sommers 1RSB functional with ξ = σ_b² + σ_w
 α → ∞. As for RS, -βf = inf over (q_0 ≤ q_1 < 1, 0 < m ≤ 1); a 1RSB optimum below the RS one
 means RS is not the equilibrium state.
 
-Quadrature: Gauss–Hermite in ζ, η_0, η_1 and ε (``order`` nodes each), vectorised.
+Quadrature: Gauss–Hermite in ζ, η_0, η_1 and ε (``order`` nodes each), vectorised. Its
+resolution is ~1e-6 in Φ at moderate λ (values move by ~3e-6 between orders 48 and 80 for sin
+at α = 4, T = 0.5): a 1RSB ``gain`` below that is noise, not symmetry breaking.
 """
 
 from __future__ import annotations
