@@ -120,8 +120,25 @@ def smooth_shaped_ode(
     return ShapedSolution(t_eval, c / k, k)
 
 
+def _overlaps(q) -> tuple[np.ndarray, np.ndarray]:
+    """``q`` as an array and its flat view, checked to be finite with |q| ≤ 1."""
+    qa = np.asarray(q, dtype=float)
+    flat = qa.ravel()
+    if not np.all(np.isfinite(flat)) or np.any(np.abs(flat) > 1):
+        raise InvalidInputError("overlap q must be finite with |q| <= 1")
+    return qa, flat
+
+
+class _DeepLimit:
+    """The depth label shared by the L → ∞ kernels (reported by Covariance descriptions)."""
+
+    @property
+    def depth(self) -> str:
+        return "L -> inf"
+
+
 @dataclass(frozen=True)
-class ShapedReLUXi:
+class ShapedReLUXi(_DeepLimit):
     """ξ(q) = ρ(t = 1; ρ(0) = q) of a deep shaped-ReLU network (infinite width, L → ∞),
     with ξ' and ξ'' from the variational equations of the kernel ODE:
 
@@ -139,15 +156,8 @@ class ShapedReLUXi:
     def activation(self) -> str:
         return f"shaped relu (c+ = {self.c_plus:g}, c- = {self.c_minus:g})"
 
-    @property
-    def depth(self) -> str:
-        return "L -> inf"
-
     def derivatives(self, q) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        qa = np.asarray(q, dtype=float)
-        flat = qa.ravel()
-        if not np.all(np.isfinite(flat)) or np.any(np.abs(flat) > 1):
-            raise InvalidInputError("overlap q must be finite with |q| <= 1")
+        qa, flat = _overlaps(q)
         c = (self.c_plus - self.c_minus) ** 2 / (2 * np.pi)
         m = flat.size
         at_one = flat >= 1.0
@@ -171,7 +181,7 @@ class ShapedReLUXi:
 
 
 @dataclass(frozen=True)
-class SmoothShapedXi:
+class SmoothShapedXi(_DeepLimit):
     """ξ(q) = c(t = 1; k(0) = 1, c(0) = q) of a deep smoothly shaped network
     φ_L(x) = a sqrt(L) φ(x/(a sqrt(L))) (L → ∞, σ_w² = 1, σ_b² = 0), with ξ', ξ'' from the
     variational equations of the kernel ODE of the module docstring:
@@ -189,15 +199,8 @@ class SmoothShapedXi:
     def activation(self) -> str:
         return f"smooth-shaped {self.activation_name} (a = {self.a:g})"
 
-    @property
-    def depth(self) -> str:
-        return "L -> inf"
-
     def derivatives(self, q) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        qa = np.asarray(q, dtype=float)
-        flat = qa.ravel()
-        if not np.all(np.isfinite(flat)) or np.any(np.abs(flat) > 1):
-            raise InvalidInputError("overlap q must be finite with |q| <= 1")
+        qa, flat = _overlaps(q)
         al, be = smooth_shaped_coefficients(self.activation_name, self.a)
         m = flat.size
 
