@@ -386,6 +386,8 @@ def _cmd_landscape(args: argparse.Namespace) -> int:
 
         if args.action != "solve" or args.T is None:
             raise UsageError("--alpha applies to the solve action, with --T")
+        if not args.T > 0:
+            raise UsageError(f"--T must be > 0, got {args.T:g}")
         if args.depth < 1:
             raise UsageError("--alpha needs --depth >= 1 (one width ratio per hidden layer)")
         fw = finite_width_rs(args.activation, land.sigma_w2, land.sigma_b2,
@@ -400,12 +402,32 @@ def _cmd_landscape(args: argparse.Namespace) -> int:
                   f"entropy s      {fw.entropy:.12f}", f"overlap q      {fw.q:.10f}",
                   f"converged      {fw.converged} (residual {fw.residual:.1e}, quadrature "
                   f"error {fw.quadrature_error:.1e})"]
+        if args.stability:
+            if args.depth != 1:
+                raise UsageError("--stability is derived for depth 1 only")
+            from .models.finite_width_replicon import finite_width_replicon
+            from .models.finite_width_rsb import finite_width_1rsb
+
+            lam = finite_width_replicon(args.activation, land.sigma_w2, land.sigma_b2,
+                                        args.alpha, args.T)
+            rsb = finite_width_1rsb(args.activation, land.sigma_w2, land.sigma_b2,
+                                    args.alpha, args.T)
+            out.update(replicon=lam, one_rsb_gain=rsb.gain, one_rsb_q0=rsb.q0,
+                       one_rsb_q1=rsb.q1, one_rsb_m=rsb.m)
+            verdict = "RSB" if lam < 0 or rsb.gain > 1e-6 else "RS"
+            out["character"] = verdict
+            lines += [f"replicon       {lam:.6g} ({'stable' if lam >= 0 else 'unstable'})",
+                      f"1RSB gain      {rsb.gain:.3e} in -beta f (q0 = {rsb.q0:.4f}, q1 = "
+                      f"{rsb.q1:.4f}, m = {rsb.m:.4f}; below 1e-6 is quadrature noise)",
+                      f"character      {verdict}"]
         _emit(_strict_json(out), "\n".join(lines), args.json)
         if not fw.converged:
             print("replicasolve: warning: the solution did not converge (exit status 3)",
                   file=sys.stderr)
             return 3
         return 0
+    if args.stability:
+        raise UsageError("--stability needs --alpha (finite width)")
     if args.action == "solve":
         if args.T is None:
             raise UsageError("landscape solve needs --T")
@@ -575,6 +597,9 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--alpha", type=float,
                     help="finite width ratio N_1/N (action solve, depth 1..: the RS saddle of "
                     "the layer-overlap action; default: the infinite-width limit)")
+    ls.add_argument("--stability", action="store_true",
+                    help="with --alpha and depth 1: also the replicon of the RS solution and "
+                    "the 1RSB optimum (its gain over RS)")
     ls.add_argument("--json", action="store_true", help="print one JSON object")
     ls.set_defaults(func=_cmd_landscape)
     return p

@@ -68,3 +68,15 @@ def test_finite_width_solve(capsys) -> None:
     assert out["free_energy"] == pytest.approx(ref.free_energy, abs=1e-6)
     assert _status(["landscape", "entropy", "--activation", "tanh", "--depth", "1",
                     "--alpha", "2", "--E", "-0.3"]) == 2
+
+
+def test_finite_width_stability(capsys) -> None:
+    # sin, σ_w² = 2, α = 4, T = 0.5: replicon < 0 and a 1RSB gain (tests/test_finite_width_rsb)
+    argv = ["landscape", "--activation", "sin", "--depth", "1", "--sigma-w2", "2",
+            "--alpha", "4", "--T", "0.5", "--stability", "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["replicon"] < 0 and out["one_rsb_gain"] > 5e-5
+    assert out["character"] == "RSB"
+    assert _status(["landscape", "--activation", "sin", "--depth", "1", "--T", "0.5",
+                    "--stability"]) == 2
