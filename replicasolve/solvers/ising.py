@@ -662,31 +662,25 @@ def _solve_k(
     return result, v
 
 
+def _ladder(model, k_max: int, options: Options):
+    """k-step solutions for k = 1..k_max, each warm-started from the previous one (from the
+    RS solution at T > 0; T = 0 has no RS parameters to start from)."""
+    v = _solve_k(model, 0, options, None)[1] if model.T > 0 else None
+    for k in range(1, k_max + 1):
+        res, v = _solve_k(model, k, options, None if v is None else _refine(v, model, k - 1))
+        yield res
+
+
 @tap_blas  # L-BFGS-B's tiny BLAS calls crawl when two OpenBLAS pools spin against each other
 def solve_ising(model, method: RSB | FullRSB, options: Options) -> ParisiResult:
     """Solve an Ising mixed p-spin model (see the module docstring); used by ``solve``."""
     _validate(model)
     if isinstance(method, RSB):
-        v = None
-        for kk in range(0, method.k + 1):
-            if kk == method.k:
-                res, v = _solve_k(model, kk, options, v if kk == 0 or v is None else
-                                  _refine(v, model, kk - 1))
-                return res
-            if kk >= 1 or model.T > 0:
-                res, v = _solve_k(model, kk, options, None if v is None else
-                                  _refine(v, model, kk - 1))
-        raise AssertionError("unreachable")
-    # full RSB: a ladder of k values, each warm-started from the previous one
-    seq: list[ParisiResult] = []
-    v = None
-    k_prev = None
-    for k in range(1, max(method.ks) + 1):
-        start = None if v is None else _refine(v, model, k_prev)
-        res, v = _solve_k(model, k, options, start)
-        k_prev = k
-        if k in method.ks:
-            seq.append(res)
+        if method.k == 0:
+            return _solve_k(model, 0, options, None)[0]
+        return list(_ladder(model, method.k, options))[-1]
+    # full RSB: the ladder up to the largest k, keeping the requested ones
+    seq = [r for r in _ladder(model, max(method.ks), options) if r.k in method.ks]
     ks = [r.k for r in seq]
     vals = [r.free_energy for r in seq]
     f_inf, err, _p = extrapolate_k(ks, vals)
