@@ -46,13 +46,10 @@ import math
 import numpy as np
 import sympy as sp
 
-FAILED: list[str] = []
+from replicasolve.symbolic.checks import Checks
 
-
-def check(name: str, ok: bool, detail: str = "") -> None:
-    print(f"  [{'ok' if ok else 'FAILED'}] {name} {detail}")
-    if not ok:
-        FAILED.append(name)
+_CHECKS = Checks()
+check = _CHECKS.check
 
 
 def pairs(n: int) -> list[tuple[int, int]]:
@@ -265,10 +262,7 @@ def main() -> None:
     check_price_limit()
     check_finite_difference()
     check_library()
-    if FAILED:
-        print(f"{len(FAILED)} check(s) FAILED: {', '.join(FAILED)}")
-        raise SystemExit(1)
-    print("all checks passed")
+    _CHECKS.finish()
 
 
 if __name__ == "__main__":

@@ -21,16 +21,14 @@ import math
 
 import sympy as sp
 
+from replicasolve.symbolic.checks import Checks
+
 
 def main() -> None:
     a, beta, q, rho, E, L = sp.symbols("a beta q rho E L", positive=True)
     sw2, sb2 = sp.symbols("sigma_w2 sigma_b2", positive=True)
-    failed: list[str] = []
-
-    def check(name: str, ok: bool, detail: str = "") -> None:
-        print(f"  [{'ok' if ok else 'FAILED'}] {name} {detail}")
-        if not ok:
-            failed.append(name)
+    checks = Checks()
+    check = checks.check
 
     # 1. ξ of a linear network: the affine recursion, closed form by sympy's rsolve
     k = sp.Function("K")
@@ -92,10 +90,7 @@ def main() -> None:
         e_num = float(energy.subs({a: av, beta: bv}))
         check(f"S(E) at a={av}, beta={bv}",
               abs(float(S_E.subs({a: av, E: e_num})) - lib["entropy"]) < 1e-12)
-    if failed:
-        print(f"{len(failed)} check(s) FAILED: {', '.join(failed)}")
-        raise SystemExit(1)
-    print("all checks passed")
+    checks.finish()
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ import numpy as np
 import sympy as sp
 from scipy import linalg, optimize
 
+from replicasolve.symbolic.checks import Checks
+
 C_VALUES = (0.5, 1.0, 2.0, 3.0)
 MAX_L = 30
 EXPLICIT_L = range(1, 9)
@@ -46,18 +48,6 @@ def _import_msk() -> ModuleType:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from replicasolve.symbolic import msk
     return msk
-
-
-class Checks:
-    """Collects pass/fail lines so that every check runs and prints before exiting."""
-
-    def __init__(self) -> None:
-        self.failed: list[str] = []
-
-    def check(self, name: str, ok: bool, detail: str = "") -> None:
-        print(f"  [{'ok' if ok else 'FAIL'}] {name}{': ' + detail if detail else ''}")
-        if not ok:
-            self.failed.append(name)
 
 
 def show(label: str, expr: sp.Basic) -> None:
@@ -244,10 +234,7 @@ def main() -> None:
     except msk.DerivationCheckError as err:
         checks.check("symbolic derivation", False, str(err))
     print(f"({time.perf_counter() - start:.1f} s)")
-    if checks.failed:
-        print(f"{len(checks.failed)} check(s) FAILED: {', '.join(checks.failed)}")
-        raise SystemExit(1)
-    print("all checks passed")
+    checks.finish()
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ from types import ModuleType
 import numpy as np
 import sympy as sp
 
+from replicasolve.symbolic.checks import Checks
+
 
 def _import_solver() -> tuple[ModuleType, type]:
     try:
@@ -39,18 +41,6 @@ def _import_solver() -> tuple[ModuleType, type]:
         from replicasolve.models.pspin import MixedPSpin
         from replicasolve.solvers import spherical
     return spherical, MixedPSpin
-
-
-class Checks:
-    """Collects pass/fail lines so that every check runs and prints before exiting."""
-
-    def __init__(self) -> None:
-        self.failed: list[str] = []
-
-    def check(self, name: str, ok: bool, detail: str = "") -> None:
-        print(f"  [{'ok' if ok else 'FAIL'}] {name}{': ' + detail if detail else ''}")
-        if not ok:
-            self.failed.append(name)
 
 
 q = sp.Symbol("q", real=True)
@@ -214,10 +204,7 @@ def main() -> int:
     section_threshold(spherical, MixedPSpin, checks)
     section_continuous(spherical, checks)
     section_one_step_example(checks)
-    if checks.failed:
-        print(f"FAILED: {', '.join(checks.failed)}")
-        return 1
-    print("all checks passed")
+    checks.finish()
     return 0
 
 
