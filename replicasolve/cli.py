@@ -565,8 +565,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="full RSB only: the ladder of k, comma list of at least three "
                     "increasing integers >= 1 (default 2,3,4,5,6,8,10,12)")
     pp.add_argument("--tol", type=float,
-                    help="stationarity tolerance of the solver (default 1e-7)")
-    pp.add_argument("--maxiter", type=int, help="optimiser iteration limit (default 2000)")
+                    help="stationarity tolerance of the solver (default: Options.tol, 1e-6)")
+    pp.add_argument("--maxiter", type=int,
+                    help="optimiser iteration limit (default: Options.maxiter, 2000)")
     pp.add_argument("--out", metavar="PATH",
                     help="also save the result as JSON to PATH (written atomically; an "
                     "existing file is refused unless --force)")
