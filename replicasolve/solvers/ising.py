@@ -231,8 +231,8 @@ class IsingFunctional:
     # ---- parameter helpers
     def sigmas(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """σ² of every interval bottom-up, ξ'' and θ at the breakpoints."""
-        _, d1, d2, _ = self.model.xi.derivatives(q)
-        theta = q * d1 - self.model.xi.derivatives(q)[0]
+        x, d1, d2, _ = self.model.xi.derivatives(q)
+        theta = q * d1 - x
         edges = np.concatenate([[self.xi1_0], d1, [self.xi1_1]])
         s2 = np.maximum(np.diff(edges), 0.0)
         return s2, d2, theta
