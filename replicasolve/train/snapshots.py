@@ -138,7 +138,7 @@ def write_snapshot(
     bs = [np.asarray(b, dtype=np.float32) for b in biases]
     if not ws or len(ws) != len(bs):
         raise InvalidInputError("a snapshot needs one bias per weight matrix (and >= 1 layer)")
-    for i, (w, b) in enumerate(zip(ws, bs)):
+    for i, (w, b) in enumerate(zip(ws, bs, strict=True)):
         if w.ndim != 2 or b.shape != (w.shape[0],):
             raise InvalidInputError(f"layer {i}: weight {w.shape} and bias {b.shape} disagree")
         if i and w.shape[1] != ws[i - 1].shape[0]:
@@ -204,7 +204,7 @@ def read_snapshot(
         raise SnapshotError(f"{path}: missing array {exc}") from None
     if n == 0:
         raise SnapshotError(f"{path}: no weights in the snapshot")
-    for i, (w, b) in enumerate(zip(ws, bs)):
+    for i, (w, b) in enumerate(zip(ws, bs, strict=True)):
         chained = i == 0 or w.shape[1:] == ws[i - 1].shape[:1]
         if w.ndim != 2 or b.shape != w.shape[:1] or not chained:
             raise SnapshotError(f"{path}: layer {i} has inconsistent shapes")
