@@ -91,6 +91,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Any], None]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide results from a group
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
@@ -103,6 +104,12 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Any], None]) -> Path:
             pass
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: put it straight back
+    os.umask(mask)
+    return mask
 
 
 def snapshot_path(run_dir: str | os.PathLike, epoch: int) -> Path:
