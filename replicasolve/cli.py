@@ -603,6 +603,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "the 1RSB optimum (its gain over RS)")
     ls.add_argument("--json", action="store_true", help="print one JSON object")
     ls.set_defaults(func=_cmd_landscape)
+
+    from .cli_training import add_training_commands
+
+    add_training_commands(sub)
     return p
 
 
