@@ -123,12 +123,14 @@ def _finite(value: Any) -> float | None:
 
 def _cmd_scan(args: argparse.Namespace) -> int:
     from .scan.epochs import save_scan, scan_run
-    from .scan.fits import detect_exponent_change, fit_scan
+    from .scan.fits import fit_scan, scan_exponent_change
 
     run_dir = Path(args.run_dir)
     out = Path(args.out) if args.out else run_dir / "scan.nc"
     if out.exists() and not args.force:  # refuse before an expensive scan, not after
         raise InvalidInputError(f"{out} already exists (use --force to overwrite it)")
+    window = _window(args.fit_window)  # every argument is checked before the scan starts
+    curve = _betas(args.curve)
     spectra: Any = None
     if args.spectra:
         spectra = "all" if args.spectra == "all" else list(_ints(args.spectra, "--spectra"))
@@ -137,22 +139,28 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         epochs=list(_ints(args.epochs, "--epochs")) if args.epochs else None,
         definition=args.definition,
         plain=not args.no_plain,
-        curve_betas=_betas(args.curve),
+        curve_betas=curve,
         spectra=spectra,
         rtol=args.rtol,
         progress=not args.quiet and not args.json,
     )
     save_scan(ds, out, force=args.force)
-    window = _window(args.fit_window)
-    fits = {}
+    fits: dict[str, dict] = {}
+    notes: list[str] = []
     if window is not None:
+        # the scan is saved by now: a window too short for a fit is reported, not fatal
         for var in ("T_c", "lambda_max_J"):
-            fit = fit_scan(ds, variable=var, window=window, baseline="first")
-            t = ds["epoch"].values
-            change = detect_exponent_change(
-                t[t > 0], ds[var].values[t > 0], window=window, baseline=float(ds[var].values[0])
-            )
-            fits[var] = {"fit": _plain(fit), "change": _plain(change)}
+            entry: dict[str, Any] = {}
+            try:
+                entry["fit"] = _plain(fit_scan(ds, variable=var, window=window))
+            except InvalidInputError as exc:
+                notes.append(f"no power-law fit of {var}: {exc}")
+            try:
+                entry["change"] = _plain(scan_exponent_change(ds, variable=var, window=window))
+            except InvalidInputError as exc:
+                notes.append(f"no exponent-change test of {var}: {exc}")
+            if entry:
+                fits[var] = entry
     rows = []
     for i, epoch in enumerate(ds["epoch"].values):
         rows.append({
@@ -176,10 +184,13 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         "epochs": rows,
         "fits": fits,
         "failed": len(failed),
+        "notes": notes,
     }
     _emit(info, _scan_table(ds, rows, fits, out), args.json)
     for r in failed:
         print(f"replicasolve: warning: epoch {r['epoch']}: {r['status']}", file=sys.stderr)
+    for note in notes:
+        print(f"replicasolve: warning: {note}", file=sys.stderr)
     return 3 if failed else 0
 
 
@@ -213,12 +224,18 @@ def _scan_table(ds: Any, rows: list[dict], fits: dict, out: Path) -> str:
             f"{f(r['lambda_max_J'], '9.4f')} {f(r['d_change_max'], '9.2e')}  {r['status']}"
         )
     for var, res in fits.items():
-        fit, ch = res["fit"], res["change"]
-        lines.append(
-            f"fit {var} - {var}(0) ~ t^b over {fit.get('window')}: "
-            f"b = {fit.get('exponent')} +- {fit.get('exponent_stderr')}; "
-            f"change of exponent: {ch.get('changed')} (breakpoint {ch.get('breakpoint')})"
-        )
+        fit, ch = res.get("fit"), res.get("change")
+        if fit:
+            lines.append(
+                f"fit {var}(t) - {var}(0) = A t^b over epochs {fit.get('window')}: "
+                f"b = {fit.get('exponent'):.4g} +- {fit.get('exponent_err'):.2g}"
+            )
+        if ch:
+            lines.append(
+                f"  change of exponent in {var}: {'yes' if ch.get('changed') else 'no'} "
+                f"(breakpoint {ch.get('breakpoint'):.3g}, b {ch.get('exponent_before'):.3g} -> "
+                f"{ch.get('exponent_after'):.3g}, p = {ch.get('p_value'):.2g})"
+            )
     lines.append(f"saved {out}")
     return "\n".join(lines)
 

@@ -314,7 +314,7 @@ def _fit_curve(fit: Any, first: float, t: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def _fit_label(fit: Any, what: str) -> str:
-    err = getattr(fit, "exponent_stderr", None)
+    err = getattr(fit, "exponent_err", getattr(fit, "exponent_stderr", None))
     b = f"{float(fit.exponent):.3g}"
     if err is not None and np.isfinite(float(err)):
         b += rf" $\pm$ {float(err):.2g}"
