@@ -39,3 +39,17 @@ def test_figure_examples_write_files_and_refuse_to_overwrite(tmp_path):
                          text=True, timeout=900)
     assert out.returncode == 0, out.stderr
     assert png.stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_training_example_runs_end_to_end(tmp_path):
+    pytest.importorskip("torch")
+    script = ROOT / "examples" / "training_glass_to_order.py"
+    out = subprocess.run([sys.executable, str(script), "--out", str(tmp_path), "--epochs", "3",
+                          "--hidden", "128,128,128", "--n-train", "1000"],
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr
+    for n in range(1, 6):  # every published finding gets a verdict line
+        assert any(line.startswith(f"{n}.") for line in out.stdout.splitlines()), n
+    assert (tmp_path / "standard_small" / "scan.nc").exists()
+    assert list((tmp_path / "binarized_large" / "figures").glob("*.png"))
