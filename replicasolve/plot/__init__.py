@@ -26,18 +26,12 @@ def style() -> None:
 
 def _save_atomic(fig: Any, path: str) -> None:
     import os
-    import tempfile
 
-    folder = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1] or ".png"
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=suffix)
-    os.close(fd)
-    try:
-        fig.savefig(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    from .._files import atomic_write
+
+    # the temporary name has no image suffix, so the format is given explicitly
+    fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
+    atomic_write(path, lambda handle: fig.savefig(handle, format=fmt))
 
 
 def entropy_curves(curves: dict[str, tuple[Any, Any]], ax: Any = None,

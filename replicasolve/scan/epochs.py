@@ -32,7 +32,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ import numpy as np
 
 from .. import __version__
 from .._blas import blas_threads
+from .._files import atomic_target
 from ..errors import ConvergenceError, InvalidInputError, ReplicaSolveError
 from ..models.msk import msk_critical
 from ..tap.bonds import LayeredBonds
@@ -851,20 +851,8 @@ def save_scan(ds: xr.Dataset, path: str | os.PathLike, *, force: bool = False) -
             out.attrs[key] = json.dumps(value)
             encoded.append(key)
     out.attrs[_JSON_ATTRS] = json.dumps(encoded)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_target(path) as tmp:
         out.to_netcdf(tmp, engine=_engine())
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
     return path
 
 

@@ -52,6 +52,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .._validate import finite_real
 from ..errors import InvalidInputError
 
 __all__ = [
@@ -92,15 +93,9 @@ def _whole(value: Any, name: str, minimum: int) -> int:
 
 
 def _real(value: Any, name: str) -> float:
-    if isinstance(value, bool):
+    if isinstance(value, bool):  # float(True) == 1.0 would hide a mistake
         raise InvalidInputError(f"{name} must be a number, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise InvalidInputError(f"{name} must be finite, got {value!r}")
-    return v
+    return finite_real(value, name)
 
 
 @dataclass(frozen=True)

@@ -25,14 +25,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._files import atomic_write
 from ..errors import InvalidInputError
 
 __all__ = [
@@ -78,38 +78,6 @@ class Snapshot:
     def layer_sizes(self) -> tuple[int, ...]:
         """Spins per layer, input first: ``(in_0, out_0, out_1, …)``."""
         return (int(self.weights[0].shape[1]), *(int(w.shape[0]) for w in self.weights))
-
-
-def atomic_write(path: str | os.PathLike, write: Callable[[Any], None]) -> Path:
-    """Write a file through ``write(binary_handle)`` and rename it into place atomically.
-
-    The temporary file lives in the target's directory (a rename across file systems is
-    not atomic) and is removed if ``write`` fails, so no partial file is ever visible
-    under ``path``.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide results from a group
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)  # reading the umask means setting it: put it straight back
-    os.umask(mask)
-    return mask
 
 
 def snapshot_path(run_dir: str | os.PathLike, epoch: int) -> Path:
