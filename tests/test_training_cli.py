@@ -157,3 +157,15 @@ def test_scan_and_plot_bad_input(tiny_run, tmp_path, capsys, args, fragment):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and fragment in err
+
+
+def test_train_with_a_folder_without_mnist_names_it(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "readme.txt").write_text("not mnist")
+    out = tmp_path / "run"
+    assert main(["train", "--epochs", "1", "--out", str(out), "--data", str(data),
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and str(data) in err and "train-images" in err
+    assert not out.exists() or not any(out.glob("epoch_*.npz"))
