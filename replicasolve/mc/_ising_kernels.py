@@ -1,0 +1,279 @@
+"""Compiled kernels of the Ising replica Monte Carlo (see :mod:`replicasolve.mc.ising`).
+
+Couplings: the "row-segment" format
+-----------------------------------
+Row ``i`` of the symmetric coupling matrix J is held as ``S`` segments: segment ``g`` covers
+the columns ``seg_col[i, g] .. seg_col[i, g] + seg_len[i, g]`` and its values are
+``data[seg_ptr[i, g] : seg_ptr[i, g] + seg_len[i, g]]`` (empty segments have length 0).
+A dense J is one segment per row (the whole row, zero diagonal included); a layered network
+is two segments per row (the couplings to the layer below, ``W_l[a, :]``, and to the layer
+above, ``W_{l+1}[:, a]``, stored contiguously, so a row is always read as contiguous memory
+and nothing is ever densified). Because J is symmetric, row i is also column i: the change of
+all local fields when spin i flips is one pass over row i.
+
+State layout
+------------
+- ``spins``: int8, shape ``(N, C)``, the column (replica) index fastest, so the decision step
+  reads the C replicas of spin i from one cache line;
+- ``fields``: float32 or float64 (the dtype of ``data``), shape ``(C, N)``: the local fields
+  u_i = Σ_j J_ij s_j + h_i of each column. A flipped column's fields change by one AXPY with
+  row i of J (contiguous in both operands); row i, read from memory once for the spin, stays
+  in L1 while it serves every column that flipped. (Measured here with N = 2330, C = 32 at
+  acceptance 0.32: 1.5x (float64) to 2x (float32) faster than the (N, C) field layout, which
+  must touch all C columns for every j whether they flipped or not.)
+
+Randomness
+----------
+The kernels draw no random numbers: the caller passes per-sweep uniforms ``rnd`` of shape
+``(C, n_sweeps, N)``, filled column by column from independent numpy ``Generator`` streams,
+and one uniform per attempted replica exchange. The trajectories are then a pure function of
+those streams (bitwise reproducible, independent of how the run is cut into chunks).
+
+Floating-point order
+--------------------
+Every field element is built by additions in a fixed order (increasing spin index when
+computed from scratch, flip order afterwards), and reductions are not reassociated
+(``fastmath=False``), so a dense matrix and the layered segments of the same J give
+bitwise-identical trajectories: the dense row only adds exact zeros on top.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._numba import njit
+
+
+@njit(inline="always")
+def _axpy(y, x, a):
+    # y and x are contiguous views of equal length; vectorised by LLVM
+    for j in range(y.shape[0]):
+        y[j] += a * x[j]
+
+
+@njit
+def fresh_fields(data, seg_col, seg_len, seg_ptr, h, spins, out):
+    """``out[c, :] = h + J s[:, c]`` for every column, summed row by row in spin order."""
+    n = spins.shape[0]
+    ncol = spins.shape[1]
+    nseg = seg_col.shape[1]
+    for c in range(ncol):
+        for j in range(n):
+            out[c, j] = h[j]
+    one = out.dtype.type(1.0)
+    for i in range(n):
+        for c in range(ncol):
+            s = one if spins[i, c] > 0 else -one
+            for g in range(nseg):
+                ln = seg_len[i, g]
+                if ln == 0:
+                    continue
+                p = seg_ptr[i, g]
+                c0 = seg_col[i, g]
+                _axpy(out[c, c0 : c0 + ln], data[p : p + ln], s)
+
+
+@njit
+def resync_fields(data, seg_col, seg_len, seg_ptr, h, spins, fields, scratch):
+    """Replace the incrementally kept fields by fresh ones; returns max |kept - fresh|."""
+    fresh_fields(data, seg_col, seg_len, seg_ptr, h, spins, scratch)
+    drift = 0.0
+    for c in range(fields.shape[0]):
+        for j in range(fields.shape[1]):
+            d = abs(float(fields[c, j]) - float(scratch[c, j]))
+            if d > drift:
+                drift = d
+            fields[c, j] = scratch[c, j]
+    return drift
+
+
+@njit
+def _flip_update(data, seg_col, seg_len, seg_ptr, fields, i, c, delta):
+    nseg = seg_col.shape[1]
+    for g in range(nseg):
+        ln = seg_len[i, g]
+        if ln == 0:
+            continue
+        p = seg_ptr[i, g]
+        c0 = seg_col[i, g]
+        _axpy(fields[c, c0 : c0 + ln], data[p : p + ln], delta)
+
+
+@njit
+def sweep(data, seg_col, seg_len, seg_ptr, spins, fields, col_beta, rnd, t, heatbath,
+          temp_of_col, flips_by_temp, count, idx, dl):
+    """One sequential sweep (spins 0..N-1) of every column.
+
+    Per spin: decide the flip of all C columns (ΔE = 2 s_i u_i; Metropolis accepts with
+    min(1, e^{-βΔE}), heat-bath/Glauber flips with 1/(1 + e^{βΔE})), then update the fields of
+    the flipped columns with row i of J. ``rnd[c, t, i]`` is the uniform of column c.
+    """
+    n = spins.shape[0]
+    ncol = spins.shape[1]
+    two = fields.dtype.type(2.0)
+    for i in range(n):
+        m = 0
+        for c in range(ncol):
+            si = spins[i, c]
+            de = 2.0 * si * float(fields[c, i])
+            b = col_beta[c]
+            x = rnd[c, t, i]
+            if heatbath:
+                bde = b * de
+                if bde > 0.0:
+                    e = math.exp(-bde)
+                    accept = x * (1.0 + e) < e
+                else:
+                    accept = x * (1.0 + math.exp(bde)) < 1.0
+            else:
+                accept = de <= 0.0 or x < math.exp(-b * de)
+            if accept:
+                spins[i, c] = -si
+                idx[m] = c
+                # u_j changes by J_ji (s_new - s_old) = -2 s_old J_ji
+                dl[m] = -two if si > 0 else two
+                m += 1
+                if count:
+                    flips_by_temp[temp_of_col[c]] += 1
+        for k in range(m):
+            _flip_update(data, seg_col, seg_len, seg_ptr, fields, i, idx[k], dl[k])
+
+
+@njit
+def quench(data, seg_col, seg_len, seg_ptr, spins, fields, max_sweeps):
+    """Greedy zero-temperature descent of every column: flip any spin with ΔE < 0, in
+    sequential order, until a sweep flips nothing (or ``max_sweeps``). Returns the sweeps
+    used. Deterministic: the result is a local minimum reached from the given start."""
+    n = spins.shape[0]
+    ncol = spins.shape[1]
+    two = fields.dtype.type(2.0)
+    for s in range(max_sweeps):
+        flipped = 0
+        for i in range(n):
+            for c in range(ncol):
+                si = spins[i, c]
+                if 2.0 * si * float(fields[c, i]) < 0.0:
+                    spins[i, c] = -si
+                    flipped += 1
+                    _flip_update(data, seg_col, seg_len, seg_ptr, fields, i, c,
+                                 -two if si > 0 else two)
+        if flipped == 0:
+            return s + 1
+    return max_sweeps
+
+
+@njit
+def column_energy(spins, fields, h64, c):
+    """Total energy H of column c from its kept fields: -1/2 Σ_i s_i (u_i + h_i)."""
+    e = 0.0
+    for i in range(spins.shape[0]):
+        e += spins[i, c] * (float(fields[c, i]) + h64[i])
+    return -0.5 * e
+
+
+@njit
+def measure(spins, fields, h64, col_of_slot, row, energies, mags, overlaps, buf):
+    """Record energy per spin, magnetisation and all pair overlaps Q_ab (a < b) of each
+    temperature slot into row ``row`` of the output arrays. ``buf``: int8 (R, N) scratch."""
+    n = spins.shape[0]
+    nt = col_of_slot.shape[0]
+    nr = col_of_slot.shape[1]
+    for k in range(nt):
+        for a in range(nr):
+            c = col_of_slot[k, a]
+            energies[row, k, a] = column_energy(spins, fields, h64, c) / n
+            msum = 0
+            for i in range(n):
+                v = spins[i, c]
+                buf[a, i] = v
+                msum += v
+            mags[row, k, a] = msum / n
+        if overlaps.shape[2] == 0:
+            continue
+        p = 0
+        for a in range(nr):
+            for b in range(a + 1, nr):
+                acc = 0
+                for i in range(n):  # integer reduction: vectorised, exact
+                    acc += np.int32(buf[a, i]) * np.int32(buf[b, i])
+                overlaps[row, k, p] = acc / n
+                p += 1
+
+
+@njit
+def _exchange(spins, fields, h64, betas, col_beta, temp_of_col, col_of_slot, swap_u,
+              count, swap_tries, swap_accepts):
+    nt = col_of_slot.shape[0]
+    nr = col_of_slot.shape[1]
+    for a in range(nr):
+        for k in range(nt - 1):
+            c1 = col_of_slot[k, a]
+            c2 = col_of_slot[k + 1, a]
+            e1 = column_energy(spins, fields, h64, c1)
+            e2 = column_energy(spins, fields, h64, c2)
+            # detailed balance of the pair: min(1, exp[(β_k - β_{k+1})(E_k - E_{k+1})])
+            x = (betas[k] - betas[k + 1]) * (e1 - e2)
+            ok = x >= 0.0 or swap_u[a, k] < math.exp(x)
+            if count:
+                swap_tries[k] += 1
+            if ok:
+                col_of_slot[k, a] = c2
+                col_of_slot[k + 1, a] = c1
+                temp_of_col[c1] = k + 1
+                temp_of_col[c2] = k
+                col_beta[c1] = betas[k + 1]
+                col_beta[c2] = betas[k]
+                if count:
+                    swap_accepts[k] += 1
+
+
+@njit
+def _track_round_trips(temp_of_col, nt, rt_state, round_trips, count):
+    # state 1: last extreme visited was the lowest T; 2: reached the highest T since then
+    for c in range(temp_of_col.shape[0]):
+        k = temp_of_col[c]
+        if k == 0:
+            if rt_state[c] == 2 and count:
+                round_trips[c] += 1
+            rt_state[c] = 1
+        elif k == nt - 1 and rt_state[c] == 1:
+            rt_state[c] = 2
+
+
+@njit
+def run_chunk(data, seg_col, seg_len, seg_ptr, h, h64, spins, fields, scratch,
+              betas, col_beta, temp_of_col, col_of_slot, rnd, swap_rnd, heatbath,
+              g0, n_sweeps, burn_in, measure_every, swap_every, resync_every,
+              energies, mags, overlaps, flips_by_temp, swap_tries, swap_accepts,
+              rt_state, round_trips, drift, idx, dl, buf):
+    """Run global sweeps ``g0 .. g0 + n_sweeps - 1`` of a replica / parallel-tempering run.
+
+    After each sweep g (in this order): resync the fields if (g + 1) % resync_every == 0
+    (resync_every > 0), attempt replica exchanges if there are several temperatures and
+    (g + 1) % swap_every == 0 (consuming the next row of ``swap_rnd``), and record a
+    measurement if g >= burn_in and (g - burn_in + 1) % measure_every == 0. Counters (flips,
+    swaps, round trips) only count production sweeps (g >= burn_in). ``drift[0]`` keeps the
+    largest field drift found at a resync.
+    """
+    nt = col_of_slot.shape[0]
+    n_swap = 0
+    for t in range(n_sweeps):
+        g = g0 + t
+        prod = g >= burn_in
+        sweep(data, seg_col, seg_len, seg_ptr, spins, fields, col_beta, rnd, t, heatbath,
+              temp_of_col, flips_by_temp, prod, idx, dl)
+        if resync_every > 0 and (g + 1) % resync_every == 0:
+            d = resync_fields(data, seg_col, seg_len, seg_ptr, h, spins, fields, scratch)
+            if d > drift[0]:
+                drift[0] = d
+        if nt > 1 and (g + 1) % swap_every == 0:
+            _exchange(spins, fields, h64, betas, col_beta, temp_of_col, col_of_slot,
+                      swap_rnd[n_swap], prod, swap_tries, swap_accepts)
+            n_swap += 1
+            _track_round_trips(temp_of_col, nt, rt_state, round_trips, prod)
+        if prod and (g - burn_in + 1) % measure_every == 0:
+            row = (g - burn_in + 1) // measure_every - 1
+            measure(spins, fields, h64, col_of_slot, row, energies, mags, overlaps, buf)
+    return n_swap

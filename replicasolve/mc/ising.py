@@ -1,0 +1,1044 @@
+"""Monte Carlo of Ising replicas on one coupling instance: the finite-N check of the theory.
+
+The model, for spins s ∈ {±1}^N, couplings J (symmetric, zero diagonal) and fields h::
+
+    H(s) = -1/2 Σ_ij J_ij s_i s_j - Σ_i h_i s_i
+
+Temperatures T are in the energy units of J (β = 1/T); every reported energy is per spin,
+H/N, and magnetisations and overlaps are per spin (in [-1, 1]). The couplings are either a
+dense matrix (:meth:`IsingSystem.dense`, e.g. SK) or the block-tridiagonal couplings of a
+layered network (:meth:`IsingSystem.layered`, from a
+:class:`~replicasolve.tap.bonds.LayeredBonds`), which are never densified: the local field of
+a spin in layer l reads W_l (from layer l-1) and W_{l+1}ᵀ (from layer l+1).
+
+Dynamics. Single-spin-flip Metropolis (Metropolis et al., J. Chem. Phys. 21, 1087 (1953)) or
+heat-bath (Glauber, J. Math. Phys. 4, 294 (1963)) in sequential order, spin 0..N-1 per sweep.
+Each replica keeps its local fields u_i = Σ_j J_ij s_j + h_i and updates them after every
+accepted flip (one row of J per flip), so ΔE = 2 s_i u_i costs O(1). Many replicas (and all
+temperatures of a parallel-tempering run) are swept together, spin by spin: the flip of spin
+i is decided for every replica, then the fields of the flipped replicas are updated from one
+read of row i of J, so a row of J is brought from memory once per spin for all replicas
+instead of once per replica (see ``benchmarks/bench_mc_ising.py`` for what this buys).
+
+Precision (``dtype``). ``"float64"`` (default) keeps J and the fields in double precision;
+``"float32"`` halves the memory traffic of J and of the fields. The kept fields are
+recomputed from scratch every ``resync_every`` sweeps (default 100 for float32, 1000 for
+float64) so that the rounding of the incremental updates cannot drift; the largest drift
+found is reported as :attr:`MCResult.max_field_drift`. The rounding errors of the updates
+add up like a random walk, ≈ eps·|u|·sqrt(updates per field): measured on SK with N = 256
+at T = 1, 2e-5 after 200 sweeps and 4e-5 after 1000 without a resync in float32 (eps ≈ 6e-8),
+~1e-13 after 3000 sweeps in float64. Energies are accumulated in float64 from the kept
+fields (in float32 runs they carry the fields' ~1e-6 relative rounding).
+
+Randomness. A run's seed (an int or a ``numpy.random.SeedSequence``) is spawned into one
+independent PCG64 stream per replica (per walker in parallel tempering) plus one for the
+replica exchanges. The uniforms of each sweep are drawn outside the compiled kernel from
+these streams, so the same seed gives a bitwise-identical trajectory on any machine, and
+replica r's trajectory does not depend on how many replicas run beside it.
+
+Parallel tempering (replica exchange: Swendsen & Wang, PRL 57, 2607 (1986); Hukushima &
+Nemoto, J. Phys. Soc. Jpn. 65, 1604 (1996)): R independent copies, each with one
+configuration per temperature of an increasing ladder; every ``swap_every`` sweeps each
+copy attempts the exchanges of neighbouring temperatures k, k+1 (k = 0, 1, ..., in order),
+accepted with min(1, exp[(β_k - β_{k+1})(E_k - E_{k+1})]).
+
+Observables and errors. The replica overlap Q_ab = (1/N) Σ_i s_i^a s_i^b is measured between
+independent replicas at the same temperature (different copies, same couplings); from it the
+descriptor q̄(T) = mean |Q_ab| over a ≠ b (Jun Li, arXiv 2508.07397), P(q), the spin-glass
+susceptibility χ_SG = N ⟨q²⟩ and the Binder cumulant g = ½(3 - ⟨q⁴⟩/⟨q²⟩²) (Binder, Z. Phys.
+B 43, 119 (1981)). Error bars come from the independent replicas, which needs no assumption
+about autocorrelations, only that each replica is equilibrated: for single-replica
+observables (energy, magnetisation) the standard error of the R per-replica time averages;
+for pair observables (q̄, ⟨q²⟩, χ_SG, g), whose pairs share replicas, the unbiased variance of
+a degree-2 U-statistic (Hoeffding 1948; nonlinear ones such as g by the delta method), for
+R ≥ 4. With R = 3 the delete-one-replica jackknife is used (conservative), and with R = 2
+(one pair) a jackknife over 20 consecutive time blocks (batch means; valid when a block is
+much longer than the autocorrelation time). These are errors of the thermal averages of this
+one instance; disorder averages need several instances. Integrated autocorrelation times use
+Sokal's automatic window (Sokal, "Monte Carlo methods in statistical mechanics", 1996;
+Madras & Sokal, J. Stat. Phys. 50, 109 (1988)).
+
+Performance. Per spin the engine reads row i of J once (N words) but rewrites the N fields
+of every replica that flipped (acceptance × R rows of N words), so near T_c (acceptance
+≈ 0.3, R = 32) the field updates, which live in the L2 cache, outweigh the J traffic about
+tenfold and set the speed; batching replicas removes the per-replica re-reading of J, not
+this. The benchmark prints both traffics against the machine's streaming bandwidth.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInputError
+from ..tap.bonds import DenseBonds, LayeredBonds
+
+__all__ = [
+    "EquilibrationCheck",
+    "Estimate",
+    "IsingSystem",
+    "MCResult",
+    "MCSettings",
+    "PTResult",
+    "check_equilibration",
+    "integrated_autocorrelation_time",
+    "parallel_tempering",
+    "run_replicas",
+]
+
+_METHODS = ("metropolis", "heatbath")
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+_CHUNK_ELEMS = 1 << 21  # uniforms per chunk (16 MB of float64): bounds memory, not results
+_JACKKNIFE_BLOCKS = 20
+_QUENCH_MAX_SWEEPS = 10_000
+
+
+# --------------------------------------------------------------------------- the system
+
+
+@dataclass(frozen=True, eq=False)
+class IsingSystem:
+    """Couplings and fields of one Ising instance. Build with :meth:`dense` or :meth:`layered`.
+
+    Attributes:
+        n: number of spins N.
+        h: fields h_i, shape ``(N,)`` (float64).
+        J: the dense coupling matrix (float64, symmetric, zero diagonal), or None for a
+            layered system.
+        bonds: the layered couplings, or None for a dense system.
+        energy_offset: constant added to H (total, not per spin): -1/2 Σ_i J_ii when a
+            diagonal was dropped (s_i² = 1 makes it a constant), else 0.
+    """
+
+    n: int
+    h: np.ndarray
+    J: np.ndarray | None = None
+    bonds: LayeredBonds | None = None
+    energy_offset: float = 0.0
+    _segments_cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def kind(self) -> str:
+        """``"dense"`` or ``"layered"``."""
+        return "dense" if self.J is not None else "layered"
+
+    @classmethod
+    def dense(cls, J: Any, h: Any = None, *, diagonal: str = "error") -> IsingSystem:
+        """A system with a dense symmetric coupling matrix.
+
+        Args:
+            J: shape ``(N, N)``, real, finite, symmetric (asymmetry up to 1e-12 max|J| is
+                rounding and is symmetrised away), or a :class:`~replicasolve.tap.bonds.
+                DenseBonds`.
+            h: fields, shape ``(N,)`` (default zero).
+            diagonal: ``"error"`` (default): a non-zero diagonal is refused; ``"drop"``:
+                the diagonal is removed from the dynamics and its constant contribution
+                -1/2 Σ J_ii added to every reported energy.
+
+        Raises:
+            InvalidInputError: J not square, not symmetric, non-finite, non-zero diagonal
+                (with ``diagonal="error"``), or bad fields.
+        """
+        if isinstance(J, DenseBonds):
+            J = J.J
+        j = np.asarray(J)
+        if j.ndim != 2 or j.shape[0] != j.shape[1] or j.shape[0] == 0:
+            raise InvalidInputError(f"J must be a non-empty square matrix, got shape {j.shape}")
+        if not (np.issubdtype(j.dtype, np.number) or j.dtype == bool) or np.iscomplexobj(j):
+            raise InvalidInputError(f"J must hold real numbers, got dtype {j.dtype}")
+        j = np.array(j, dtype=np.float64)  # a private copy: the caller's array may change
+        if not np.all(np.isfinite(j)):
+            bad = int(j.size - np.count_nonzero(np.isfinite(j)))
+            raise InvalidInputError(f"J has {bad} NaN or infinite entries")
+        scale = max(1.0, float(np.abs(j).max()))
+        asym = float(np.abs(j - j.T).max())
+        if asym > 1e-12 * scale:
+            raise InvalidInputError(f"J must be symmetric: max |J - J^T| = {asym:.3g}")
+        j = 0.5 * (j + j.T)  # exact symmetry: the kernel reads row i as column i
+        diag = np.diag(j).copy()
+        if diagonal not in ("error", "drop"):
+            raise InvalidInputError(f"diagonal must be 'error' or 'drop', got {diagonal!r}")
+        offset = 0.0
+        if np.any(diag != 0):
+            if diagonal == "error":
+                k = int(np.count_nonzero(diag))
+                raise InvalidInputError(
+                    f"J has {k} non-zero diagonal entries (self-couplings); pass "
+                    "diagonal='drop' to treat them as the constant -1/2 sum J_ii"
+                )
+            offset = -0.5 * float(diag.sum())
+            np.fill_diagonal(j, 0.0)
+        n = j.shape[0]
+        return cls(n=n, h=_fields(h, n, None), J=j, energy_offset=offset)
+
+    @classmethod
+    def layered(cls, bonds: LayeredBonds | Sequence[Any], h: Any = None) -> IsingSystem:
+        """A system with the block-tridiagonal couplings of a layered network.
+
+        Args:
+            bonds: a :class:`~replicasolve.tap.bonds.LayeredBonds`, or its weight matrices
+                ``W^1..W^L`` shaped ``(N_l, N_{l-1})``.
+            h: fields: ``(N,)`` in the flat spin order (layer 0 first), or one array per
+                spin layer (``L + 1`` arrays of lengths ``N_0..N_L``); default zero.
+        """
+        if not isinstance(bonds, LayeredBonds):
+            if isinstance(bonds, np.ndarray) or not isinstance(bonds, Sequence):
+                raise InvalidInputError(
+                    "layered couplings must be a LayeredBonds or a list of weight matrices"
+                )
+            bonds = LayeredBonds(tuple(bonds))
+        return cls(n=bonds.n, h=_fields(h, bonds.n, bonds), bonds=bonds)
+
+    def couplings(self) -> np.ndarray:
+        """The dense J, shape ``(N, N)`` (for a layered system: densified, ``8 N²`` bytes)."""
+        return self.J if self.J is not None else self.bonds.dense()  # type: ignore[union-attr]
+
+    def local_fields(self, spins: Any) -> np.ndarray:
+        """u = J s + h in float64 for spins of shape ``(N,)`` or ``(N, R)``."""
+        s = _spin_array(spins, self.n).astype(np.float64)
+        js = self.J @ s if self.J is not None else self.bonds.matvec(s)  # type: ignore[union-attr]
+        return js + (self.h if s.ndim == 1 else self.h[:, None])
+
+    def energy(self, spins: Any) -> float | np.ndarray:
+        """H(s)/N in float64: a float for spins ``(N,)``, an array ``(R,)`` for ``(N, R)``."""
+        s = _spin_array(spins, self.n).astype(np.float64)
+        u = self.local_fields(s)
+        hh = self.h if s.ndim == 1 else self.h[:, None]
+        e = (-0.5 * np.sum(s * (u + hh), axis=0) + self.energy_offset) / self.n
+        return float(e) if s.ndim == 1 else e
+
+    def _segments(self, dtype: type) -> tuple[np.ndarray, ...]:
+        """Row-segment arrays (data, seg_col, seg_len, seg_ptr) of J in ``dtype`` (cached)."""
+        key = np.dtype(dtype).name
+        if key not in self._segments_cache:
+            if self.J is not None:
+                n = self.n
+                data = np.ascontiguousarray(self.J, dtype=dtype).reshape(-1)
+                seg_col = np.zeros((n, 1), np.int64)
+                seg_len = np.full((n, 1), n, np.int64)
+                seg_ptr = (np.arange(n, dtype=np.int64) * n)[:, None].copy()
+                self._segments_cache[key] = (data, seg_col, seg_len, seg_ptr)
+            else:
+                self._segments_cache[key] = _layered_segments(self.bonds, dtype)
+        return self._segments_cache[key]
+
+
+def _layered_segments(bonds: Any, dtype: type) -> tuple[np.ndarray, ...]:
+    # spin a of layer l: segment 0 = W^l[a, :] (layer l-1), segment 1 = W^{l+1}[:, a]
+    # (layer l+1), stored side by side so each row is one contiguous block of memory
+    sizes, off, ws = bonds.sizes, bonds.offsets, bonds.weights
+    nl_max = len(sizes) - 1
+    n = bonds.n
+    seg_col = np.zeros((n, 2), np.int64)
+    seg_len = np.zeros((n, 2), np.int64)
+    seg_ptr = np.zeros((n, 2), np.int64)
+    blocks = []
+    ptr = 0
+    for l in range(nl_max + 1):
+        nl = sizes[l]
+        wb = sizes[l - 1] if l >= 1 else 0
+        wa = sizes[l + 1] if l < nl_max else 0
+        block = np.empty((nl, wb + wa), dtype=dtype)
+        if wb:
+            block[:, :wb] = ws[l - 1]
+        if wa:
+            block[:, wb:] = ws[l].T
+        rows = np.arange(off[l], off[l + 1])
+        start = ptr + np.arange(nl, dtype=np.int64) * (wb + wa)
+        seg_col[rows, 0] = off[l - 1] if wb else 0
+        seg_len[rows, 0] = wb
+        seg_ptr[rows, 0] = start
+        seg_col[rows, 1] = off[l + 1] if wa else 0
+        seg_len[rows, 1] = wa
+        seg_ptr[rows, 1] = start + wb
+        blocks.append(block.reshape(-1))
+        ptr += block.size
+    return np.concatenate(blocks), seg_col, seg_len, seg_ptr
+
+
+def _fields(h: Any, n: int, bonds: LayeredBonds | None) -> np.ndarray:
+    if h is None:
+        return np.zeros(n)
+    if bonds is not None and isinstance(h, (list, tuple)):
+        if len(h) != bonds.n_layers:
+            raise InvalidInputError(
+                f"fields per layer: need {bonds.n_layers} arrays (one per spin layer), "
+                f"got {len(h)}"
+            )
+        parts = []
+        for l, (hl, nl) in enumerate(zip(h, bonds.sizes, strict=True)):
+            arr = np.asarray(hl, dtype=np.float64).reshape(-1)
+            if arr.size != nl:
+                raise InvalidInputError(f"fields of layer {l}: need {nl} values, got {arr.size}")
+            parts.append(arr)
+        h = np.concatenate(parts)
+    try:
+        arr = np.array(h, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidInputError("fields h must be real numbers") from None
+    if arr.shape != (n,):
+        raise InvalidInputError(f"fields h must have shape ({n},), got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise InvalidInputError("fields h have NaN or infinite entries")
+    return arr + 0.0  # -0.0 -> +0.0: keeps dense and layered runs bitwise identical
+
+
+def _spin_array(spins: Any, n: int) -> np.ndarray:
+    s = np.asarray(spins)
+    if s.ndim not in (1, 2) or s.shape[0] != n:
+        raise InvalidInputError(f"spins must have shape ({n},) or ({n}, R), got {s.shape}")
+    if not np.all((s == 1) | (s == -1)):
+        raise InvalidInputError("spins must be +1 or -1")
+    return s
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A Monte Carlo estimate with its one-standard-error bar (``value, error = est``)."""
+
+    value: float
+    error: float
+
+    def __iter__(self) -> Iterator[float]:
+        return iter((self.value, self.error))
+
+    def __float__(self) -> float:
+        return self.value
+
+    def __str__(self) -> str:
+        return f"{self.value:.6g} ± {self.error:.2g}"
+
+
+def integrated_autocorrelation_time(x: Any, c: float = 5.0) -> float:
+    """Sokal's integrated autocorrelation time with automatic windowing.
+
+    τ_int = 1/2 + Σ_{t=1}^{W} ρ(t), with W the smallest window such that W ≥ c τ_int(W)
+    (Madras & Sokal 1988; c = 5 by default, Sokal recommends 4-10). With this convention
+    uncorrelated data give τ_int = 1/2 and the variance of a mean of n samples is
+    2 τ_int σ²/n.
+
+    Args:
+        x: a series of shape ``(n,)``, or ``(n, k)`` for k independent series of the same
+            process (their autocovariances are averaged before normalising).
+        c: the window factor.
+
+    Returns:
+        τ_int in units of the sampling interval; NaN for a constant series (no fluctuation,
+        no time scale).
+    """
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim == 1:
+        a = a[:, None]
+    if a.ndim != 2 or a.shape[0] < 2:
+        raise InvalidInputError("need a series of at least 2 samples, shape (n,) or (n, k)")
+    n = a.shape[0]
+    a = a - a.mean(axis=0)
+    size = 1 << (2 * n - 1).bit_length()
+    f = np.fft.rfft(a, n=size, axis=0)
+    acov = np.fft.irfft(f * np.conj(f), n=size, axis=0)[:n].sum(axis=1)
+    if not acov[0] > 0:
+        return math.nan
+    rho = acov / acov[0]
+    tau = 0.5 + np.cumsum(rho[1:])
+    w = np.arange(1, n)
+    ok = w >= c * tau
+    if not np.any(ok):
+        return float(tau[-1])  # window never closed: the series is too short for τ
+    return float(tau[int(np.argmax(ok))])
+
+
+def _jackknife_error(deleted: np.ndarray) -> float:
+    d = np.asarray(deleted, dtype=np.float64)
+    k = d.shape[0]
+    if k < 2 or not np.all(np.isfinite(d)):
+        return math.nan
+    return float(math.sqrt((k - 1) / k * np.sum((d - d.mean()) ** 2)))
+
+
+def _ustat_variance(pair_values: np.ndarray, r: int) -> float:
+    """Unbiased variance of the mean of a symmetric pair statistic over R ≥ 4 iid replicas.
+
+    With kernel values A_ab (a < b, order of ``triu_indices``), the mean over pairs is a
+    U-statistic of degree 2, whose variance is (2/(R(R-1))) [2(R-2) ζ₁ + ζ₂] with
+    ζ₁ = Cov(A_ab, A_ac), ζ₂ = Var(A_ab) (Hoeffding, Ann. Math. Stat. 19, 293 (1948)).
+    Unbiased estimates of ζ₂ + μ², ζ₁ + μ² and μ² are the means of A_ab², of A_ab A_ac over
+    pairs sharing one replica, and of A_ab A_cd over disjoint pairs. (Deleting one replica
+    at a time instead, the jackknife, overestimates this variance by up to 2R(R-1)/(R-2)²,
+    about 2-3, when the pair-to-pair noise dominates: Efron–Stein.) May be ≤ 0 by chance.
+    """
+    a = np.asarray(pair_values, dtype=np.float64)
+    iu = np.triu_indices(r, 1)
+    m = np.zeros((r, r))
+    m[iu] = a
+    m = m + m.T
+    rows = m.sum(axis=1)
+    s, q, p = a.sum(), float(a @ a), a.size
+    rr = float(rows @ rows)
+    m2 = q / p
+    m1 = (rr - 2 * q) / (r * (r - 1) * (r - 2))
+    m0 = (s * s - rr + q) / (p * (r - 2) * (r - 3) / 2)
+    return float(2 / (r * (r - 1)) * (2 * (r - 2) * (m1 - m0) + (m2 - m0)))
+
+
+def _gradient(f: Any, x: np.ndarray) -> np.ndarray:
+    # central differences: f is a smooth closed form (a moment or the Binder ratio)
+    g = np.zeros(x.size)
+    for j in range(x.size):
+        step = 1e-6 * max(abs(x[j]), 1e-12)
+        up, dn = x.copy(), x.copy()
+        up[j] += step
+        dn[j] -= step
+        g[j] = (f(*up) - f(*dn)) / (2 * step)
+    return g
+
+
+def _pair_deleted_means(per_pair: np.ndarray, r: int) -> np.ndarray:
+    """Means over pairs a<b with replica ``x`` deleted, for x = 0..R-1: shape (R, k)."""
+    iu = np.triu_indices(r, 1)
+    k = per_pair.shape[1]
+    m = np.zeros((r, r, k))
+    m[iu] = per_pair
+    m = m + m.transpose(1, 0, 2)
+    total = per_pair.sum(axis=0)
+    keep = per_pair.shape[0] - (r - 1)
+    return (total[None, :] - m.sum(axis=1)) / keep
+
+
+def _block_deleted_means(series: np.ndarray, blocks: int = _JACKKNIFE_BLOCKS) -> np.ndarray:
+    """Means with one time block deleted: series (n, k...) -> (blocks, k...)."""
+    n = series.shape[0]
+    b = max(2, min(blocks, n))
+    edges = np.linspace(0, n, b + 1).astype(int)
+    sums = np.stack([series[edges[i] : edges[i + 1]].sum(axis=0) for i in range(b)])
+    lens = np.diff(edges).astype(float).reshape((b,) + (1,) * (series.ndim - 1))
+    total = sums.sum(axis=0)
+    return (total[None] - sums) / (n - lens)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class MCSettings:
+    """The settings a run used (for provenance).
+
+    Attributes:
+        method: ``"metropolis"`` or ``"heatbath"``.
+        replicas: independent replicas (copies) per temperature.
+        sweeps: production sweeps (one sweep = N single-spin-flip attempts per replica).
+        burn_in: sweeps discarded before measuring.
+        measure_every: sweeps between measurements.
+        swap_every: sweeps between replica-exchange attempts (parallel tempering only).
+        seed_entropy: entropy of the root ``SeedSequence`` (reproduces the run).
+        seed_spawn_key: spawn key of the root ``SeedSequence``.
+        dtype: ``"float32"`` or ``"float64"`` (J and local fields).
+        resync_every: sweeps between recomputations of the fields from scratch (0: never).
+        start: ``"hot"``, ``"cold"``, ``"aligned"`` or ``"given"``.
+        couplings: ``"dense"`` or ``"layered"``.
+    """
+
+    method: str
+    replicas: int
+    sweeps: int
+    burn_in: int
+    measure_every: int
+    swap_every: int
+    seed_entropy: int
+    seed_spawn_key: tuple[int, ...]
+    dtype: str
+    resync_every: int
+    start: str
+    couplings: str
+
+
+@dataclass(frozen=True, eq=False)
+class MCResult:
+    """Measurements of R independent replicas at one temperature.
+
+    Attributes:
+        temperature: T, in the energy units of J.
+        n_spins: N.
+        energies: energy per spin H/N, shape ``(n_meas, R)``, one row per measurement.
+        magnetisations: (1/N) Σ_i s_i, shape ``(n_meas, R)``.
+        overlaps: Q_ab = (1/N) Σ_i s_i^a s_i^b for the pairs a < b (order of
+            :attr:`pairs`), shape ``(n_meas, R(R-1)/2)``; zero columns when not measured.
+        acceptance: accepted fraction of the flip attempts after burn-in.
+        spins: final configurations, int8 ±1, shape ``(N, R)``.
+        fields: final incrementally kept local fields u = J s + h, shape ``(R, N)``, in the
+            run's dtype.
+        max_field_drift: largest max |kept - recomputed| field difference found at a resync
+            (0.0 if none was made).
+        settings: the run's :class:`MCSettings`.
+        wall_time: seconds the whole run took (burn-in and measurements included).
+    """
+
+    temperature: float
+    n_spins: int
+    energies: np.ndarray
+    magnetisations: np.ndarray
+    overlaps: np.ndarray
+    acceptance: float
+    spins: np.ndarray
+    fields: np.ndarray
+    max_field_drift: float
+    settings: MCSettings
+    wall_time: float
+
+    @property
+    def beta(self) -> float:
+        """β = 1/T."""
+        return 1.0 / self.temperature
+
+    @property
+    def replicas(self) -> int:
+        """Number of replicas R."""
+        return int(self.energies.shape[1])
+
+    @property
+    def pairs(self) -> np.ndarray:
+        """Replica index pairs (a, b), a < b, of the overlap columns: shape ``(P, 2)``."""
+        return np.stack(np.triu_indices(self.replicas, 1), axis=1)
+
+    def _need_overlaps(self) -> None:
+        if self.overlaps.shape[1] == 0:
+            raise InvalidInputError("overlaps were not measured (need >= 2 replicas)")
+
+    def _replica_estimate(self, series: np.ndarray) -> Estimate:
+        # per-replica time averages are independent: jackknife over replicas
+        value = float(series.mean())
+        if self.replicas >= 2:
+            per = series.mean(axis=0)
+            return Estimate(value, float(per.std(ddof=1) / math.sqrt(per.size)))
+        return Estimate(value, _jackknife_error(_block_deleted_means(series).ravel()))
+
+    def _overlap_estimate(self, f: Any) -> Estimate:
+        """Estimate of f(⟨|q|⟩, ⟨q²⟩, ⟨q⁴⟩) with its error (see the module notes)."""
+        self._need_overlaps()
+        q = self.overlaps
+        r = self.replicas
+        moments = np.stack([np.abs(q), q**2, q**4], axis=-1)  # (n_meas, P, 3)
+        per_pair = moments.mean(axis=0)
+        mean = per_pair.mean(axis=0)
+        value = float(f(*mean))
+        if r >= 4:
+            # delta method: the U-statistic of the linearised kernel ∇f · (|q|, q², q⁴)
+            lin = per_pair @ _gradient(f, mean)
+            var = _ustat_variance(lin, r)
+            if var > 0:
+                return Estimate(value, math.sqrt(var))
+        if r >= 3:
+            deleted = _pair_deleted_means(per_pair, r)
+        else:
+            deleted = _block_deleted_means(moments.mean(axis=1))
+        return Estimate(value, _jackknife_error(np.array([f(*d) for d in deleted])))
+
+    @cached_property
+    def energy(self) -> Estimate:
+        """⟨H⟩/N with its error (jackknife over replicas)."""
+        return self._replica_estimate(self.energies)
+
+    @cached_property
+    def magnetisation(self) -> Estimate:
+        """⟨m⟩ = ⟨(1/N) Σ_i s_i⟩ with its error."""
+        return self._replica_estimate(self.magnetisations)
+
+    @cached_property
+    def abs_magnetisation(self) -> Estimate:
+        """⟨|m|⟩ with its error."""
+        return self._replica_estimate(np.abs(self.magnetisations))
+
+    @cached_property
+    def q_bar(self) -> Estimate:
+        """The descriptor q̄ = ⟨|Q_ab|⟩, the mean over pairs a ≠ b and over measurements."""
+        return self._overlap_estimate(lambda a, q2, q4: a)
+
+    @cached_property
+    def q2(self) -> Estimate:
+        """⟨q²⟩ between independent replicas."""
+        return self._overlap_estimate(lambda a, q2, q4: q2)
+
+    @cached_property
+    def q4(self) -> Estimate:
+        """⟨q⁴⟩ between independent replicas."""
+        return self._overlap_estimate(lambda a, q2, q4: q4)
+
+    @cached_property
+    def chi_sg(self) -> Estimate:
+        """Spin-glass susceptibility χ_SG = N ⟨q²⟩."""
+        n = self.n_spins
+        return self._overlap_estimate(lambda a, q2, q4: n * q2)
+
+    @cached_property
+    def binder(self) -> Estimate:
+        """Binder cumulant g = ½ (3 - ⟨q⁴⟩ / ⟨q²⟩²) (Binder 1981)."""
+        return self._overlap_estimate(lambda a, q2, q4: 0.5 * (3.0 - q4 / q2**2))
+
+    @cached_property
+    def overlap_matrix(self) -> np.ndarray:
+        """Time-averaged Q_ab, shape ``(R, R)``, ones on the diagonal."""
+        r = self.replicas
+        m = np.eye(r)
+        if self.overlaps.shape[1]:
+            iu = np.triu_indices(r, 1)
+            m[iu] = self.overlaps.mean(axis=0)
+            m[(iu[1], iu[0])] = m[iu]
+        return m
+
+    def overlap_histogram(self, bins: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """P(q): (bin centres, probability density) over all pairs and measurements.
+
+        Default bins: one per possible value q ∈ {-1, -1 + 2/N, ..., 1} when N ≤ 200 (each
+        value centred in its bin), else 101 equal bins on [-1, 1].
+        """
+        self._need_overlaps()
+        n = self.n_spins
+        if bins is None and n <= 200:
+            edges = np.linspace(-1 - 1 / n, 1 + 1 / n, n + 2)
+        else:
+            edges = np.linspace(-1.0, 1.0, (bins or 101) + 1)
+        dens, edges = np.histogram(self.overlaps.ravel(), bins=edges, density=True)
+        return 0.5 * (edges[1:] + edges[:-1]), dens
+
+    @cached_property
+    def tau_energy(self) -> float:
+        """Integrated autocorrelation time of the energy, in sweeps (Sokal windowing over the
+        measurement series, times ``measure_every``)."""
+        return integrated_autocorrelation_time(self.energies) * self.settings.measure_every
+
+    @cached_property
+    def tau_abs_q(self) -> float:
+        """Integrated autocorrelation time of |Q_ab|, in sweeps."""
+        self._need_overlaps()
+        return (integrated_autocorrelation_time(np.abs(self.overlaps))
+                * self.settings.measure_every)
+
+    def summary(self) -> str:
+        """A few lines for a log or a notebook."""
+        s = self.settings
+        lines = [
+            f"T = {self.temperature:.6g} (beta = {self.beta:.6g}), N = {self.n_spins}, "
+            f"{self.replicas} replicas, {s.method}, {s.sweeps} sweeps after {s.burn_in}, "
+            f"{s.couplings} couplings, {s.dtype}",
+            f"  E/N = {self.energy}   m = {self.magnetisation}   acceptance "
+            f"{self.acceptance:.3f}   tau_E = {self.tau_energy:.3g} sweeps",
+        ]
+        if self.overlaps.shape[1]:
+            lines.append(f"  q_bar = {self.q_bar}   <q^2> = {self.q2}   chi_SG = {self.chi_sg}"
+                         f"   Binder g = {self.binder}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, eq=False)
+class PTResult:
+    """A parallel-tempering run: one :class:`MCResult` per temperature plus exchange stats.
+
+    Attributes:
+        temperatures: the ladder, increasing, shape ``(K,)``.
+        results: per temperature, the R copies' measurements (same order as the ladder).
+        swap_acceptance: accepted fraction of the exchanges between T_k and T_{k+1},
+            shape ``(K-1,)`` (after burn-in).
+        swap_attempts: attempted exchanges per neighbouring pair (after burn-in).
+        round_trips_per_walker: completed round trips lowest T → highest T → lowest T of
+            each walker (a configuration moving along the ladder) after burn-in,
+            shape ``(K·R,)``.
+        settings: the run's :class:`MCSettings`.
+        wall_time: seconds the whole run took.
+    """
+
+    temperatures: np.ndarray
+    results: tuple[MCResult, ...]
+    swap_acceptance: np.ndarray
+    swap_attempts: np.ndarray
+    round_trips_per_walker: np.ndarray
+    settings: MCSettings
+    wall_time: float
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __getitem__(self, k: int) -> MCResult:
+        return self.results[k]
+
+    @property
+    def betas(self) -> np.ndarray:
+        """β_k = 1/T_k (decreasing)."""
+        return 1.0 / self.temperatures
+
+    @property
+    def round_trips(self) -> int:
+        """Round trips of all walkers together."""
+        return int(self.round_trips_per_walker.sum())
+
+    @property
+    def round_trip_time(self) -> float:
+        """Mean sweeps per round trip of one walker (inf if none was completed)."""
+        rt = self.round_trips
+        walkers = self.round_trips_per_walker.size
+        return self.settings.sweeps * walkers / rt if rt else math.inf
+
+    def table(self) -> dict[str, np.ndarray]:
+        """Per-temperature observables and their errors, as arrays over the ladder."""
+        out: dict[str, list[float]] = {"T": list(self.temperatures)}
+        names = ["energy", "magnetisation"]
+        if self.results[0].overlaps.shape[1]:
+            names += ["q_bar", "q2", "chi_sg", "binder"]
+        for name in names:
+            est = [getattr(r, name) for r in self.results]
+            out[name] = [e.value for e in est]
+            out[name + "_err"] = [e.error for e in est]
+        out["acceptance"] = [r.acceptance for r in self.results]
+        out["tau_energy"] = [r.tau_energy for r in self.results]
+        return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
+
+
+@dataclass(frozen=True, eq=False)
+class EquilibrationCheck:
+    """Hot-start vs cold-start comparison (same couplings, same T, independent streams).
+
+    Attributes:
+        hot: the run from random spins.
+        cold: the run from the cold start.
+        z_energy: |E_hot - E_cold| / combined error.
+        z_overlap: the same for ⟨q²⟩ (NaN without overlaps).
+        n_sigma: the agreement threshold.
+    """
+
+    hot: MCResult
+    cold: MCResult
+    z_energy: float
+    z_overlap: float
+    n_sigma: float
+
+    @property
+    def agrees(self) -> bool:
+        """True when both z-scores are below ``n_sigma``."""
+        zs = [self.z_energy] + ([] if math.isnan(self.z_overlap) else [self.z_overlap])
+        return all(z < self.n_sigma for z in zs)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _int_arg(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InvalidInputError(f"{name} must be a whole number, got {value!r}")
+    if value < minimum:
+        raise InvalidInputError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _temperature(value: Any) -> float:
+    try:
+        t = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"temperature must be a number, got {value!r}") from None
+    if not math.isfinite(t) or t <= 0:
+        raise InvalidInputError(f"temperature must be positive and finite, got {value!r}")
+    return t
+
+
+def _ladder(temperatures: Any) -> np.ndarray:
+    try:
+        t = np.asarray(temperatures, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidInputError("temperatures must be a list of numbers") from None
+    if t.ndim != 1 or t.size < 2:
+        raise InvalidInputError(f"need a ladder of >= 2 temperatures, got shape {t.shape}")
+    if not np.all(np.isfinite(t)) or np.any(t <= 0):
+        raise InvalidInputError(f"temperatures must be positive and finite, got {t.tolist()}")
+    if np.any(np.diff(t) <= 0):
+        raise InvalidInputError(f"temperatures must be strictly increasing, got {t.tolist()}")
+    return t
+
+
+def _method(method: Any) -> bool:
+    if method not in _METHODS:
+        raise InvalidInputError(f"method must be one of {_METHODS}, got {method!r}")
+    return method == "heatbath"
+
+
+def _dtype(dtype: Any) -> tuple[str, type]:
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in _DTYPES:
+        raise InvalidInputError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return name, _DTYPES[name]
+
+
+def _seed_sequence(seed: Any) -> np.random.SeedSequence:
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if seed is None:
+        return np.random.SeedSequence()
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidInputError(f"seed must be a non-negative int or a SeedSequence, got {seed!r}")
+    return np.random.SeedSequence(int(seed))
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+def _simulate(system: IsingSystem, temps: np.ndarray, *, replicas: int, sweeps: int,
+              burn_in: int, method: str, seed: Any, measure_every: int, swap_every: int,
+              start: Any, dtype: Any, resync_every: int | None, overlaps: bool
+              ) -> tuple[list[MCResult], dict[str, np.ndarray], MCSettings, float]:
+    from . import _ising_kernels as kern  # compiled on first use only
+
+    t_start = time.perf_counter()
+    if not isinstance(system, IsingSystem):
+        raise InvalidInputError(
+            f"system must be an IsingSystem (IsingSystem.dense / .layered), got "
+            f"{type(system).__name__}"
+        )
+    r = _int_arg(replicas, "replicas", 1)
+    if overlaps and r < 2:
+        raise InvalidInputError(
+            f"replicas must be >= 2 to measure overlaps, got {r}; pass overlaps=False"
+        )
+    sweeps = _int_arg(sweeps, "sweeps", 1)
+    burn_in = _int_arg(burn_in, "burn_in", 0)
+    measure_every = _int_arg(measure_every, "measure_every", 1)
+    if measure_every > sweeps:
+        raise InvalidInputError(
+            f"measure_every ({measure_every}) exceeds sweeps ({sweeps}): nothing would be measured"
+        )
+    swap_every = _int_arg(swap_every, "swap_every", 1)
+    heatbath = _method(method)
+    dname, dt = _dtype(dtype)
+    if resync_every is None:
+        resync_every = 100 if dname == "float32" else 1000
+    resync_every = _int_arg(resync_every, "resync_every", 0)
+    ss = _seed_sequence(seed)
+
+    n = system.n
+    nt = temps.size
+    ncol = nt * r
+    betas = 1.0 / temps
+    children = ss.spawn(ncol + 1)
+    gens = [np.random.Generator(np.random.PCG64(c)) for c in children[:ncol]]
+    swap_gen = np.random.Generator(np.random.PCG64(children[ncol]))
+
+    # every walker draws its random start first, whatever the start, so that the streams
+    # of the sweeps do not depend on the kind of start
+    spins = np.empty((n, ncol), dtype=np.int8)
+    for c, g in enumerate(gens):
+        spins[:, c] = 2 * g.integers(0, 2, size=n, dtype=np.int8) - 1
+    start_name = start if isinstance(start, str) else "given"
+    if isinstance(start, str):
+        if start not in ("hot", "cold", "aligned"):
+            raise InvalidInputError(
+                f"start must be 'hot', 'cold', 'aligned' or an array of spins, got {start!r}"
+            )
+        if start == "aligned":
+            spins[:] = 1
+    else:
+        given = _spin_array(start, n).astype(np.int8)
+        if given.ndim == 1:
+            spins[:] = given[:, None]
+        elif given.shape[1] == ncol:
+            spins[:] = given
+        elif given.shape[1] == r:
+            spins[:] = np.tile(given, (1, nt))
+        else:
+            raise InvalidInputError(
+                f"start spins must have shape ({n},), ({n}, {r}) or ({n}, {ncol}), "
+                f"got {given.shape}"
+            )
+
+    data, seg_col, seg_len, seg_ptr = system._segments(dt)
+    h64 = system.h
+    h = h64.astype(dt)
+    fields = np.empty((ncol, n), dtype=dt)
+    scratch = np.empty((ncol, n), dtype=dt)
+    kern.fresh_fields(data, seg_col, seg_len, seg_ptr, h, spins, fields)
+    if start_name == "cold":
+        kern.quench(data, seg_col, seg_len, seg_ptr, spins, fields, _QUENCH_MAX_SWEEPS)
+        kern.fresh_fields(data, seg_col, seg_len, seg_ptr, h, spins, fields)
+
+    col_beta = np.repeat(betas, r)
+    temp_of_col = np.repeat(np.arange(nt, dtype=np.int64), r)
+    col_of_slot = np.arange(ncol, dtype=np.int64).reshape(nt, r)
+    n_meas = sweeps // measure_every
+    npair = r * (r - 1) // 2 if overlaps else 0
+    energies = np.zeros((n_meas, nt, r))
+    mags = np.zeros((n_meas, nt, r))
+    ovl = np.zeros((n_meas, nt, npair))
+    flips_by_temp = np.zeros(nt, np.int64)
+    swap_tries = np.zeros(max(nt - 1, 1), np.int64)
+    swap_accepts = np.zeros(max(nt - 1, 1), np.int64)
+    rt_state = (temp_of_col == 0).astype(np.int8)
+    round_trips = np.zeros(ncol, np.int64)
+    drift = np.zeros(1)
+    idx = np.zeros(ncol, np.int64)
+    dl = np.zeros(ncol, dtype=dt)
+    buf = np.zeros((r, n), np.int8)
+
+    total = burn_in + sweeps
+    chunk = max(1, _CHUNK_ELEMS // (ncol * n))
+    g0 = 0
+    while g0 < total:
+        m = min(chunk, total - g0)
+        rnd = np.empty((ncol, m, n))
+        for c, g in enumerate(gens):
+            g.random(out=rnd[c])
+        n_swap = (g0 + m) // swap_every - g0 // swap_every if nt > 1 else 0
+        swap_rnd = swap_gen.random((n_swap, r, max(nt - 1, 1)))
+        used = kern.run_chunk(
+            data, seg_col, seg_len, seg_ptr, h, h64, spins, fields, scratch,
+            betas, col_beta, temp_of_col, col_of_slot, rnd, swap_rnd, heatbath,
+            g0, m, burn_in, measure_every, swap_every, resync_every,
+            energies, mags, ovl, flips_by_temp, swap_tries, swap_accepts,
+            rt_state, round_trips, drift, idx, dl, buf,
+        )
+        assert used == n_swap  # the schedule above and the kernel's must agree
+        g0 += m
+    wall = time.perf_counter() - t_start
+
+    settings = MCSettings(
+        method=method, replicas=r, sweeps=sweeps, burn_in=burn_in, measure_every=measure_every,
+        swap_every=swap_every, seed_entropy=int(ss.entropy), seed_spawn_key=tuple(ss.spawn_key),
+        dtype=dname, resync_every=resync_every, start=start_name, couplings=system.kind,
+    )
+    offset = system.energy_offset / n
+    results = []
+    for k in range(nt):
+        cols = col_of_slot[k]
+        results.append(MCResult(
+            temperature=float(temps[k]), n_spins=n,
+            energies=energies[:, k, :] + offset, magnetisations=mags[:, k, :].copy(),
+            overlaps=ovl[:, k, :].copy(),
+            acceptance=float(flips_by_temp[k]) / (n * r * sweeps),
+            spins=spins[:, cols].copy(), fields=fields[cols].copy(),
+            max_field_drift=float(drift[0]), settings=settings, wall_time=wall,
+        ))
+    stats = {"swap_tries": swap_tries[: nt - 1], "swap_accepts": swap_accepts[: nt - 1],
+             "round_trips": round_trips}
+    return results, stats, settings, wall
+
+
+def run_replicas(system: IsingSystem, temperature: float, *, replicas: int = 32,
+                 sweeps: int = 2000, burn_in: int = 1000, method: str = "metropolis",
+                 seed: int | np.random.SeedSequence | None = 0, measure_every: int = 1,
+                 start: str | np.ndarray = "hot", dtype: str = "float64",
+                 resync_every: int | None = None, overlaps: bool = True) -> MCResult:
+    """Sample exp(-H/T) with R independent replicas at one temperature.
+
+    Args:
+        system: the couplings and fields (:class:`IsingSystem`).
+        temperature: T > 0 in the energy units of J.
+        replicas: R, independent Markov chains on the same couplings (≥ 2 for overlaps).
+        sweeps: production sweeps (a sweep = one flip attempt per spin, in order 0..N-1).
+        burn_in: sweeps discarded first.
+        method: ``"metropolis"`` (accept with min(1, e^{-ΔE/T})) or ``"heatbath"``
+            (Glauber: flip with probability 1/(1 + e^{ΔE/T})).
+        seed: int, ``SeedSequence`` or None (fresh entropy, recorded in the settings).
+        measure_every: sweeps between measurements (energy, magnetisation, overlaps).
+        start: ``"hot"`` (random spins), ``"cold"`` (each replica's random spins quenched
+            greedily to a local minimum of H), ``"aligned"`` (all +1: the cold start of a
+            ferromagnet), or spins of shape ``(N,)`` or ``(N, R)``.
+        dtype: ``"float64"`` or ``"float32"`` for J and the local fields.
+        resync_every: sweeps between recomputations of the local fields from scratch
+            (default 100 for float32, 1000 for float64; 0 never).
+        overlaps: measure the R(R-1)/2 overlaps Q_ab at each measurement.
+
+    Returns:
+        An :class:`MCResult` (energies per spin, magnetisations, overlaps, final spins).
+
+    Raises:
+        InvalidInputError: T ≤ 0 or not finite, replicas < 2 with overlaps, bad counts,
+            method, dtype, start or seed.
+    """
+    t = np.array([_temperature(temperature)])
+    results, _, _, _ = _simulate(
+        system, t, replicas=replicas, sweeps=sweeps, burn_in=burn_in, method=method,
+        seed=seed, measure_every=measure_every, swap_every=1, start=start, dtype=dtype,
+        resync_every=resync_every, overlaps=overlaps,
+    )
+    return results[0]
+
+
+def parallel_tempering(system: IsingSystem, temperatures: Sequence[float] | np.ndarray, *,
+                       replicas_per_T: int = 8, sweeps: int = 2000, burn_in: int = 1000,
+                       swap_every: int = 1, method: str = "metropolis",
+                       seed: int | np.random.SeedSequence | None = 0, measure_every: int = 1,
+                       start: str | np.ndarray = "hot", dtype: str = "float64",
+                       resync_every: int | None = None, overlaps: bool = True) -> PTResult:
+    """Parallel tempering (replica exchange) over an increasing temperature ladder.
+
+    ``replicas_per_T`` independent copies each hold one configuration per temperature; all
+    K·R configurations are swept together, and every ``swap_every`` sweeps each copy tries
+    to exchange the configurations of neighbouring temperatures (Hukushima & Nemoto 1996).
+    Overlaps are measured between the copies at each temperature.
+
+    Args:
+        system: the couplings and fields.
+        temperatures: T_0 < T_1 < ... < T_{K-1}, all > 0 (K ≥ 2).
+        replicas_per_T: R, independent copies (≥ 2 for overlaps).
+        swap_every: sweeps between exchange attempts.
+        Other arguments: as in :func:`run_replicas` (``start`` arrays may also have shape
+            ``(N, K·R)``, column k·R + a for temperature k and copy a).
+
+    Returns:
+        A :class:`PTResult` with one :class:`MCResult` per temperature, the exchange
+        acceptance of each neighbouring pair and the walkers' round trips.
+
+    Raises:
+        InvalidInputError: a ladder that is not strictly increasing, has fewer than two
+            entries or a T ≤ 0; and the errors of :func:`run_replicas`.
+    """
+    temps = _ladder(temperatures)
+    results, stats, settings, wall = _simulate(
+        system, temps, replicas=replicas_per_T, sweeps=sweeps, burn_in=burn_in,
+        method=method, seed=seed, measure_every=measure_every, swap_every=swap_every,
+        start=start, dtype=dtype, resync_every=resync_every, overlaps=overlaps,
+    )
+    tries = stats["swap_tries"]
+    rate = np.where(tries > 0, stats["swap_accepts"] / np.maximum(tries, 1), np.nan)
+    return PTResult(
+        temperatures=temps, results=tuple(results), swap_acceptance=rate,
+        swap_attempts=tries.copy(), round_trips_per_walker=stats["round_trips"].copy(),
+        settings=settings, wall_time=wall,
+    )
+
+
+def check_equilibration(system: IsingSystem, temperature: float, *, replicas: int = 16,
+                        sweeps: int = 2000, burn_in: int = 1000, method: str = "metropolis",
+                        seed: int | np.random.SeedSequence | None = 0,
+                        cold_start: str = "cold", n_sigma: float = 5.0,
+                        **options: Any) -> EquilibrationCheck:
+    """Run from a hot (random) and a cold start and compare E/N and ⟨q²⟩.
+
+    The two runs use independent streams (the seed is spawned in two), so their errors are
+    independent and z = |a - b| / sqrt(err_a² + err_b²) is a fair test: both should be
+    below ``n_sigma`` once ``burn_in`` exceeds the equilibration time.
+
+    Args:
+        cold_start: ``"cold"`` (greedy quench to a local minimum) or ``"aligned"`` (all +1).
+        options: passed to :func:`run_replicas` (``measure_every``, ``dtype``, ...).
+    """
+    if cold_start not in ("cold", "aligned"):
+        raise InvalidInputError(f"cold_start must be 'cold' or 'aligned', got {cold_start!r}")
+    s_hot, s_cold = _seed_sequence(seed).spawn(2)
+    common = dict(replicas=replicas, sweeps=sweeps, burn_in=burn_in, method=method, **options)
+    hot = run_replicas(system, temperature, seed=s_hot, start="hot", **common)
+    cold = run_replicas(system, temperature, seed=s_cold, start=cold_start, **common)
+
+    def z(a: Estimate, b: Estimate) -> float:
+        err = math.hypot(a.error, b.error)
+        return abs(a.value - b.value) / err if err > 0 else (0.0 if a.value == b.value
+                                                             else math.inf)
+
+    zq = z(hot.q2, cold.q2) if hot.overlaps.shape[1] else math.nan
+    return EquilibrationCheck(hot=hot, cold=cold, z_energy=z(hot.energy, cold.energy),
+                              z_overlap=zq, n_sigma=float(n_sigma))
