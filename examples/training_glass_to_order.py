@@ -168,7 +168,7 @@ def report(name: str, out: Path, ds, band: tuple[float, float]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="runs/example", help="folder for the runs (created)")
-    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--epochs", type=int, default=12)
     p.add_argument("--hidden", default="512,512,512")
     p.add_argument("--programs", default="standard,binarized")
     p.add_argument("--n-train", type=int, default=None, help="first N training images")
