@@ -604,9 +604,11 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true", help="print one JSON object")
     ls.set_defaults(func=_cmd_landscape)
 
+    from .cli_descriptor import add_descriptor_command
     from .cli_training import add_training_commands
 
     add_training_commands(sub)
+    add_descriptor_command(sub)
     return p
 
 

@@ -1,0 +1,265 @@
+"""The ``descriptor`` subcommand: the spin-glass descriptor q̄(T) of one network
+(Jun Li, arXiv 2508.07397), built on :mod:`replicasolve.mc.descriptor`.
+
+Kept apart from :mod:`replicasolve.cli`; numba, torch, xarray and matplotlib are imported
+only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import sys
+from typing import Any
+
+from .errors import InvalidInputError
+
+__all__ = ["add_descriptor_command", "parse_temperatures"]
+
+_MAX_TEMPERATURES = 10_000
+_T_FORMAT = "--T is TMIN:TMAX:COUNT or a comma list, got {text!r}"
+
+
+def parse_temperatures(text: str) -> list[float]:
+    """``--T``: ``A:B:N`` (N equally spaced temperatures from A to B) or a comma list.
+
+    Raises:
+        InvalidInputError: not numbers, N < 1, a T ≤ 0 or not finite, or a ladder that is
+            not strictly increasing.
+    """
+    import numpy as np
+
+    text = text.strip()
+    if ":" in text:
+        parts = text.split(":")
+        try:
+            if len(parts) != 3:
+                raise ValueError
+            a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
+        except ValueError:
+            raise InvalidInputError(_T_FORMAT.format(text=text)) from None
+        if not (1 <= n <= _MAX_TEMPERATURES):
+            raise InvalidInputError(f"--T needs 1..{_MAX_TEMPERATURES} temperatures, got {n}")
+        if n == 1 and a != b:
+            raise InvalidInputError(f"--T {text}: one temperature needs TMIN = TMAX")
+        temps = [float(v) for v in np.linspace(a, b, n)]
+    else:
+        try:
+            temps = [float(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise InvalidInputError(_T_FORMAT.format(text=text)) from None
+        if not temps:
+            raise InvalidInputError("--T is empty")
+    if not all(math.isfinite(t) and t > 0 for t in temps):
+        raise InvalidInputError(f"--T: temperatures must be positive and finite, got {text!r}")
+    if any(b <= a for a, b in itertools.pairwise(temps)):
+        raise InvalidInputError(f"--T: temperatures must be strictly increasing, got {text!r}")
+    return temps
+
+
+def _floats(text: str, what: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise InvalidInputError(f"{what} must be a comma list of numbers, got {text!r}") from None
+    if not values:
+        raise InvalidInputError(f"{what} is empty")
+    return values
+
+
+def _check_target(path: str, force: bool, what: str) -> None:
+    """Fail before the (long) run if ``path`` cannot be written."""
+    if os.path.isdir(path):
+        raise InvalidInputError(f"{what} {path} is a directory")
+    if os.path.lexists(path) and not force:
+        raise InvalidInputError(f"{what} {path} already exists (use --force to overwrite it)")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise InvalidInputError(f"{what} {path}: no such directory {parent}")
+
+
+def _num(v: Any) -> float | None:
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def _table(ds: Any) -> str:
+    c = ds.attrs.get("construction") or {}
+    lines = [
+        f"spin-glass descriptor q_bar(T) (arXiv 2508.07397) of {c.get('source', '?')}"
+        + (f", epoch {c['epoch']}" if c.get("epoch") is not None else ""),
+        f"  network {'-'.join(map(str, c.get('network_sizes', [])))}; "
+        f"{c.get('couplings')} couplings, fields: {c.get('fields')}; spin layers "
+        f"{c.get('spin_layers')} (N = {ds.attrs['n_spins']}), scale {c.get('scale', 1):g}",
+        f"  {ds.attrs['replicas']} replicas, {ds.attrs['method']}"
+        f"{' + parallel tempering' if ds.attrs['parallel_tempering'] else ''}, "
+        f"{ds.attrs['sweeps']} sweeps after {ds.attrs['burn_in']}, seed entropy "
+        f"{ds.attrs['seed_entropy']}; T in units of the couplings",
+        f"  paramagnet (T = inf): q_bar = {ds.attrs['q_bar_paramagnet']:.6f}",
+        f"{'T':>9} {'q_bar':>18} {'E/N':>20} {'chi_SG':>18} {'Binder':>16} {'acc':>6} "
+        f"{'tau_|q|':>8}  equilibrated",
+    ]
+    flags = {1: "yes", 0: "NO", -1: "-"}
+    for k, t in enumerate(ds["T"].values):
+        def pm(name: str, spec: str, k: int = k) -> str:
+            return (f"{format(float(ds[name].values[k]), spec)} +- "
+                    f"{float(ds[name + '_err'].values[k]):.1g}")
+
+        lines.append(
+            f"{t:>9.4g} {pm('q_bar', '.4f'):>18} {pm('energy', '.5f'):>20} "
+            f"{pm('chi_sg', '.4g'):>18} {pm('binder', '.3f'):>16} "
+            f"{float(ds['acceptance'].values[k]):>6.3f} {float(ds['tau_abs_q'].values[k]):>8.3g}"
+            f"  {flags[int(ds['equilibrated'].values[k])]}"
+        )
+    if "pq" in ds.variables:
+        lines.append(f"  P(q) stored at T = {[round(float(v), 6) for v in ds['T_pq'].values]}")
+    return "\n".join(lines)
+
+
+def _json(ds: Any, out: str | None, plot: str | None) -> dict:
+    rows = []
+    for k, t in enumerate(ds["T"].values):
+        row = {"T": float(t)}
+        for name in ("q_bar", "energy", "q2", "chi_sg", "binder", "abs_magnetisation"):
+            row[name] = _num(ds[name].values[k])
+            row[name + "_err"] = _num(ds[name + "_err"].values[k])
+        for name in ("acceptance", "tau_energy", "tau_abs_q", "z_energy", "z_q2"):
+            row[name] = _num(ds[name].values[k])
+        flag = int(ds["equilibrated"].values[k])
+        row["equilibrated"] = None if flag < 0 else bool(flag)
+        rows.append(row)
+    info = {
+        "command": "descriptor",
+        "version": ds.attrs["version"],
+        "construction": ds.attrs.get("construction"),
+        "n_spins": int(ds.attrs["n_spins"]),
+        "q_bar_paramagnet": ds.attrs["q_bar_paramagnet"],
+        "settings": {k: ds.attrs[k] for k in ("replicas", "sweeps", "burn_in", "method",
+                                              "parallel_tempering", "equilibration",
+                                              "seed_entropy")},
+        "rows": rows,
+        "out": out,
+        "plot": plot,
+    }
+    if "pq" in ds.variables:
+        info["pq"] = {"T": [float(v) for v in ds["T_pq"].values],
+                      "q": [float(v) for v in ds["q_bin"].values],
+                      "density": [[float(v) for v in row] for row in ds["pq"].values]}
+    return info
+
+
+def _cmd_descriptor(args: argparse.Namespace) -> int:
+    # every argument and both output paths are checked before the (long) simulation
+    temps = parse_temperatures(args.T)
+    if args.pt and len(temps) < 2:
+        raise InvalidInputError("--pt needs at least 2 temperatures")
+    pq_at = _floats(args.pq_at, "--pq-at") if args.pq_at else None
+    if pq_at is not None and not all(math.isfinite(v) and v > 0 for v in pq_at):
+        raise InvalidInputError(f"--pq-at: temperatures must be positive, got {args.pq_at!r}")
+    for name in ("replicas", "sweeps", "burn_in"):
+        v = getattr(args, name)
+        low = {"replicas": 2, "sweeps": 1, "burn_in": 0}[name]
+        if v < low:
+            raise InvalidInputError(f"--{name.replace('_', '-')} must be >= {low}, got {v}")
+    if args.seed < 0:
+        raise InvalidInputError(f"--seed must be >= 0, got {args.seed}")
+    if args.out is not None:
+        _check_target(args.out, args.force, "--out")
+    if args.plot is not None:
+        _check_target(args.plot, args.force, "--plot")
+        if os.path.splitext(args.plot)[1].lower() not in (".png", ".pdf", ".svg"):
+            raise InvalidInputError(f"--plot {args.plot}: suffix must be .png, .pdf or .svg")
+    if args.out is None and args.plot is None and args.force:
+        raise InvalidInputError("--force only applies together with --out or --plot")
+
+    from .mc.descriptor import descriptor_curve, network_spin_model, save_descriptor
+
+    system = network_spin_model(
+        args.model, couplings=args.couplings, biases=not args.no_biases,
+        include_input=not args.no_input, include_output=not args.no_output, scale=args.scale,
+        epoch=args.epoch,
+    )
+    progress = None
+    if not args.json and sys.stderr.isatty():
+        def progress(line: str) -> None:
+            print(f"replicasolve descriptor: {line}", file=sys.stderr, flush=True)
+
+    ds = descriptor_curve(
+        system, temps, replicas=args.replicas, sweeps=args.sweeps, burn_in=args.burn_in,
+        seed=args.seed, method=args.method, parallel_tempering=args.pt, pq_at=pq_at,
+        equilibration=args.equilibration, progress=progress,
+    )
+    if args.out is not None:
+        save_descriptor(ds, args.out, force=args.force)
+    if args.plot is not None:
+        from .mc.descriptor import plot_descriptor
+
+        plot_descriptor(ds, args.plot, force=args.force)
+    if args.json:
+        json.dump(_json(ds, args.out, args.plot), sys.stdout, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        text = _table(ds)
+        if args.out is not None:
+            text += f"\nsaved {args.out}"
+        if args.plot is not None:
+            text += f"\nfigure {args.plot}"
+        print(text)
+    bad = [float(t) for t, f in zip(ds["T"].values, ds["equilibrated"].values, strict=True)
+           if int(f) == 0]
+    if bad:
+        print(f"replicasolve: warning: not equilibrated at T = {[round(t, 6) for t in bad]} "
+              f"(hot and cold starts disagree, or the run is shorter than "
+              f"{ds.attrs['tau_factor']:g} autocorrelation times): more --burn-in / --sweeps, "
+              "or --pt", file=sys.stderr)
+    return 0
+
+
+def add_descriptor_command(sub: Any) -> None:
+    """Register ``descriptor`` on the main parser's subparsers."""
+    d = sub.add_parser(
+        "descriptor",
+        help="spin-glass descriptor q_bar(T) of one network (replica Monte Carlo)",
+        description="Turn a trained or random network into an Ising model (neurons -> spins; "
+        "default: adjacent-layer couplings W, biases as fields) and measure the mean absolute "
+        "replica overlap q_bar(T) = mean_{a!=b} |Q_ab| (Jun Li, arXiv 2508.07397) with error "
+        "bars, E/N, chi_SG, Binder cumulant and a hot/cold equilibration check at each "
+        "temperature. MODEL: a .pt state dict or checkpoint, an .npz (training snapshot or "
+        "plain weights), or a training run directory (with --epoch; default the last). "
+        "Temperatures are in the units of the weights. Bad input: one line on stderr, "
+        "exit status 2.",
+    )
+    d.add_argument("model", metavar="MODEL", help="weights file or training run directory")
+    d.add_argument("--epoch", type=int, help="epoch of a training run directory")
+    d.add_argument("--T", default="0.2:3:30", metavar="TMIN:TMAX:COUNT",
+                   help="temperatures: COUNT values from TMIN to TMAX, or a comma list "
+                   "(strictly increasing, > 0; default 0.2:3:30)")
+    d.add_argument("--replicas", type=int, default=16, help="replicas per temperature (>= 2)")
+    d.add_argument("--sweeps", type=int, default=2000, help="production sweeps")
+    d.add_argument("--burn-in", type=int, default=1000, help="sweeps discarded first")
+    d.add_argument("--couplings", choices=["layered", "hebbian"], default="layered",
+                   help="layered: J between adjacent layers = W (default); hebbian: W^T W "
+                   "within each layer (zero diagonal)")
+    d.add_argument("--no-biases", action="store_true", help="no fields (ignore the biases)")
+    d.add_argument("--no-input", action="store_true",
+                   help="remove the input layer (its spins and couplings)")
+    d.add_argument("--no-output", action="store_true",
+                   help="remove the output layer (its spins and couplings)")
+    d.add_argument("--scale", type=float, default=1.0, help="multiply couplings and fields")
+    d.add_argument("--method", choices=["metropolis", "heatbath"], default="metropolis")
+    d.add_argument("--pt", action="store_true", help="parallel tempering over the ladder")
+    d.add_argument("--equilibration", choices=["hotcold", "none"], default="hotcold",
+                   help="hotcold: a second run from a cold start checks equilibration "
+                   "(default; doubles the cost); none: skip it")
+    d.add_argument("--pq-at", metavar="T1,T2", help="store P(q) at the ladder temperatures "
+                   "nearest to these")
+    d.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo (default 0)")
+    d.add_argument("--out", metavar="FILE.nc", help="save the curve as netCDF (atomically; an "
+                   "existing file is refused unless --force)")
+    d.add_argument("--plot", metavar="FIG.png", help="draw q_bar(T) and P(q) (png, pdf, svg)")
+    d.add_argument("--force", action="store_true", help="let --out / --plot overwrite")
+    d.add_argument("--json", action="store_true", help="print one JSON object")
+    d.set_defaults(func=_cmd_descriptor)
