@@ -605,10 +605,12 @@ def build_parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=_cmd_landscape)
 
     from .cli_descriptor import add_descriptor_command
+    from .cli_sweep import add_sweep_command
     from .cli_training import add_training_commands
 
     add_training_commands(sub)
     add_descriptor_command(sub)
+    add_sweep_command(sub)
     return p
 
 

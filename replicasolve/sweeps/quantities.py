@@ -1,0 +1,290 @@
+"""What a sweep can compute: one pure function per (model kind, quantity).
+
+Each model kind declares its parameters (type, unit, default, whether it may be an axis)
+and its quantities. A quantity function takes the full parameter dict of one point (fixed
+parameters and axis values merged, defaults filled in) plus the ``[solver]`` settings and
+returns a dict of plain numbers: the quantity under its own name, and optionally extra
+variables (e.g. ``converged``). Functions live at module level so that worker processes and
+Dask workers can import them by name. Adding a model means adding one :class:`ModelKind`
+to :data:`MODELS`.
+
+Heavy imports (solvers, kernels) happen inside the functions, in the worker.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["MODELS", "PHASE_CODES", "ModelKind", "Param", "Quantity", "compute_point"]
+
+# the codes of replicasolve.models.landscape_diagram.PHASE_LABELS (kept equal by a test)
+PHASE_CODES = {"RS": 0, "RSB": 1, "1RSB": 2, "FRSB": 3}
+
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    """One model parameter.
+
+    Attributes:
+        kind: ``"float"``, ``"int"``, ``"str"`` or ``"ints"`` (a fixed list of integers).
+        unit: the unit written into the netCDF coordinate attributes.
+        default: the value when the spec does not give one (absent: required).
+        low: smallest allowed value (numbers), ``None`` for no bound.
+        low_open: whether ``low`` itself is excluded.
+        axis: whether the parameter may be swept (``False``: fixed only).
+        choices: the allowed values of a string parameter (empty: any string).
+    """
+
+    kind: str
+    unit: str
+    default: Any = _REQUIRED
+    low: float | None = None
+    low_open: bool = False
+    axis: bool = True
+    choices: tuple[str, ...] = ()  # allowed strings (empty: any)
+
+    @property
+    def required(self) -> bool:
+        return self.default is _REQUIRED
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A computable quantity: ``func(params, solver) -> {name: number, ...}``."""
+
+    func: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, float]]
+    unit: str
+    description: str
+    labels: Mapping[int, str] | None = None  # integer codes → names (phase)
+    excludes: tuple[str, ...] = ()  # parameters that make no sense for it (T at the ground state)
+    needs: tuple[str, ...] = ()  # optional parameters it cannot do without
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """A model a sweep can run: its parameters, quantities and allowed ``[solver]`` keys."""
+
+    params: Mapping[str, Param]
+    quantities: Mapping[str, Quantity]
+    solver_keys: tuple[str, ...] = ()
+    description: str = ""
+    # extra_check(fixed, axes): cross-parameter checks before any work (axes: name → values)
+    extra_check: Callable[[Mapping[str, Any], Mapping[str, Any]], None] | None = field(
+        default=None)
+
+
+# ----------------------------------------------------------------------------- msk
+
+
+def _msk(params: Mapping[str, Any]) -> Any:
+    from ..models.msk import msk_critical
+
+    sizes = params.get("sizes")
+    if sizes is None:
+        sizes = [1] * (int(params["depth"]) + 1)  # identical layers: only ratios matter
+    return msk_critical(sizes, float(params["variance"]))
+
+
+def msk_T_c(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
+    """Critical temperature of the multilayer SK model (units of J)."""
+    return {"T_c": _msk(params).T_c}
+
+
+def msk_beta_c(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
+    """Critical inverse temperature of the multilayer SK model (units of 1/J)."""
+    return {"beta_c": _msk(params).beta_c}
+
+
+def msk_lambda_max(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
+    """Largest eigenvalue of the critical matrix K (= T_c², units of J²)."""
+    return {"lambda_max": _msk(params).lambda_max}
+
+
+def _msk_check(fixed: Mapping[str, Any], axes: Mapping[str, Any]) -> None:
+    from ..errors import InvalidInputError
+
+    if ("sizes" in fixed) == ("depth" in fixed or "depth" in axes):
+        raise InvalidInputError("model msk needs exactly one of 'depth' (identical layers) "
+                                "and 'sizes' (fixed layer sizes)")
+
+
+# ----------------------------------------------------------------------------- mixed p-spin
+
+_SOLVER_OPTIONS = ("tol", "maxiter", "grid_step", "grid_width", "n_gauss", "max_grid")
+
+
+def _method(solver: Mapping[str, Any]) -> Any:
+    from ..solvers import FullRSB, as_method
+
+    method = solver.get("method", "full")
+    if "ks" in solver:
+        return FullRSB(ks=tuple(int(k) for k in solver["ks"]))
+    return as_method(method)
+
+
+def _options(solver: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: solver[k] for k in _SOLVER_OPTIONS if k in solver}
+
+
+def _pspin_model(params: Mapping[str, Any], T: float) -> Any:
+    from ..models.pspin import MixedPSpin
+
+    return MixedPSpin(params["xi"], spins=params["spins"], T=T, field=float(params["field"]))
+
+
+def _solved(params: Mapping[str, Any], solver: Mapping[str, Any], T: float) -> Any:
+    from ..solvers import solve
+
+    return solve(_pspin_model(params, T), method=_method(solver), options=_options(solver))
+
+
+def pspin_free_energy(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
+    """Parisi free energy per spin f = -T E ln Z / N (extrapolated for full RSB)."""
+    r = _solved(params, solver, float(params["T"]))
+    return {"free_energy": float(r.value), "converged": int(bool(r.converged))}
+
+
+def pspin_energy(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
+    """Energy per spin e = E⟨H⟩ / N."""
+    r = _solved(params, solver, float(params["T"]))
+    return {"energy": float(r.energy), "converged": int(bool(r.converged))}
+
+
+def pspin_ground_state(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
+    """Ground-state energy per spin (the T = 0 Parisi formula)."""
+    r = _solved(params, solver, 0.0)
+    return {"ground_state": float(r.value), "converged": int(bool(r.converged))}
+
+
+def pspin_phase(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
+    """RS / 1RSB / FRSB as an integer code (:data:`PHASE_CODES`)."""
+    from ..solvers import phase
+
+    label = phase(_pspin_model(params, float(params["T"])), options=_options(solver))
+    return {"phase": PHASE_CODES[label]}
+
+
+def _pspin_check(fixed: Mapping[str, Any], axes: Mapping[str, Any]) -> None:
+    from ..models.pspin import covariance
+
+    covariance(fixed["xi"])  # a bad formula fails here, before any work
+
+
+# ----------------------------------------------------------------------------- landscape
+
+
+def _landscape_check(fixed: Mapping[str, Any], axes: Mapping[str, Any]) -> None:
+    from ..kernels.activation import activation
+
+    for name in axes.get("activation", [fixed.get("activation")]):
+        activation(str(name))
+
+
+def _landscape(params: Mapping[str, Any]) -> Any:
+    from ..models.landscape import RandomMLPLandscape
+
+    return RandomMLPLandscape(str(params["activation"]), int(params["depth"]),
+                              float(params["sigma_w2"]), float(params["sigma_b2"]))
+
+
+def landscape_phase(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
+    """RS / 1RSB / FRSB of the random-MLP input landscape at T (integer code)."""
+    return {"phase": PHASE_CODES[_landscape(params).character(float(params["T"])).label]}
+
+
+def landscape_free_energy(params: Mapping[str, Any], solver: Mapping[str, Any]
+                          ) -> dict[str, float]:
+    """Free energy per input dimension (RS where stable, else full RSB)."""
+    method = solver.get("method", "auto")
+    r = _landscape(params).solve(float(params["T"]), method, _options(solver) or None)
+    return {"free_energy": float(r.value), "converged": int(bool(r.converged))}
+
+
+def landscape_energy(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
+    """Energy per input dimension (RS where stable, else full RSB)."""
+    method = solver.get("method", "auto")
+    r = _landscape(params).solve(float(params["T"]), method, _options(solver) or None)
+    return {"energy": float(r.energy), "converged": int(bool(r.converged))}
+
+
+_T_UNIT = "energy units of xi (per spin)"
+_LABELS = {v: k for k, v in PHASE_CODES.items()}
+
+MODELS: dict[str, ModelKind] = {
+    "msk": ModelKind(
+        description="multilayer SK model of a layered network (replicasolve.models.msk)",
+        params={
+            "depth": Param("int", "count (weight layers L)", default=None, low=1),
+            "variance": Param("float", "dimensionless (C)", default=2.0, low=0, low_open=True),
+            "sizes": Param("ints", "count", default=None, axis=False),
+        },
+        quantities={
+            "T_c": Quantity(msk_T_c, "energy units of J", "critical temperature"),
+            "beta_c": Quantity(msk_beta_c, "1/J", "critical inverse temperature"),
+            "lambda_max": Quantity(msk_lambda_max, "J^2", "largest eigenvalue of K"),
+        },
+        extra_check=_msk_check,
+    ),
+    "pspin": ModelKind(
+        description="mixed p-spin model (replicasolve.models.pspin.MixedPSpin)",
+        params={
+            "xi": Param("str", "formula in q", axis=False),
+            "spins": Param("str", "", default="ising", choices=("ising", "spherical")),
+            "T": Param("float", _T_UNIT, default=None, low=0),
+            "field": Param("float", _T_UNIT, default=0.0),
+        },
+        quantities={
+            "free_energy": Quantity(pspin_free_energy, _T_UNIT, "Parisi free energy per spin",
+                                    needs=("T",)),
+            "energy": Quantity(pspin_energy, _T_UNIT, "energy per spin", needs=("T",)),
+            "ground_state": Quantity(pspin_ground_state, _T_UNIT, "ground-state energy per spin",
+                                     excludes=("T",)),
+            "phase": Quantity(pspin_phase, "", "replica-symmetry-breaking phase", _LABELS,
+                              needs=("T",)),
+        },
+        solver_keys=("method", "ks", *_SOLVER_OPTIONS),
+        extra_check=_pspin_check,
+    ),
+    "landscape": ModelKind(
+        description="random-MLP input landscape (replicasolve.models.landscape)",
+        params={
+            "activation": Param("str", ""),
+            "depth": Param("int", "count (hidden layers L)", low=0),
+            "sigma_w2": Param("float", "dimensionless", default=1.0, low=0, low_open=True),
+            "sigma_b2": Param("float", "dimensionless", default=0.0, low=0),
+            "T": Param("float", _T_UNIT, low=0),
+        },
+        quantities={
+            "phase": Quantity(landscape_phase, "", "replica-symmetry-breaking phase", _LABELS),
+            "free_energy": Quantity(landscape_free_energy, _T_UNIT,
+                                    "free energy per input dimension"),
+            "energy": Quantity(landscape_energy, _T_UNIT, "energy per input dimension"),
+        },
+        solver_keys=("method", *_SOLVER_OPTIONS),
+        extra_check=_landscape_check,
+    ),
+}
+
+
+def compute_point(kind: str, quantity: str, params: Mapping[str, Any],
+                  solver: Mapping[str, Any]) -> dict[str, float]:
+    """Compute one point: ``MODELS[kind].quantities[quantity].func(params, solver)``.
+
+    Parameters that are ``None`` (optional and not given) are left out of ``params``.
+    Returns the function's dict with every value a Python float or int (NaN allowed).
+    """
+    func = MODELS[kind].quantities[quantity].func
+    clean = {k: v for k, v in params.items() if v is not None}
+    out = func(clean, solver)
+    return {k: (int(v) if isinstance(v, (bool, int)) else float(v)) for k, v in out.items()}
+
+
+def is_finite_number(value: Any) -> bool:
+    """Whether ``value`` is a real, finite number (not a bool)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))

@@ -1,0 +1,311 @@
+"""Running a sweep: serially, on a local process pool, or on a Dask cluster — resumably.
+
+Points are computed in chunks; the parent process stores each finished chunk at once
+(:class:`~replicasolve.sweeps.store.PointStore`), so interrupting a run and starting it
+again computes only the missing points. Every executor calls the same pure function per
+point and the store keeps each number's exact ``repr``, so serial, pool and Dask runs give
+identical Datasets.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidInputError, ReplicaSolveError
+from .quantities import compute_point
+from .spec import SweepSpec, load_spec
+from .store import PointStore, assemble, load_sweep, save_dataset
+
+__all__ = ["SweepOutcome", "execute", "run_sweep"]
+
+_EXECUTORS = ("local", "dask")
+DASK_CONNECT_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """What :func:`execute` did.
+
+    Attributes:
+        dataset: the complete sweep (``xarray.Dataset``).
+        path: the netCDF file.
+        status: ``"computed"`` (the file was written now) or ``"complete"`` (``out``
+            already held this very sweep: nothing was computed or written).
+        computed: points computed by this call.
+        reused: points taken from an interrupted earlier run.
+        failed: points whose computation raised (NaN in the file; see its ``errors``).
+        executor: ``"serial"``, ``"local"`` or ``"dask"``.
+        workers: processes (or Dask workers) used.
+    """
+
+    dataset: Any
+    path: Path
+    status: str
+    computed: int
+    reused: int
+    failed: int
+    executor: str
+    workers: int
+
+
+def _compute_chunk(kind: str, quantity: str, solver: Mapping[str, Any],
+                   items: Sequence[tuple[int, Mapping[str, Any]]]) -> list[dict[str, Any]]:
+    """Worker side: compute points; a ReplicaSolveError at one point is recorded, not fatal
+    (one non-converging corner must not end a long sweep)."""
+    out = []
+    for i, params in items:
+        try:
+            out.append({"i": i, "v": compute_point(kind, quantity, params, solver), "e": None})
+        except ReplicaSolveError as exc:
+            out.append({"i": i, "v": {}, "e": f"{type(exc).__name__}: {exc}"})
+    return out
+
+
+class _Progress:
+    """One self-overwriting line on stderr, at most five updates a second."""
+
+    def __init__(self, total: int, reused: int, enabled: bool) -> None:
+        self.total, self.reused, self.enabled = total, reused, enabled
+        self.done = 0
+        self.start = time.monotonic()
+        self.last = 0.0
+
+    def update(self, n: int, final: bool = False) -> None:
+        self.done += n
+        now = time.monotonic()
+        if not self.enabled or (not final and now - self.last < 0.2):
+            return
+        self.last = now
+        elapsed = now - self.start
+        todo = self.total - self.reused
+        eta = ""
+        if 0 < self.done < todo:
+            eta = f", about {elapsed / self.done * (todo - self.done):.0f} s left"
+        sys.stderr.write(
+            f"\rsweep: {self.reused + self.done}/{self.total} points "
+            f"({self.done} computed, {self.reused} stored) in {elapsed:.1f} s{eta}   ")
+        if final:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _chunks(items: list[tuple[int, dict[str, Any]]], workers: int
+            ) -> list[list[tuple[int, dict[str, Any]]]]:
+    # several chunks per worker balances uneven point costs; 256 caps what a kill can lose
+    size = max(1, min(256, math.ceil(len(items) / (8 * workers))))
+    return [items[k:k + size] for k in range(0, len(items), size)]
+
+
+def _check_args(executor: str, workers: int | None, scheduler: Any) -> None:
+    if executor not in _EXECUTORS:
+        raise InvalidInputError(f"executor must be one of {', '.join(_EXECUTORS)}, "
+                                f"got {executor!r}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise InvalidInputError(f"workers must be an integer >= 1, got {workers!r}")
+    if scheduler is not None and executor != "dask":
+        raise InvalidInputError("a scheduler is only used with executor='dask'")
+    if isinstance(scheduler, str) and "://" not in scheduler and ":" not in scheduler:
+        raise InvalidInputError(
+            f"a Dask scheduler address looks like tcp://host:port, got {scheduler!r}")
+
+
+def _check_out(out: Path, spec: SweepSpec, force: bool) -> Any:
+    """The existing Dataset if ``out`` already holds this sweep (and not ``force``)."""
+    if out.is_dir():
+        raise InvalidInputError(f"{out} is a directory; --out needs a file name")
+    if not out.exists():
+        return None
+    try:
+        ds = load_sweep(out)
+    except InvalidInputError:
+        ds = None
+    same = ds is not None and ds.attrs.get("spec_key") == spec.key
+    if force:
+        return None
+    if same:
+        return ds
+    what = "a different sweep" if ds is not None and "spec_key" in ds.attrs else \
+        "not a sweep file"
+    raise InvalidInputError(f"{out} already exists and holds {what} (use --force to "
+                            "overwrite it)")
+
+
+def execute(
+    spec: SweepSpec | Mapping[str, Any] | str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    executor: str = "local",
+    workers: int | None = None,
+    scheduler: Any = None,
+    progress: bool = True,
+    force: bool = False,
+    on_point: Callable[[int], None] | None = None,
+) -> SweepOutcome:
+    """Run (or resume) a sweep and write it to ``out`` (netCDF); see :func:`run_sweep`.
+
+    Returns a :class:`SweepOutcome` with the Dataset and what was done.
+    """
+    spec = load_spec(spec)
+    _check_args(executor, workers, scheduler)
+    out = Path(out)
+    existing = _check_out(out, spec, force)
+    if existing is not None:
+        return SweepOutcome(existing, out, "complete", 0, 0,
+                            int(existing.attrs.get("failed_points", 0)), "none", 0)
+
+    store = PointStore(out, spec)
+    records = store.load()
+    todo = [(i, p) for i, p in spec.points() if i not in records]
+    reused = len(records)
+    bar = _Progress(spec.n_points, reused, progress)
+
+    def finished(batch: list[dict[str, Any]]) -> None:
+        store.append(batch)
+        for rec in batch:
+            records[rec["i"]] = rec
+        bar.update(len(batch))
+        if on_point is not None:
+            for rec in batch:
+                on_point(rec["i"])
+
+    args = (spec.model, spec.quantity, dict(spec.solver))
+    if executor == "dask":
+        used, n_workers = "dask", _run_dask(args, todo, workers, scheduler, finished)
+    elif workers == 1 or len(todo) <= 1:
+        used, n_workers = "serial", 1
+        for chunk in _chunks(todo, 1):
+            finished(_compute_chunk(*args, chunk))
+    else:
+        used = "local"
+        n_workers = min(workers or os.cpu_count() or 1, len(todo))
+        _run_pool(args, todo, n_workers, finished)
+    bar.update(0, final=True)
+
+    ds = assemble(spec, records)
+    save_dataset(ds, out)
+    store.clear()
+    failed = int(ds.attrs["failed_points"])
+    return SweepOutcome(ds, out, "computed", len(todo), reused, failed, used, n_workers)
+
+
+def _run_pool(args: tuple[Any, ...], todo: list[tuple[int, dict[str, Any]]], workers: int,
+              finished: Callable[[list[dict[str, Any]]], None]) -> None:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    chunks = _chunks(todo, workers)
+    # spawn, not fork: forking a parent that holds threads (BLAS, numba, a test runner) can
+    # deadlock the child
+    pool = ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context("spawn"))
+    ok = False
+    try:
+        pending: set[Any] = set()
+        nxt = 0
+        while nxt < len(chunks) or pending:
+            # a bounded queue: the parent stores results while workers compute
+            while nxt < len(chunks) and len(pending) < 2 * workers:
+                pending.add(pool.submit(_compute_chunk, *args, chunks[nxt]))
+                nxt += 1
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                finished(fut.result())
+        ok = True
+    finally:
+        pool.shutdown(wait=ok, cancel_futures=True)
+
+
+def _dask_client(workers: int | None, scheduler: Any) -> tuple[Any, Any]:
+    """``(client, cluster or None)``; connection problems are one clear error, before work."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InvalidInputError(
+            "the Dask executor needs dask.distributed: pip install 'dask[distributed]'"
+        ) from None
+    if scheduler is not None and not isinstance(scheduler, str):
+        return scheduler, None  # an existing distributed.Client
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InvalidInputError(
+                f"cannot reach the Dask scheduler at {scheduler} within "
+                f"{DASK_CONNECT_TIMEOUT_S:g} s: {type(exc).__name__}: {exc}"
+            ) from None
+        return client, None
+    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                           processes=True, dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def _run_dask(args: tuple[Any, ...], todo: list[tuple[int, dict[str, Any]]],
+              workers: int | None, scheduler: Any,
+              finished: Callable[[list[dict[str, Any]]], None]) -> int:
+    from distributed import as_completed
+
+    client, cluster = _dask_client(workers, scheduler)
+    owned = not (scheduler is not None and not isinstance(scheduler, str))
+    futures: list[Any] = []
+    try:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        chunks = _chunks(todo, n_workers)
+        futures = [client.submit(_compute_chunk, *args, chunk, pure=False) for chunk in chunks]
+        for fut in as_completed(futures):
+            finished(fut.result())
+        return n_workers
+    finally:
+        if futures:
+            client.cancel(futures)
+        if owned:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def run_sweep(
+    spec: SweepSpec | Mapping[str, Any] | str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    executor: str = "local",
+    workers: int | None = None,
+    scheduler: Any = None,
+    progress: bool = True,
+    force: bool = False,
+    on_point: Callable[[int], None] | None = None,
+) -> Any:
+    """Compute a sweep (resuming an interrupted one) and save it to ``out`` as netCDF.
+
+    Args:
+        spec: a :class:`SweepSpec`, a dict, or the path of a TOML spec (validated first).
+        out: the netCDF file. Finished points are kept in ``<out>.parts/`` until the file is
+            written, so running the same call again after a kill computes only the missing
+            points. If ``out`` already holds this very sweep nothing is computed and it is
+            returned as is; a different file there is refused unless ``force``.
+        executor: ``"local"`` (a process pool on this machine; ``workers=1`` runs serially
+            in this process) or ``"dask"``.
+        workers: processes (default ``os.cpu_count()``); with ``"dask"`` and no scheduler,
+            the workers of the ``LocalCluster`` started for this call.
+        scheduler: with ``"dask"``: ``None`` (start a LocalCluster), an address
+            ``tcp://host:port`` (connected with a short timeout, before any work), or an
+            existing ``distributed.Client``.
+        progress: a progress line on stderr.
+        force: replace an existing ``out``.
+        on_point: called with each point's flat index after it is stored (an exception
+            stops the run; the stored points stay).
+
+    Returns:
+        The ``xarray.Dataset``: dims = the axes in spec order, the quantity as a variable
+        (with ``units``), attributes ``spec``, ``spec_key``, ``replicasolve_version``,
+        ``seed``.
+    """
+    return execute(spec, out, executor=executor, workers=workers, scheduler=scheduler,
+                   progress=progress, force=force, on_point=on_point).dataset
