@@ -251,9 +251,19 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"{nc}: no such file{hint}")
     from .scan.epochs import load_scan
 
-    ds = load_scan(nc)
+    ds = load_scan(nc)  # reads any netCDF file; the attributes say what it holds
+    if "spec_key" in ds.attrs:  # a sweep result: one figure of its quantity
+        from .plot.sweep import plot_sweep
+
+        stem = Path(args.out) if args.out else nc.with_suffix("")
+        written = plot_sweep(ds, stem, formats=formats, force=args.force)
+        paths = [str(p) for p in written]
+        _emit({"command": "plot", "written": paths}, "\n".join(["wrote:", *paths]), args.json)
+        return 0
     if "epoch" not in ds.dims:
-        raise InvalidInputError(f"{nc}: not a training scan (no 'epoch' dimension)")
+        raise InvalidInputError(
+            f"{nc}: neither a training scan (no 'epoch' dimension) nor a sweep result"
+        )
     from .plot.training import training_figures
 
     out_dir = Path(args.out) if args.out else nc.parent / "figures"
@@ -330,14 +340,18 @@ def add_training_commands(sub: Any) -> None:
 
     pl = sub.add_parser(
         "plot",
-        help="draw the figures of a training scan (RUN_DIR or its scan.nc)",
+        help="draw the figures of a training scan (RUN_DIR or its scan.nc) or of a sweep",
         description="Figures like the paper's from RUN_DIR/scan.nc: lambda_min vs beta, "
         "T_c(t), level spacing(t), spectra of A and J with the random-initialisation bulk, "
-        "lambda_max(J)(t), errors(t). Written atomically; existing files are refused unless "
-        "--force.",
+        "lambda_max(J)(t), errors(t); or, for a sweep result (replicasolve sweep), its "
+        "quantity over one axis (curves) or two (heat map, or phase regions with boundaries), "
+        "written to the .nc path with the figure suffixes (or --out STEM). Written "
+        "atomically; existing files are refused unless --force.",
     )
-    pl.add_argument("target", help="a run directory (uses its scan.nc) or a scan .nc file")
-    pl.add_argument("--out", help="figure directory (default: figures/ beside the scan)")
+    pl.add_argument("target",
+                    help="a run directory (uses its scan.nc), a scan .nc file or a sweep .nc")
+    pl.add_argument("--out", help="figure directory for a scan (default: figures/ beside "
+                    "it); file stem for a sweep (default: the .nc path without its suffix)")
     pl.add_argument("--format", default="png,pdf", help="png, pdf, svg (comma list)")
     pl.add_argument("--fit-window", metavar="T0:T1", help="overlay a power-law fit of T_c")
     pl.add_argument("--force", action="store_true", help="overwrite existing figures")
