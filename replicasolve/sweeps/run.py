@@ -58,13 +58,22 @@ class SweepOutcome:
 def _compute_chunk(kind: str, quantity: str, solver: Mapping[str, Any],
                    items: Sequence[tuple[int, Mapping[str, Any]]]) -> list[dict[str, Any]]:
     """Worker side: compute points; a ReplicaSolveError at one point is recorded, not fatal
-    (one non-converging corner must not end a long sweep)."""
+    (one non-converging corner must not end a long sweep).
+
+    BLAS runs single-threaded here: points are the unit of parallelism, and OpenBLAS
+    threads spinning against the other workers (and numpy's against scipy's pool) made a
+    tiny eigenvalue problem cost milliseconds instead of microseconds.
+    """
+    from .._blas import blas_threads
+
     out = []
-    for i, params in items:
-        try:
-            out.append({"i": i, "v": compute_point(kind, quantity, params, solver), "e": None})
-        except ReplicaSolveError as exc:
-            out.append({"i": i, "v": {}, "e": f"{type(exc).__name__}: {exc}"})
+    with blas_threads(1):
+        for i, params in items:
+            try:
+                value = compute_point(kind, quantity, params, solver)
+                out.append({"i": i, "v": value, "e": None})
+            except ReplicaSolveError as exc:
+                out.append({"i": i, "v": {}, "e": f"{type(exc).__name__}: {exc}"})
     return out
 
 
