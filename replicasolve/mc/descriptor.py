@@ -39,7 +39,6 @@ numba kernels only when a simulation starts.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -51,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._netcdf import read_netcdf, write_netcdf
 from ..errors import InvalidInputError
 from ..tap.bonds import LayeredBonds
 from .ising import IsingSystem
@@ -72,7 +72,6 @@ __all__ = [
 COUPLINGS = ("layered", "hebbian")
 EQUILIBRATION = ("hotcold", "none")
 _REFERENCE = "Jun Li, arXiv 2508.07397 (descriptor); SCIENCE.md A (layered couplings)"
-_JSON_ATTRS = "_json_attrs"  # names of attrs stored as JSON text (netCDF has no lists/dicts)
 _SNAPSHOT_FORMAT = "replicasolve-snapshot/1"
 
 
@@ -780,16 +779,6 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
 # --------------------------------------------------------------------------- files
 
 
-def _engine() -> str:
-    for module, engine in (("netCDF4", "netcdf4"), ("h5netcdf", "h5netcdf")):
-        try:
-            __import__(module)
-        except ImportError:
-            continue
-        return engine
-    return "scipy"
-
-
 def save_descriptor(ds: xr.Dataset, path: str | os.PathLike, *, force: bool = False) -> Path:
     """Write a descriptor Dataset to netCDF atomically (temporary name, then rename).
 
@@ -800,29 +789,7 @@ def save_descriptor(ds: xr.Dataset, path: str | os.PathLike, *, force: bool = Fa
         InvalidInputError: ``path`` exists and ``force`` is false, is a directory, or its
             directory does not exist; ``ds`` is not a Dataset.
     """
-    import xarray as xr
-
-    from .._files import atomic_target
-
-    if not isinstance(ds, xr.Dataset):
-        raise InvalidInputError(f"expected an xarray.Dataset, got {type(ds).__name__}")
-    path = Path(path)
-    if path.is_dir():
-        raise InvalidInputError(f"{path} is a directory")
-    if path.exists() and not force:
-        raise InvalidInputError(f"{path} already exists (use --force / force=True to overwrite)")
-    if not path.parent.is_dir():
-        raise InvalidInputError(f"{path}: no such directory {path.parent}")
-    out = ds.copy()
-    encoded = []
-    for key, value in list(out.attrs.items()):
-        if isinstance(value, (list, tuple, dict, bool)) or value is None:
-            out.attrs[key] = json.dumps(value)
-            encoded.append(key)
-    out.attrs[_JSON_ATTRS] = json.dumps(encoded)
-    with atomic_target(path) as tmp:
-        out.to_netcdf(tmp, engine=_engine())
-    return path
+    return write_netcdf(ds, path, force=force)
 
 
 def load_descriptor(path: str | os.PathLike) -> xr.Dataset:
@@ -831,21 +798,7 @@ def load_descriptor(path: str | os.PathLike) -> xr.Dataset:
     Raises:
         InvalidInputError: the file is missing, not readable netCDF, or not a descriptor.
     """
-    import xarray as xr
-
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidInputError(f"{path}: no such file")
-    try:
-        with xr.open_dataset(path) as handle:
-            ds = handle.load()
-    except Exception as exc:  # netCDF backends raise many types for a corrupt file
-        raise InvalidInputError(f"{path}: not a readable netCDF file ({_one_line(exc)})") from None
-    try:
-        for key in json.loads(ds.attrs.pop(_JSON_ATTRS, "[]")):
-            ds.attrs[key] = json.loads(ds.attrs[key])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{path}: damaged attributes ({exc})") from None
+    ds = read_netcdf(path)
     if "q_bar" not in ds or "T" not in ds.dims:
         raise InvalidInputError(f"{path}: not a descriptor curve (no q_bar over T)")
     ds["equilibrated"] = ds["equilibrated"].astype(np.int8)

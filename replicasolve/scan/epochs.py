@@ -42,7 +42,7 @@ import numpy as np
 
 from .. import __version__
 from .._blas import blas_threads
-from .._files import atomic_target
+from .._netcdf import read_netcdf, write_netcdf
 from ..errors import ConvergenceError, InvalidInputError, ReplicaSolveError
 from ..models.msk import msk_critical
 from ..tap.bonds import LayeredBonds
@@ -811,19 +811,6 @@ def _report(on: bool, epoch: int, epochs: list[int], what: str, t_start: float) 
 
 # --------------------------------------------------------------------------- files
 
-_JSON_ATTRS = "_json_attrs"  # names of attrs stored as JSON text (netCDF has no lists/dicts)
-
-
-def _engine() -> str:
-    for module, engine in (("netCDF4", "netcdf4"), ("h5netcdf", "h5netcdf")):
-        try:
-            __import__(module)
-        except ImportError:
-            continue
-        return engine
-    return "scipy"
-
-
 def save_scan(ds: xr.Dataset, path: str | os.PathLike, *, force: bool = False) -> Path:
     """Write a scan to a netCDF file atomically and return its path.
 
@@ -837,23 +824,7 @@ def save_scan(ds: xr.Dataset, path: str | os.PathLike, *, force: bool = False) -
         InvalidInputError: ``path`` exists and ``force`` is false, or ``ds`` is not a
             Dataset.
     """
-    import xarray as xr
-
-    if not isinstance(ds, xr.Dataset):
-        raise InvalidInputError(f"expected an xarray.Dataset, got {type(ds).__name__}")
-    path = Path(path)
-    if path.exists() and not force:
-        raise InvalidInputError(f"{path}: file exists; pass force=True to overwrite it")
-    out = ds.copy()
-    encoded = []
-    for key, value in list(out.attrs.items()):
-        if isinstance(value, (list, tuple, dict, bool)) or value is None:
-            out.attrs[key] = json.dumps(value)
-            encoded.append(key)
-    out.attrs[_JSON_ATTRS] = json.dumps(encoded)
-    with atomic_target(path) as tmp:
-        out.to_netcdf(tmp, engine=_engine())
-    return path
+    return write_netcdf(ds, path, force=force, make_parents=True)
 
 
 def load_scan(path: str | os.PathLike) -> xr.Dataset:
@@ -862,24 +833,9 @@ def load_scan(path: str | os.PathLike) -> xr.Dataset:
     Raises:
         InvalidInputError: the file is missing or not a readable netCDF file.
     """
-    import xarray as xr
-
-    path = Path(path)
-    if not path.is_file():
+    if not Path(path).is_file():
         raise InvalidInputError(f"{path}: no such scan file")
-    try:
-        with xr.open_dataset(path) as handle:
-            ds = handle.load()
-    except Exception as exc:  # netCDF backends raise many types for a corrupt file
-        raise InvalidInputError(
-            f"{path}: not a readable netCDF scan file ({_one_line(exc)})"
-        ) from None
-    try:
-        encoded = json.loads(ds.attrs.pop(_JSON_ATTRS, "[]"))
-        for key in encoded:
-            ds.attrs[key] = json.loads(ds.attrs[key])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{path}: damaged scan attributes ({exc})") from None
+    ds = read_netcdf(path)
     if "epoch" in ds.coords:
         ds = ds.assign_coords(epoch=ds["epoch"].astype(np.int64))
     if "level" in ds.coords:
