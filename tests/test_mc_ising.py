@@ -296,6 +296,17 @@ def test_autocorrelation_time_of_ar1() -> None:
     assert math.isnan(integrated_autocorrelation_time(np.ones(10)))
 
 
+def test_autocorrelation_time_of_columns_frozen_at_inexact_values() -> None:
+    # each column constant (a frozen replica's |q| or energy); 0.1 and 1/3 are not exact in
+    # binary, so centring leaves rounding residue that must not read as a τ of the whole run
+    frozen = np.tile(np.array([0.1, 1 / 3, 0.7]), (500, 1))
+    assert math.isnan(integrated_autocorrelation_time(frozen))
+    assert math.isnan(integrated_autocorrelation_time(np.full(300, 0.1)))
+    # a series with real fluctuations of the same size range still gets a finite τ
+    rng = np.random.default_rng(3)
+    assert integrated_autocorrelation_time(0.1 + 1e-3 * rng.standard_normal(4000)) < 1.0
+
+
 def test_pair_jackknife_matches_brute_force() -> None:
     rng = np.random.default_rng(1)
     r = 5

@@ -341,7 +341,12 @@ def integrated_autocorrelation_time(x: Any, c: float = 5.0) -> float:
     if a.ndim != 2 or a.shape[0] < 2:
         raise InvalidInputError("need a series of at least 2 samples, shape (n,) or (n, k)")
     n = a.shape[0]
+    scale = float(np.max(np.abs(a))) if a.size else 0.0
     a = a - a.mean(axis=0)
+    # a series constant per column leaves only rounding after centring (e.g. 0.1 - mean);
+    # its "correlation" would be 1 at every lag and τ the whole run: call it constant
+    if float(np.max(np.abs(a))) <= 64 * np.finfo(np.float64).eps * scale:
+        return math.nan
     size = 1 << (2 * n - 1).bit_length()
     f = np.fft.rfft(a, n=size, axis=0)
     acov = np.fft.irfft(f * np.conj(f), n=size, axis=0)[:n].sum(axis=1)
