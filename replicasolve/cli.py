@@ -405,20 +405,25 @@ def _cmd_landscape(args: argparse.Namespace) -> int:
         if args.stability:
             if args.depth != 1:
                 raise UsageError("--stability is derived for depth 1 only")
+            from .models.finite_width_krsb import finite_width_krsb
             from .models.finite_width_replicon import finite_width_replicon
-            from .models.finite_width_rsb import finite_width_1rsb
 
             lam = finite_width_replicon(args.activation, land.sigma_w2, land.sigma_b2,
                                         args.alpha, args.T)
-            rsb = finite_width_1rsb(args.activation, land.sigma_w2, land.sigma_b2,
-                                    args.alpha, args.T)
-            out.update(replicon=lam, one_rsb_gain=rsb.gain, one_rsb_q0=rsb.q0,
-                       one_rsb_q1=rsb.q1, one_rsb_m=rsb.m)
-            verdict = "RSB" if lam < 0 or rsb.gain > 1e-6 else "RS"
+            # the k-step solver at k = 1: its grid quadrature resolves the gain to ~1e-11
+            # (Gauss-Hermite at order 32-64 moved the sin gain by 20%)
+            rsb = finite_width_krsb(args.activation, land.sigma_w2, land.sigma_b2,
+                                    args.alpha, args.T, 1)
+            q0, q1 = (float(v) for v in rsb.q)
+            m = float(rsb.m[0])
+            noise = max(10 * float(rsb.gain_resolution[0]), 1e-10)
+            out.update(replicon=lam, one_rsb_gain=rsb.gain_rs, one_rsb_q0=q0,
+                       one_rsb_q1=q1, one_rsb_m=m, one_rsb_resolution=noise / 10)
+            verdict = "RSB" if lam < 0 or rsb.gain_rs > noise else "RS"
             out["character"] = verdict
             lines += [f"replicon       {lam:.6g} ({'stable' if lam >= 0 else 'unstable'})",
-                      f"1RSB gain      {rsb.gain:.3e} in -beta f (q0 = {rsb.q0:.4f}, q1 = "
-                      f"{rsb.q1:.4f}, m = {rsb.m:.4f}; below 1e-6 is quadrature noise)",
+                      f"1RSB gain      {rsb.gain_rs:.3e} in -beta f (q0 = {q0:.4f}, q1 = "
+                      f"{q1:.4f}, m = {m:.4f}; quadrature resolution {noise / 10:.1e})",
                       f"character      {verdict}"]
         _emit(_strict_json(out), "\n".join(lines), args.json)
         if not fw.converged:
