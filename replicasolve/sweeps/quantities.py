@@ -113,6 +113,83 @@ def _msk_check(fixed: Mapping[str, Any], axes: Mapping[str, Any]) -> None:
                                 "and 'sizes' (fixed layer sizes)")
 
 
+# ----------------------------------------------------------------------------- TAP instances
+
+
+def _tap_sizes(params: Mapping[str, Any]) -> list[int]:
+    hidden = [int(params["width"])] * int(params["depth"])
+    return [int(params["n_in"]), *hidden, int(params["n_out"])]
+
+
+def _tap_point(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
+    from ..models.msk import msk_critical
+    from ..tap.bonds import random_layered
+    from ..tap.critical import tap_critical
+
+    sizes = _tap_sizes(params)
+    variance = float(params["variance"])
+    bonds = random_layered(sizes, variance, seed=int(params["seed"]))
+    crit = tap_critical(bonds, rtol=float(solver.get("rtol", 1e-8)))
+    theory = msk_critical(sizes, variance).beta_c
+    return {"beta_c": crit.beta_c, "T_c": crit.T_c, "beta_ratio": crit.beta_c / theory}
+
+
+def tap_beta_c(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
+    """TAP β_c of one random Kaiming instance (finite-size corrected definition), with
+    ``beta_ratio`` = β_c / β_MSK of the same sizes as an extra variable (units of 1/J)."""
+    return _tap_point(params, solver)
+
+
+def tap_T_c(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
+    """TAP T_c = 1/β_c of one random instance (energy units of J), with ``beta_ratio``."""
+    out = _tap_point(params, solver)
+    return {"T_c": out["T_c"], "beta_ratio": out["beta_ratio"]}
+
+
+# ----------------------------------------------------------------------------- training runs
+
+
+def _run_point(params: Mapping[str, Any], solver: Mapping[str, Any]) -> Any:
+    from pathlib import Path
+
+    from ..tap.bonds import LayeredBonds
+    from ..tap.critical import tap_critical
+    from ..train.snapshots import read_snapshot, snapshot_path
+
+    run = Path(str(params["run"]))
+    first = read_snapshot(snapshot_path(run, 0))
+    snap = read_snapshot(snapshot_path(run, int(params["epoch"])),
+                         layer_sizes=first.layer_sizes)
+    return tap_critical(LayeredBonds(snap.weights), reference=LayeredBonds(first.weights),
+                        rtol=float(solver.get("rtol", 1e-8)))
+
+
+def run_T_c(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
+    """TAP T_c of a training snapshot, finite-size corrected with epoch 0 as the reference
+    (arXiv 2408.06421, section 3; the same definition as ``replicasolve scan``)."""
+    crit = _run_point(params, solver)
+    return {"T_c": crit.T_c, "crossed": int(crit.crossed)}
+
+
+def run_beta_c(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
+    """TAP β_c of a training snapshot (corrected definition, epoch 0 as reference)."""
+    crit = _run_point(params, solver)
+    return {"beta_c": crit.beta_c, "crossed": int(crit.crossed)}
+
+
+def _run_check(fixed: Mapping[str, Any], axes: Mapping[str, Any]) -> None:
+    from ..errors import InvalidInputError
+    from ..train.snapshots import list_snapshots
+
+    epochs = {e for e, _ in list_snapshots(str(fixed["run"]))}  # errors name the folder
+    if 0 not in epochs:
+        raise InvalidInputError(f"{fixed['run']}: no epoch-0 snapshot (the reference)")
+    wanted = list(axes.get("epoch", [])) or ([fixed["epoch"]] if "epoch" in fixed else [])
+    missing = sorted(int(e) for e in wanted if int(e) not in epochs)
+    if missing:
+        raise InvalidInputError(f"{fixed['run']}: no snapshot for epoch(s) {missing}")
+
+
 # ----------------------------------------------------------------------------- mixed p-spin
 
 _SOLVER_OPTIONS = ("tol", "maxiter", "grid_step", "grid_width", "n_gauss", "max_grid")
@@ -267,6 +344,37 @@ MODELS: dict[str, ModelKind] = {
         },
         solver_keys=("method", *_SOLVER_OPTIONS),
         extra_check=_landscape_check,
+    ),
+    "tap": ModelKind(
+        description="TAP critical point of one random Kaiming layered network "
+        "(replicasolve.tap.critical; compare beta_ratio with 1)",
+        params={
+            "n_in": Param("int", "count (input spins)", default=784, low=1),
+            "width": Param("int", "count (spins per hidden layer)", low=1),
+            "depth": Param("int", "count (hidden layers)", low=1),
+            "n_out": Param("int", "count (output spins)", default=10, low=1),
+            "variance": Param("float", "dimensionless (C)", default=2.0, low=0, low_open=True),
+            "seed": Param("int", "", default=0, low=0),
+        },
+        quantities={
+            "beta_c": Quantity(tap_beta_c, "1/J", "TAP critical inverse temperature"),
+            "T_c": Quantity(tap_T_c, "energy units of J", "TAP critical temperature"),
+        },
+        solver_keys=("rtol",),
+    ),
+    "run": ModelKind(
+        description="TAP critical point of the snapshots of a training run "
+        "(replicasolve train), epoch 0 as the finite-size reference",
+        params={
+            "run": Param("str", "", axis=False),
+            "epoch": Param("int", "epochs", low=0),
+        },
+        quantities={
+            "T_c": Quantity(run_T_c, "energy units of J", "TAP critical temperature"),
+            "beta_c": Quantity(run_beta_c, "1/J", "TAP critical inverse temperature"),
+        },
+        solver_keys=("rtol",),
+        extra_check=_run_check,
     ),
 }
 

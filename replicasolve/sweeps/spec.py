@@ -7,7 +7,7 @@ A spec is TOML (or the same structure as a Python dict)::
     seed = 0                           # recorded in the output (default 0)
 
     [model]
-    kind = "msk"                       # msk | pspin | landscape
+    kind = "msk"                       # msk | pspin | landscape | tap | run
     variance = 2.0                     # a fixed parameter
 
     [axes]                             # swept parameters, in this order = the dims
@@ -15,7 +15,7 @@ A spec is TOML (or the same structure as a Python dict)::
     variance = {start = 1, stop = 3, num = 5}    # or start/stop/num (both ends included),
     # T = {start = 0.1, stop = 1.0, step = 0.1}  # or start/stop/step (stop included)
 
-    [solver]                           # pspin / landscape only: method, ks, tol, maxiter, ...
+    [solver]                           # pspin / landscape: method, ks, tol, ...; tap / run: rtol
     method = "full"
 
 Every problem (an unknown key, an empty axis, an axis that is not a parameter of the model,
@@ -360,6 +360,10 @@ def _check_solver(solver: dict[str, Any]) -> dict[str, Any]:
     from ..solvers.methods import FullRSB, as_method, as_options
     from .quantities import _SOLVER_OPTIONS
 
+    if "rtol" in solver:  # the TAP models' tolerance on beta_c (tap_critical's bounds)
+        rtol = solver["rtol"]
+        if isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not 0 < rtol < 1e-2:
+            raise InvalidInputError(f"[solver] rtol must be a number in (0, 1e-2), got {rtol!r}")
     if "ks" in solver:
         ks = solver["ks"]
         if not isinstance(ks, list) or not all(isinstance(k, int) for k in ks):
