@@ -58,7 +58,6 @@ def fresh_fields(data, seg_col, seg_len, seg_ptr, h, spins, out):
     """``out[c, :] = h + J s[:, c]`` for every column, summed row by row in spin order."""
     n = spins.shape[0]
     ncol = spins.shape[1]
-    nseg = seg_col.shape[1]
     for c in range(ncol):
         for j in range(n):
             out[c, j] = h[j]
@@ -66,13 +65,7 @@ def fresh_fields(data, seg_col, seg_len, seg_ptr, h, spins, out):
     for i in range(n):
         for c in range(ncol):
             s = one if spins[i, c] > 0 else -one
-            for g in range(nseg):
-                ln = seg_len[i, g]
-                if ln == 0:
-                    continue
-                p = seg_ptr[i, g]
-                c0 = seg_col[i, g]
-                _axpy(out[c, c0 : c0 + ln], data[p : p + ln], s)
+            _flip_update(data, seg_col, seg_len, seg_ptr, out, i, c, s)
 
 
 @njit
