@@ -263,17 +263,17 @@ def _strict_json(obj):
     return obj
 
 
-def _check_out(path: str, force: bool) -> None:
-    """Fail before any work if ``--out`` cannot be written."""
+def _check_out(path: str, force: bool, what: str = "--out") -> None:
+    """Fail before any work if the output file ``path`` (option ``what``) cannot be written."""
     import os
 
     if os.path.isdir(path):
-        raise UsageError(f"--out {path} is a directory")
+        raise UsageError(f"{what} {path} is a directory")
     if os.path.lexists(path) and not force:
-        raise UsageError(f"--out {path} already exists (use --force to overwrite it)")
+        raise UsageError(f"{what} {path} already exists (use --force to overwrite it)")
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
-        raise UsageError(f"--out {path}: no such directory {parent}")
+        raise UsageError(f"{what} {path}: no such directory {parent}")
 
 
 def _save_json(obj: dict, path: str, force: bool) -> None:

@@ -70,17 +70,6 @@ def _floats(text: str, what: str) -> list[float]:
     return values
 
 
-def _check_target(path: str, force: bool, what: str) -> None:
-    """Fail before the (long) run if ``path`` cannot be written."""
-    if os.path.isdir(path):
-        raise InvalidInputError(f"{what} {path} is a directory")
-    if os.path.lexists(path) and not force:
-        raise InvalidInputError(f"{what} {path} already exists (use --force to overwrite it)")
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise InvalidInputError(f"{what} {path}: no such directory {parent}")
-
-
 def _num(v: Any) -> float | None:
     v = float(v)
     return v if math.isfinite(v) else None
@@ -166,10 +155,12 @@ def _cmd_descriptor(args: argparse.Namespace) -> int:
             raise InvalidInputError(f"--{name.replace('_', '-')} must be >= {low}, got {v}")
     if args.seed < 0:
         raise InvalidInputError(f"--seed must be >= 0, got {args.seed}")
+    from .cli import _check_out  # one check of output paths for every command
+
     if args.out is not None:
-        _check_target(args.out, args.force, "--out")
+        _check_out(args.out, args.force, "--out")
     if args.plot is not None:
-        _check_target(args.plot, args.force, "--plot")
+        _check_out(args.plot, args.force, "--plot")
         if os.path.splitext(args.plot)[1].lower() not in (".png", ".pdf", ".svg"):
             raise InvalidInputError(f"--plot {args.plot}: suffix must be .png, .pdf or .svg")
     if args.out is None and args.plot is None and args.force:
