@@ -186,19 +186,9 @@ def _state_dict_params(state: Mapping[str, Any], where: str
 
 
 def _read_pt(path: Path) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
-    try:
-        import torch
-    except ImportError:
-        raise InvalidInputError(
-            f"{path}: reading .pt files needs torch (pip install 'replicasolve[torch]')"
-        ) from None
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a corrupt file
-        raise InvalidInputError(
-            f"{path}: not a readable torch weights file ({_one_line(exc)}); save the "
-            "model's state_dict() (whole pickled modules are not loaded: unsafe)"
-        ) from None
+    from ..tap.bonds import read_torch_file
+
+    obj = read_torch_file(path)
     if isinstance(obj, Mapping):
         inner = obj.get("state_dict")
         return _state_dict_params(inner if isinstance(inner, Mapping) else obj, str(path))

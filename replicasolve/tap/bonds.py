@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -234,6 +235,29 @@ def _weights_of_state_dict(state: dict, source: str) -> list[np.ndarray]:
     return ws
 
 
+def read_torch_file(path: str | os.PathLike) -> Any:
+    """What a torch ``.pt``/``.pth`` file holds (a state dict, a checkpoint dict or a module),
+    loaded on the CPU with ``weights_only=True`` (no arbitrary unpickling).
+
+    Raises:
+        InvalidInputError: torch is not installed, or the file is not readable (names it).
+    """
+    try:
+        import torch
+    except ImportError:
+        raise InvalidInputError(
+            f"{path}: reading .pt files needs torch (pip install 'replicasolve[torch]')"
+        ) from None
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a corrupt file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidInputError(
+            f"{path}: not a readable torch weights file ({first}); save the "
+            "model's state_dict() (whole pickled modules are not loaded: unsafe)"
+        ) from None
+
+
 def load_weights(source: str | os.PathLike | object) -> LayeredBonds:
     """Bonds from weights: a ``.npz`` file, a torch ``.pt`` file, a module, or a list.
 
@@ -263,20 +287,7 @@ def load_weights(source: str | os.PathLike | object) -> LayeredBonds:
                 raise InvalidInputError(f"{path}: no 2-D arrays in the file")
             return LayeredBonds(tuple(ws))
         if suffix in (".pt", ".pth"):
-            try:
-                import torch
-            except ImportError:
-                raise InvalidInputError(
-                    f"{path}: reading .pt files needs torch (pip install 'replicasolve[torch]')"
-                ) from None
-            try:
-                obj = torch.load(path, map_location="cpu", weights_only=True)
-            except Exception as exc:  # torch raises many types for a corrupt file
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise InvalidInputError(
-                    f"{path}: not a readable torch weights file ({first}); save the "
-                    "model's state_dict() (whole pickled modules are not loaded: unsafe)"
-                ) from None
+            obj = read_torch_file(path)
             if isinstance(obj, dict):
                 inner = obj.get("state_dict")
                 state = inner if isinstance(inner, dict) else obj  # checkpoint or plain
