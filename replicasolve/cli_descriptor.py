@@ -143,8 +143,12 @@ def _json(ds: Any, out: str | None, plot: str | None) -> dict:
 def _cmd_descriptor(args: argparse.Namespace) -> int:
     # every argument and both output paths are checked before the (long) simulation
     temps = parse_temperatures(args.T)
-    if args.pt and len(temps) < 2:
+    if args.pt is True and len(temps) < 2:
         raise InvalidInputError("--pt needs at least 2 temperatures")
+    # Default: parallel tempering whenever there is a ladder. Below T_c independent runs can
+    # be stuck alike in hot and cold starts and agree on a q_bar far too small (see
+    # descriptor_curve); the exchange costs nothing extra per sweep.
+    use_pt = len(temps) >= 2 if args.pt is None else args.pt
     pq_at = _floats(args.pq_at, "--pq-at") if args.pq_at else None
     if pq_at is not None and not all(math.isfinite(v) and v > 0 for v in pq_at):
         raise InvalidInputError(f"--pq-at: temperatures must be positive, got {args.pq_at!r}")
@@ -180,7 +184,7 @@ def _cmd_descriptor(args: argparse.Namespace) -> int:
 
     ds = descriptor_curve(
         system, temps, replicas=args.replicas, sweeps=args.sweeps, burn_in=args.burn_in,
-        seed=args.seed, method=args.method, parallel_tempering=args.pt, pq_at=pq_at,
+        seed=args.seed, method=args.method, parallel_tempering=use_pt, pq_at=pq_at,
         equilibration=args.equilibration, progress=progress,
     )
     if args.out is not None:
@@ -205,7 +209,7 @@ def _cmd_descriptor(args: argparse.Namespace) -> int:
         print(f"replicasolve: warning: not equilibrated at T = {[round(t, 6) for t in bad]} "
               f"(hot and cold starts disagree, or the run is shorter than "
               f"{ds.attrs['tau_factor']:g} autocorrelation times): more --burn-in / --sweeps, "
-              "or --pt", file=sys.stderr)
+              "or parallel tempering (--pt)", file=sys.stderr)
     return 0
 
 
@@ -241,7 +245,12 @@ def add_descriptor_command(sub: Any) -> None:
                    help="remove the output layer (its spins and couplings)")
     d.add_argument("--scale", type=float, default=1.0, help="multiply couplings and fields")
     d.add_argument("--method", choices=["metropolis", "heatbath"], default="metropolis")
-    d.add_argument("--pt", action="store_true", help="parallel tempering over the ladder")
+    pt = d.add_mutually_exclusive_group()
+    pt.add_argument("--pt", dest="pt", action="store_true", default=None,
+                    help="parallel tempering over the ladder (the default for >= 2 "
+                    "temperatures)")
+    pt.add_argument("--no-pt", dest="pt", action="store_false",
+                    help="independent runs per temperature (no replica exchange)")
     d.add_argument("--equilibration", choices=["hotcold", "none"], default="hotcold",
                    help="hotcold: a second run from a cold start checks equilibration "
                    "(default; doubles the cost); none: skip it")

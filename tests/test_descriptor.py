@@ -447,3 +447,30 @@ def test_example_runs_end_to_end(tmp_path):
     assert len(list((tmp_path / "figures").glob("*.png"))) == 4
     again = subprocess.run(args, capture_output=True, text=True, timeout=900)
     assert again.returncode == 0 and again.stdout.count("(kept)") == 7
+
+
+def test_cli_parallel_tempering_default(tmp_path, capsys):
+    """A ladder runs with parallel tempering unless --no-pt; one temperature never does.
+
+    The flag is read back from the saved file, and --no-pt must reproduce the API's
+    independent-run curve at the same seed bit for bit (the CLI adds nothing of its own).
+    """
+    run = _run_dir(tmp_path)
+    base = ["descriptor", str(run), "--epoch", "1", "--replicas", "4", "--sweeps", "40",
+            "--burn-in", "10", "--equilibration", "none", "--json"]
+    cases = [(["--T", "0.5:2:3"], True), (["--T", "0.5:2:3", "--no-pt"], False),
+             (["--T", "1"], False)]
+    for k, (extra, expected) in enumerate(cases):
+        out = tmp_path / f"pt{k}.nc"
+        assert main([*base, *extra, "--out", str(out)]) == 0
+        capsys.readouterr()
+        assert load_descriptor(out).attrs["parallel_tempering"] is expected, extra
+    system = network_spin_model(run, epoch=1)
+    api = descriptor_curve(system, [0.5, 1.25, 2.0], replicas=4, sweeps=40, burn_in=10,
+                           seed=0, equilibration="none")
+    np.testing.assert_array_equal(load_descriptor(tmp_path / "pt1.nc").q_bar.values,
+                                  api.q_bar.values)
+    with pytest.raises(SystemExit) as exc:  # argparse: one line, status 2
+        main([*base, "--T", "0.5:2:3", "--pt", "--no-pt"])
+    assert exc.value.code == 2
+    one_line_error(capsys.readouterr().err)
