@@ -10,10 +10,12 @@ the comparisons the paper reports qualitatively:
 3. true vs randomly shuffled training labels (same images, same settings);
 4. a narrower vs a wider network (random and trained);
 
-plus 0., the network-to-network spread: the same program trained from another seed. The
-error bars of a curve are thermal errors of that one network; two networks trained alike
-differ by more than that, so a difference between conditions is only called meaningful when
-it is also larger than this seed-to-seed difference.
+Every condition is trained from ``--seeds`` initialisations (default 3). The thermal error
+bars of one curve are far smaller than the difference between two networks trained alike
+(measured: 0.10 between seeds against thermal errors of 0.005), so the comparisons use the
+network-to-network errors: the mean over seeds of q̄ averaged over the temperatures that
+equilibrated in every run, with a t-test (paired by seed where both networks share the
+initialisation).
 
 Spin model (the default of :func:`replicasolve.mc.descriptor.network_spin_model`): all
 neurons are spins (input layer included), the couplings between adjacent layers are the
@@ -23,7 +25,7 @@ Metropolis with parallel tempering over a geometric ladder, 16 replicas, a cold-
 stay in separate valleys below T_c and q̄ comes out far too small (see the docstring of
 :func:`replicasolve.mc.descriptor.descriptor_curve`).
 
-Short version (default; about 4-5 minutes on 2 cores; networks 784-64-64-10 and
+Short version (default; about 10 minutes on 2 cores with 3 seeds; networks 784-64-64-10 and
 784-256-256-10, 10 epochs on 2,000 images: far smaller than the paper's MLPs, whose sizes
 are not published)::
 
@@ -53,43 +55,40 @@ import numpy as np
 
 from replicasolve.errors import ReplicaSolveError
 
-Z_DIFFERS = 3.0  # |Δ| / error above this: a difference
-Z_SAME = 2.0  # below this: within errors
+P_DIFFERS = 0.01  # two-sided t-test p below this: a difference between conditions
+P_SAME = 0.1  # above this: no difference resolved
 
 
 # ----------------------------------------------------------------------------- training
 
 
-def train_runs(args: argparse.Namespace) -> dict[str, Path]:
+def train_runs(args: argparse.Namespace) -> dict[tuple[str, int], Path]:
+    """Train every condition from every seed; returns {(condition, seed): run folder}."""
     from replicasolve.data.mnist import MNIST, load_mnist
     from replicasolve.train.loop import train
     from replicasolve.train.programs import TrainSettings
 
-    narrow = tuple(int(h) for h in args.narrow.split(","))
-    wide = tuple(int(h) for h in args.wide.split(","))
     data = load_mnist("embedded", n_train=args.n_train)
     perm = np.random.default_rng(1234).permutation(data.n_train)
     shuffled = MNIST(data.train_images, data.train_labels[perm], data.val_images,
                      data.val_labels, data.source + "; training labels randomly permuted "
                      "(numpy default_rng(1234).permutation)", data.name)
-    plan = {
-        "narrow": (narrow, 0, data),
-        "narrow_seed1": (narrow, 1, data),
-        "shuffled": (narrow, 0, shuffled),
-        "wide": (wide, 0, data),
-    }
+    plan = {"narrow": (args.narrow_widths, data), "shuffled": (args.narrow_widths, shuffled),
+            "wide": (args.wide_widths, data)}
     runs = {}
-    for name, (hidden, seed, d) in plan.items():
-        settings = TrainSettings(hidden=hidden, epochs=args.epochs, seed=seed,
-                                 n_train=args.n_train)
-        out = Path(args.out) / "runs" / name
-        t0 = time.perf_counter()
-        run = train(settings, out, progress=False, data=d)
-        last = run.history[-1]
-        print(f"trained {name:<13} 784-{'-'.join(map(str, hidden))}-10, seed {seed}: "
-              f"train error {last['train_error']:.3f}, val error {last['val_error']:.3f} "
-              f"after {last['epoch']} epochs ({time.perf_counter() - t0:.0f} s)", flush=True)
-        runs[name] = out
+    for seed in range(args.seeds):
+        for name, (hidden, d) in plan.items():
+            settings = TrainSettings(hidden=hidden, epochs=args.epochs, seed=seed,
+                                     n_train=args.n_train)
+            out = Path(args.out) / "runs" / f"{name}_s{seed}"
+            t0 = time.perf_counter()
+            run = train(settings, out, progress=False, data=d)
+            last = run.history[-1]
+            print(f"trained {name:<9} 784-{'-'.join(map(str, hidden))}-10, seed {seed}: "
+                  f"train error {last['train_error']:.3f}, val error "
+                  f"{last['val_error']:.3f} after {last['epoch']} epochs "
+                  f"({time.perf_counter() - t0:.0f} s)", flush=True)
+            runs[name, seed] = out
     return runs
 
 
@@ -99,6 +98,19 @@ def train_runs(args: argparse.Namespace) -> dict[str, Path]:
 def epoch_series(args: argparse.Namespace) -> list[int]:
     """Epochs of the training series: 0 (random), 1, 3 and the last."""
     return sorted({0, 1, 3, args.epochs})
+
+
+def wanted_curves(args: argparse.Namespace) -> dict[str, tuple[str, int, int]]:
+    """{curve name: (condition, seed, epoch)} for every curve the comparisons need."""
+    e = args.epochs
+    wanted = {}
+    for seed in range(args.seeds):
+        for k in epoch_series(args):
+            wanted[f"narrow_s{seed}_e{k}"] = ("narrow", seed, k)
+        wanted[f"shuffled_s{seed}_e{e}"] = ("shuffled", seed, e)
+        wanted[f"wide_s{seed}_e0"] = ("wide", seed, 0)
+        wanted[f"wide_s{seed}_e{e}"] = ("wide", seed, e)
+    return wanted
 
 
 def curve_task(job: dict) -> str:
@@ -129,21 +141,19 @@ def curve_task(job: dict) -> str:
     return f"{path.name} ({time.perf_counter() - t0:.0f} s)"
 
 
-def compute_curves(runs: dict[str, Path], args: argparse.Namespace) -> dict:
+def compute_curves(runs: dict[tuple[str, int], Path], args: argparse.Namespace) -> dict:
     from replicasolve.mc.descriptor import load_descriptor
 
     temps = np.geomspace(args.tmin, args.tmax, args.nT)
-    e = args.epochs
-    wanted = {f"narrow_e{k}": ("narrow", k) for k in epoch_series(args)}
-    wanted.update({f"narrow_seed1_e{e}": ("narrow_seed1", e), f"shuffled_e{e}": ("shuffled", e),
-                   "wide_e0": ("wide", 0), f"wide_e{e}": ("wide", e)})
+    wanted = wanted_curves(args)
     folder = Path(args.out) / "curves"
     folder.mkdir(parents=True, exist_ok=True)
     jobs = []
-    for k, (name, (run, epoch)) in enumerate(wanted.items()):
-        jobs.append({"path": str(folder / f"{name}.nc"), "run": str(runs[run]), "epoch": epoch,
-                     "T": temps, "replicas": args.replicas, "sweeps": args.sweeps,
-                     "burn_in": args.burn_in, "seed": 100 + k,  # independent noise per curve
+    for k, (name, (cond, seed, epoch)) in enumerate(wanted.items()):
+        jobs.append({"path": str(folder / f"{name}.nc"), "run": str(runs[cond, seed]),
+                     "epoch": epoch, "T": temps, "replicas": args.replicas,
+                     "sweeps": args.sweeps, "burn_in": args.burn_in,
+                     "seed": 100 + k,  # independent Monte Carlo noise per curve
                      "pq_at": [temps[0], temps[len(temps) // 2]]})
     print(f"\n{len(jobs)} descriptor curves, {args.nT} temperatures {args.tmin:g}..{args.tmax:g}"
           f" (geometric), {args.replicas} replicas, {args.sweeps} sweeps after {args.burn_in}, "
@@ -163,49 +173,71 @@ def compute_curves(runs: dict[str, Path], args: argparse.Namespace) -> dict:
 # ----------------------------------------------------------------------------- comparison
 
 
-def ladder_mean(ds, keep: np.ndarray) -> tuple[float, float]:
-    """Mean of q̄ over the kept temperatures and its error: the mean of the errors, the
-    bound for fully correlated temperatures (parallel tempering correlates them partly)."""
-    q, e = ds["q_bar"].values[keep], ds["q_bar_err"].values[keep]
-    return float(q.mean()), float(e.sum() / keep.sum())
+def summary(curves: dict, names: list[str], keep: np.ndarray) -> np.ndarray:
+    """Per network: the mean of q̄ over the kept temperatures (one number per seed)."""
+    return np.array([curves[n]["q_bar"].values[keep].mean() for n in names])
 
 
-def compare(title: str, a_name: str, b_name: str, curves: dict, spread: float | None) -> dict:
-    a, b = curves[a_name], curves[b_name]
-    temps = a["T"].values
-    qa, ea = a["q_bar"].values, a["q_bar_err"].values
-    qb, eb = b["q_bar"].values, b["q_bar_err"].values
-    d, de = qb - qa, np.hypot(ea, eb)
-    z = np.abs(d) / np.where(de > 0, de, np.nan)
-    ok = (a["equilibrated"].values == 1) & (b["equilibrated"].values == 1)
-    print(f"\n{title}: {b_name} minus {a_name}")
-    print(f"{'T':>7} {a_name:>20} {b_name:>20} {'difference':>20} {'|z|':>6}  equilibrated")
+def compare(title: str, cond_a: str, cond_b: str, curves: dict, args: argparse.Namespace,
+            paired: bool) -> dict:
+    """Condition b minus condition a over the seeds.
+
+    The error of a difference is the network-to-network one: the standard error over the
+    seeds (paired by seed where both networks start from the same initialisation, i.e. the
+    same training run or the same seed and architecture; Welch otherwise), with Student's t
+    for the p-value. The thermal errors of single curves (much smaller, printed) do not
+    enter the verdict, because two networks trained alike differ by more than that.
+    """
+    from scipy import stats
+
+    seeds = range(args.seeds)
+    a = [cond_a.format(s=s) for s in seeds]
+    b = [cond_b.format(s=s) for s in seeds]
+    temps = curves[a[0]]["T"].values
+    eq = np.array([curves[n]["equilibrated"].values == 1 for n in a + b])
+    keep = eq.all(axis=0)
+    qa = np.array([curves[n]["q_bar"].values for n in a])
+    qb = np.array([curves[n]["q_bar"].values for n in b])
+    thermal = np.array([curves[n]["q_bar_err"].values for n in a + b]).max(axis=0)
+    S = args.seeds
+    print(f"\n{title}: {cond_b.format(s='*')} minus {cond_a.format(s='*')}, {S} seeds "
+          f"({'paired by seed' if paired else 'unpaired'})")
+    print(f"{'T':>7} {'mean a':>16} {'mean b':>16} {'difference':>18} {'max thermal':>12}"
+          "  equilibrated (all)")
+    sd = lambda x: x.std(axis=0, ddof=1) if S > 1 else np.full(x.shape[1], np.nan)  # noqa: E731
+    d = qb - qa
+    d_err = sd(d) / math.sqrt(S) if paired else np.hypot(sd(qa), sd(qb)) / math.sqrt(S)
     for k, t in enumerate(temps):
-        print(f"{t:>7.3f} {qa[k]:>11.4f} +- {ea[k]:.4f} {qb[k]:>11.4f} +- {eb[k]:.4f} "
-              f"{d[k]:>+11.4f} +- {de[k]:.4f} {z[k]:>6.1f}  {'both' if ok[k] else 'NO'}")
-    differs = ok & (z > Z_DIFFERS)
-    same = ok & (z < Z_SAME)
-    ma, mae = ladder_mean(a, ok) if ok.any() else (math.nan, math.nan)
-    mb, mbe = ladder_mean(b, ok) if ok.any() else (math.nan, math.nan)
-    dm, dme = mb - ma, math.hypot(mae, mbe)
-    print(f"  mean of q_bar over the {int(ok.sum())} equilibrated temperatures: "
-          f"{ma:.4f} +- {mae:.4f} -> {mb:.4f} +- {mbe:.4f}, difference {dm:+.4f} +- {dme:.4f}")
-    if differs.any():
-        k = int(np.argmax(np.where(differs, np.abs(d), -1)))
-        print(f"  DIFFERS (|z| > {Z_DIFFERS:g}) at {int(differs.sum())} of {int(ok.sum())} "
-              f"equilibrated temperatures, T = {_ts(temps[differs])}; largest difference "
-              f"{d[k]:+.4f} +- {de[k]:.4f} at T = {temps[k]:.3f}")
-    if same.any():
-        print(f"  within errors (|z| < {Z_SAME:g}) at T = {_ts(temps[same])}")
-    if (~ok).any():
-        print(f"  not compared (not equilibrated in one of the runs): T = {_ts(temps[~ok])}")
-    if spread is not None and math.isfinite(dm):
-        ratio = abs(dm) / spread if spread > 0 else math.inf
-        verdict = ("larger than" if ratio > 2 else "comparable to" if ratio > 0.5
-                   else "smaller than")
-        print(f"  the mean difference is {ratio:.1f} x the seed-to-seed difference "
-              f"({spread:.4f}): {verdict} the network-to-network spread")
-    return {"mean_difference": dm, "mean_difference_err": dme, "n_differs": int(differs.sum())}
+        print(f"{t:>7.3f} {qa[:, k].mean():>8.4f} +- {sd(qa)[k] / math.sqrt(S):.4f} "
+              f"{qb[:, k].mean():>8.4f} +- {sd(qb)[k] / math.sqrt(S):.4f} "
+              f"{d[:, k].mean():>+9.4f} +- {d_err[k]:.4f} {thermal[k]:>12.4f}  "
+              f"{'yes' if keep[k] else 'NO'}")
+    if not keep.any():
+        print("  no temperature equilibrated in every run: not compared")
+        return {"difference": math.nan, "error": math.nan, "p": math.nan}
+    ma, mb = summary(curves, a, keep), summary(curves, b, keep)
+    diff = float((mb - ma).mean())
+    if S < 2:
+        err, p = math.nan, math.nan
+    elif paired:
+        err = float((mb - ma).std(ddof=1) / math.sqrt(S))
+        p = float(stats.ttest_rel(mb, ma).pvalue) if err > 0 else math.nan
+    else:
+        err = float(math.hypot(ma.std(ddof=1), mb.std(ddof=1)) / math.sqrt(S))
+        p = float(stats.ttest_ind(mb, ma, equal_var=False).pvalue) if err > 0 else math.nan
+    print(f"  mean q_bar over the {int(keep.sum())} temperatures equilibrated everywhere: "
+          f"{ma.mean():.4f} -> {mb.mean():.4f} (per seed: {_ts(ma)} -> {_ts(mb)})")
+    if math.isnan(p):
+        verdict = "undecided (needs --seeds >= 2)"
+    elif p < P_DIFFERS:
+        verdict = f"DIFFERS (p < {P_DIFFERS:g})"
+    elif p > P_SAME:
+        verdict = "no difference resolved"
+    else:
+        verdict = "suggestive only"
+    print(f"  difference {diff:+.4f} +- {err:.4f} (network-to-network standard error), "
+          f"t-test p = {p:.2g}: {verdict}")
+    return {"difference": diff, "error": err, "p": p}
 
 
 def _ts(values: np.ndarray) -> str:
@@ -218,11 +250,13 @@ def figures(curves: dict, args: argparse.Namespace) -> None:
     e = args.epochs
     folder = Path(args.out) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
+    seeds = range(args.seeds)
     panels = {
-        "random_vs_trained": ["narrow_e0", f"narrow_e{e}"],
-        "epochs": [f"narrow_e{k}" for k in epoch_series(args)],
-        "true_vs_shuffled": [f"narrow_e{e}", f"shuffled_e{e}", f"narrow_seed1_e{e}"],
-        "narrow_vs_wide": ["narrow_e0", f"narrow_e{e}", "wide_e0", f"wide_e{e}"],
+        "random_vs_trained": [f"narrow_s{s}_e{k}" for s in seeds for k in (0, e)],
+        "epochs": [f"narrow_s0_e{k}" for k in epoch_series(args)],
+        "true_vs_shuffled": [f"{c}_s{s}_e{e}" for s in seeds for c in ("narrow", "shuffled")],
+        "narrow_vs_wide": [f"{c}_s{s}_e{k}" for s in seeds for c in ("narrow", "wide")
+                           for k in (0, e)],
     }
     for name, keys in panels.items():
         # figures are this script's own output: redrawn on every run
@@ -239,11 +273,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="runs/descriptor", help="folder for runs, curves, figures")
     p.add_argument("--narrow", default="64,64", help="hidden widths of the narrow network")
     p.add_argument("--wide", default="256,256", help="hidden widths of the wide network")
+    p.add_argument("--seeds", type=int, default=3,
+                   help="networks per condition (initialisation and training seeds 0..S-1)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--n-train", type=int, default=2000, help="training images (first N)")
     p.add_argument("--tmin", type=float, default=0.3)
     p.add_argument("--tmax", type=float, default=3.0)
-    p.add_argument("--nT", type=int, default=16, help="temperatures (geometric ladder)")
+    p.add_argument("--nT", type=int, default=12, help="temperatures (geometric ladder)")
     p.add_argument("--replicas", type=int, default=16)
     p.add_argument("--sweeps", type=int, default=1000)
     p.add_argument("--burn-in", type=int, default=500)
@@ -251,30 +287,36 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.epochs < 3:
         p.error("--epochs must be >= 3 (the epoch series uses 0, 1, 3 and the last)")
+    if args.seeds < 1:
+        p.error("--seeds must be >= 1")
+    try:
+        args.narrow_widths = tuple(int(h) for h in args.narrow.split(","))
+        args.wide_widths = tuple(int(h) for h in args.wide.split(","))
+    except ValueError:
+        p.error("--narrow and --wide are comma lists of integers")
     try:
         t0 = time.perf_counter()
         runs = train_runs(args)
         curves = compute_curves(runs, args)
         e = args.epochs
-        n0 = curves["narrow_e0"]
-        print(f"\nN = {n0.attrs['n_spins']} spins (narrow), "
-              f"{curves['wide_e0'].attrs['n_spins']} (wide); T = inf value of q_bar: "
-              f"{n0.attrs['q_bar_paramagnet']:.4f} (narrow), "
-              f"{curves['wide_e0'].attrs['q_bar_paramagnet']:.4f} (wide). Errors: one "
-              "standard error of this network's thermal average.")
-        spread = compare("0. network-to-network spread (same program, seeds 0 and 1)",
-                         f"narrow_e{e}", f"narrow_seed1_e{e}", curves, None)
-        s = abs(spread["mean_difference"])
-        compare("1. random vs trained", "narrow_e0", f"narrow_e{e}", curves, s)
+        n0, w0 = curves["narrow_s0_e0"], curves["wide_s0_e0"]
+        print(f"\nN = {n0.attrs['n_spins']} spins (narrow), {w0.attrs['n_spins']} (wide); "
+              f"T = inf value of q_bar: {n0.attrs['q_bar_paramagnet']:.4f} (narrow), "
+              f"{w0.attrs['q_bar_paramagnet']:.4f} (wide). Means and errors over "
+              f"{args.seeds} networks per condition (seeds 0..{args.seeds - 1}).")
+        compare("1. random vs trained", "narrow_s{s}_e0", f"narrow_s{{s}}_e{e}", curves, args,
+                paired=True)
         print("\n2. across training epochs (each against the one before)")
-        series = epoch_series(args)
-        for k0, k1 in itertools.pairwise(series):
-            compare(f"2. epochs {k0} -> {k1}", f"narrow_e{k0}", f"narrow_e{k1}", curves, s)
-        compare("3. true vs shuffled labels", f"narrow_e{e}", f"shuffled_e{e}", curves, s)
-        compare("4a. narrow vs wide, random", "narrow_e0", "wide_e0", curves, None)
-        compare("4b. narrow vs wide, trained", f"narrow_e{e}", f"wide_e{e}", curves, None)
-        print("  (4: the networks have different N, so their T = inf values differ too; "
-              "no seed spread of the wide network was measured)")
+        for k0, k1 in itertools.pairwise(epoch_series(args)):
+            compare(f"2. epochs {k0} -> {k1}", f"narrow_s{{s}}_e{k0}", f"narrow_s{{s}}_e{k1}",
+                    curves, args, paired=True)
+        compare("3. true vs shuffled labels", f"narrow_s{{s}}_e{e}", f"shuffled_s{{s}}_e{e}",
+                curves, args, paired=True)
+        compare("4a. narrow vs wide, random", "narrow_s{s}_e0", "wide_s{s}_e0", curves, args,
+                paired=False)
+        compare("4b. narrow vs wide, trained", f"narrow_s{{s}}_e{e}", f"wide_s{{s}}_e{e}",
+                curves, args, paired=False)
+        print("  (4: the networks have different N, so their T = inf values differ too)")
         figures(curves, args)
         print(f"total {time.perf_counter() - t0:.0f} s")
     except ReplicaSolveError as exc:

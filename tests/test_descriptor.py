@@ -437,16 +437,21 @@ def test_example_runs_end_to_end(tmp_path):
     script = Path(__file__).resolve().parents[1] / "examples" / "descriptor_experiments.py"
     args = [sys.executable, str(script), "--out", str(tmp_path), "--epochs", "3", "--nT", "4",
             "--sweeps", "100", "--burn-in", "50", "--replicas", "4", "--narrow", "16",
-            "--wide", "32", "--n-train", "500", "--jobs", "1"]
+            "--wide", "32", "--n-train", "500", "--jobs", "1", "--seeds", "2"]
     out = subprocess.run(args, capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr
-    for head in ("0. network-to-network", "1. random vs trained", "2. epochs 0 -> 1",
+    for head in ("1. random vs trained", "2. epochs 0 -> 1",
                  "3. true vs shuffled", "4a. narrow vs wide", "4b. narrow vs wide"):
         assert head in out.stdout, head
-    assert len(list((tmp_path / "curves").glob("*.nc"))) == 7
+    # per seed: epochs 0, 1, 3 of the narrow net, shuffled at 3, wide at 0 and 3
+    assert len(list((tmp_path / "curves").glob("*.nc"))) == 12
+    # six comparisons (epochs 0->1->3), each a verdict or an explicit refusal
+    verdicts = out.stdout.count("t-test p =")
+    assert verdicts + out.stdout.count("equilibrated in every run: not compared") == 6
+    assert verdicts >= 1
     assert len(list((tmp_path / "figures").glob("*.png"))) == 4
     again = subprocess.run(args, capture_output=True, text=True, timeout=900)
-    assert again.returncode == 0 and again.stdout.count("(kept)") == 7
+    assert again.returncode == 0 and again.stdout.count("(kept)") == 12
 
 
 def test_cli_parallel_tempering_default(tmp_path, capsys):
