@@ -52,7 +52,7 @@ import numpy as np
 
 from .._netcdf import read_netcdf, write_netcdf
 from ..errors import InvalidInputError
-from ..tap.bonds import LayeredBonds
+from ..tap.bonds import LayeredBonds, linear_params_of_module, read_torch_params
 from .ising import IsingSystem
 
 if TYPE_CHECKING:
@@ -148,55 +148,6 @@ def _one_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _module_params(module: Any) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
-    import torch  # only this path needs torch
-
-    if not isinstance(module, torch.nn.Module):
-        raise InvalidInputError(f"expected a torch.nn.Module, got {type(module).__name__}")
-    lin = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
-    if not lin:
-        raise InvalidInputError("the torch module has no nn.Linear layers")
-    ws = [m.weight.detach().cpu().double().numpy() for m in lin]
-    # a Linear without bias (bias=False) has a zero bias
-    bs = [np.zeros(w.shape[0]) if m.bias is None else m.bias.detach().cpu().double().numpy()
-          for m, w in zip(lin, ws, strict=True)]
-    has = any(m.bias is not None for m in lin)
-    return ws, (bs if has else None)
-
-
-def _state_dict_params(state: Mapping[str, Any], where: str
-                       ) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
-    def arr(v: Any) -> np.ndarray:
-        return np.asarray(v.detach().cpu().double().numpy() if hasattr(v, "detach") else v)
-
-    ws, bs = [], []
-    for key, value in state.items():
-        key = str(key)
-        if key.endswith("weight") and getattr(value, "ndim", 0) == 2:
-            w = arr(value)
-            ws.append(w)
-            # the bias of layer "x.weight" is "x.bias" (absent: bias=False, i.e. zero)
-            b = state.get(key[: -len("weight")] + "bias")
-            bs.append(None if b is None else arr(b))
-    if not ws:
-        raise InvalidInputError(f"{where}: no 2-D '*weight' tensors in the state dict")
-    if all(b is None for b in bs):
-        return ws, None
-    return ws, [np.zeros(w.shape[0]) if b is None else b for w, b in zip(ws, bs, strict=True)]
-
-
-def _read_pt(path: Path) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
-    from ..tap.bonds import read_torch_file
-
-    obj = read_torch_file(path)
-    if isinstance(obj, Mapping):
-        inner = obj.get("state_dict")
-        return _state_dict_params(inner if isinstance(inner, Mapping) else obj, str(path))
-    if hasattr(obj, "modules") and hasattr(obj, "parameters"):
-        return _module_params(obj)
-    raise InvalidInputError(f"{path}: holds a {type(obj).__name__}, not a state dict")
-
-
 def _read_npz(path: Path) -> tuple[list[np.ndarray], list[np.ndarray] | None, int | None]:
     from ..train.snapshots import read_snapshot
 
@@ -261,13 +212,13 @@ def _read_source(source: Any, epoch: int | None
                 ws, bs, ep = _read_npz(path)
                 return ws, bs, str(path), ep
             if suffix in (".pt", ".pth"):
-                ws, bs = _read_pt(path)
+                ws, bs = read_torch_params(path)
                 return ws, bs, str(path), None
         except OSError as exc:
             raise InvalidInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
         raise InvalidInputError(f"{path}: unknown weight file type {suffix!r} (use .npz or .pt)")
     if hasattr(source, "modules") and hasattr(source, "parameters"):
-        ws, bs = _module_params(source)
+        ws, bs = linear_params_of_module(source)
         return ws, bs, f"torch module {type(source).__name__}", None
     if isinstance(source, LayeredBonds):
         return list(source.weights), None, "LayeredBonds", None

@@ -12,7 +12,7 @@ the list of weight matrices and only densified on request.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -209,30 +209,71 @@ def random_layered(
     return LayeredBonds(tuple(ws))
 
 
-def _linear_weights_of_module(module: object) -> list[np.ndarray]:
+def linear_params_of_module(module: object
+                            ) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+    """Weights (out, in) and biases of a torch module's ``nn.Linear`` layers, in order.
+
+    Returns ``(weights, biases)``: float64 arrays; ``biases`` is None when no layer has one,
+    and a layer built with ``bias=False`` among others gets a zero bias.
+
+    Raises:
+        InvalidInputError: not a ``torch.nn.Module``, or no ``nn.Linear`` layer.
+    """
     import torch  # lazy: only this path needs torch
 
     if not isinstance(module, torch.nn.Module):
         raise InvalidInputError(f"expected a torch.nn.Module, got {type(module).__name__}")
-    ws = [
-        m.weight.detach().cpu().double().numpy()
-        for m in module.modules()
-        if isinstance(m, torch.nn.Linear)
-    ]
-    if not ws:
+    lin = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
+    if not lin:
         raise InvalidInputError("the torch module has no nn.Linear layers")
-    return ws
+    ws = [m.weight.detach().cpu().double().numpy() for m in lin]
+    if all(m.bias is None for m in lin):
+        return ws, None
+    return ws, [np.zeros(w.shape[0]) if m.bias is None else m.bias.detach().cpu().double().numpy()
+                for m, w in zip(lin, ws, strict=True)]
 
 
-def _weights_of_state_dict(state: dict, source: str) -> list[np.ndarray]:
-    ws = []
+def linear_params_of_state_dict(state: Mapping[str, Any], source: str
+                                ) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+    """Weights and biases from a state dict: every 2-D ``*weight`` tensor in order, with the
+    ``*bias`` of the same prefix (absent: zero; None when no layer has a bias).
+
+    Raises:
+        InvalidInputError: no 2-D ``*weight`` tensor (the message names ``source``).
+    """
+    def arr(v: Any) -> np.ndarray:
+        return np.asarray(v.detach().cpu().double().numpy() if hasattr(v, "detach") else v)
+
+    ws, bs = [], []
     for key, value in state.items():
-        if str(key).endswith("weight") and getattr(value, "ndim", 0) == 2:
-            arr = value.detach().cpu().double().numpy() if hasattr(value, "detach") else value
-            ws.append(np.asarray(arr))
+        key = str(key)
+        if key.endswith("weight") and getattr(value, "ndim", 0) == 2:
+            ws.append(arr(value))
+            b = state.get(key[: -len("weight")] + "bias")
+            bs.append(None if b is None else arr(b))
     if not ws:
         raise InvalidInputError(f"{source}: no 2-D '*weight' tensors in the state dict")
-    return ws
+    if all(b is None for b in bs):
+        return ws, None
+    return ws, [np.zeros(w.shape[0]) if b is None else b for w, b in zip(ws, bs, strict=True)]
+
+
+def read_torch_params(path: str | os.PathLike
+                      ) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+    """Weights and biases of the linear layers in a ``.pt``/``.pth`` file (a state dict or a
+    checkpoint ``{"state_dict": ...}``), read safely by :func:`read_torch_file`.
+
+    Raises:
+        InvalidInputError: unreadable file, or it holds neither a state dict nor a module.
+    """
+    obj = read_torch_file(path)
+    if isinstance(obj, Mapping):
+        inner = obj.get("state_dict")
+        return linear_params_of_state_dict(inner if isinstance(inner, Mapping) else obj,
+                                           str(path))
+    if hasattr(obj, "modules") and hasattr(obj, "parameters"):
+        return linear_params_of_module(obj)
+    raise InvalidInputError(f"{path}: holds a {type(obj).__name__}, not a state dict")
 
 
 def read_torch_file(path: str | os.PathLike) -> Any:
@@ -287,15 +328,10 @@ def load_weights(source: str | os.PathLike | object) -> LayeredBonds:
                 raise InvalidInputError(f"{path}: no 2-D arrays in the file")
             return LayeredBonds(tuple(ws))
         if suffix in (".pt", ".pth"):
-            obj = read_torch_file(path)
-            if isinstance(obj, dict):
-                inner = obj.get("state_dict")
-                state = inner if isinstance(inner, dict) else obj  # checkpoint or plain
-                return LayeredBonds(tuple(_weights_of_state_dict(state, str(path))))
-            return LayeredBonds(tuple(_linear_weights_of_module(obj)))
+            return LayeredBonds(tuple(read_torch_params(path)[0]))
         raise InvalidInputError(f"{path}: unknown weight file type {suffix!r} (use .npz or .pt)")
     if hasattr(source, "modules") and hasattr(source, "parameters"):
-        return LayeredBonds(tuple(_linear_weights_of_module(source)))
+        return LayeredBonds(tuple(linear_params_of_module(source)[0]))
     if isinstance(source, Iterable):
         return LayeredBonds(tuple(source))
     raise InvalidInputError(f"cannot read weights from a {type(source).__name__}")
