@@ -10,7 +10,10 @@ Where the expected values come from:
   the energy's is -d/dβ of it (e = -dΦ/dβ), taken here by finite differences in β;
 - linear φ: H = sqrt(N) v·x + const with |v| → σ_w² for every α, so f is the closed form of
   replicasolve.models.landscape.linear_landscape(a = σ_w⁴) at any α (derivation step 6);
-- Monte Carlo: replicasolve.mc.sphere on actual finite networks.
+- Monte Carlo: replicasolve.mc.sphere on actual finite networks;
+- low temperature (strong tilt): the grid rule against itself refined, against the
+  Gauss–Hermite rule (an independent quadrature that converges to it), and, at depth 1,
+  against the k = 0 functional of finite_width_krsb (in tests/test_finite_width_krsb.py).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import numpy as np
 import pytest
 
 from replicasolve.errors import InvalidInputError
-from replicasolve.models.finite_width import finite_width_rs
+from replicasolve.models.finite_width import _site, finite_width_rs
 from replicasolve.models.landscape import RandomMLPLandscape, linear_landscape
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,6 +174,78 @@ def test_monte_carlo_on_finite_networks_prefers_finite_width() -> None:
         assert abs(mean - gauss) > 4 * se, (mean, se, gauss)
 
 
+@pytest.mark.parametrize(("act", "depth"), [
+    ("sin", 1), ("tanh", 1), ("sin", 2),
+    pytest.param("tanh", 2, marks=pytest.mark.slow),  # ~10 s: two depth-2 line-grid solves
+])
+def test_low_temperature_is_resolved(act: str, depth: int) -> None:
+    # σ_w² = 2, σ_b² = 0, α = 2, T = 0.3: the tilt e^{λζφ} is sharply peaked, and the old
+    # Gauss–Hermite rule reported errors of 1.6e-3 (sin, depth 1) and 7e-3 (sin, depth 2).
+    # On the grid the error indicator is ≤ 6.4e-14 here, and a solve on a grid with half
+    # the step and 14 ζ points per panel moves f, e, q by ≤ 4.2e-14 (measured): 1e-12 keeps
+    # a margin over that and is 1e9 times below the old error
+    r = finite_width_rs(act, 2.0, 0.0, [2.0] * depth, 0.3)
+    assert r.settings["method"] == "grid" and r.converged
+    assert r.quadrature_error < 1e-12
+    fine = finite_width_rs(act, 2.0, 0.0, [2.0] * depth, 0.3,
+                           grid_step=0.5 * r.settings["grid_step"], zeta_points=14)
+    for name in ("free_energy", "energy", "q"):
+        assert getattr(fine, name) == pytest.approx(getattr(r, name), abs=1e-12), name
+
+
+def test_low_temperature_gauss_hermite_converges_to_the_grid() -> None:
+    # sin, α = 2, T = 0.3, depth 1: the fixed-point map q ← r/(1 + r), r = α E⟨ε⟩², by the
+    # independent Gauss–Hermite rule at the grid solution q*: measured F(q*) - q* =
+    # -1.5e-3, 1.2e-4, 1.5e-5, -1.6e-6 at 64, 128, 200, 240 nodes. A grid solution off by δ
+    # would leave F(q*) - q* → (1 - F'(q*)) δ ≠ 0 as the nodes grow, so the shrinking
+    # sequence (≤ 5e-6 at 240 nodes, ten times less than at 128) places q* within ~1e-5 by
+    # a route that shares no quadrature with it
+    r = finite_width_rs("sin", 2.0, 0.0, 2.0, 0.3)
+    lam = 2.0 / 0.3**2 / 2.0  # ĝ = β²σ_w²/α at depth 1
+
+    def gap(order: int) -> float:
+        st = _site(np.sin, 2.0, 2.0 * r.q, 0.0, math.sqrt(lam), order, 10)
+        ratio = 2.0 * st.eps_mean2
+        return ratio / (1.0 + ratio) - r.q
+
+    g128, g240 = gap(128), gap(240)
+    assert abs(g240) < 5e-6 and abs(g240) < 0.1 * abs(g128)
+
+
+def test_low_temperature_large_alpha_correction_sin() -> None:
+    # sin, σ_w² = 2, σ_b² = 0, T = 0.3 (strong coupling β = 3.3): α(Φ_α - Φ_∞) tends to the
+    # fourth-cumulant formula β⁴σ_w⁴/8 E_η κ₄ (derivation step 5; κ₄ of sin over ε by plain
+    # 120-node quadrature, Φ_∞ from the Crisanti–Sommers RS solver). Measured: Richardson
+    # limit of α = 1e4, 2e4 within 1.6e-8 (relative) of the formula; the O(1/α²) rest after
+    # Richardson is ~(1e-4)² relative, so 1e-6 still rejects any wrong 1/α coefficient
+    temp, beta = 0.3, 1 / 0.3
+    ref = RandomMLPLandscape("sin", 1, 2.0, 0.0).solve(temp, method="rs")
+    q = float(np.atleast_1d(ref.q)[-1])
+    x, w = np.polynomial.hermite_e.hermegauss(120)
+    w = w / w.sum()
+    p = np.sin(math.sqrt(2.0 * q) * x[:, None] + math.sqrt(2.0 * (1 - q)) * x[None, :])
+    dev = p - (p @ w)[:, None]
+    pred = beta**4 * 2.0**2 / 8 * float(w @ ((dev**4 @ w) - 3 * (dev**2 @ w) ** 2))
+    s = {a: a * beta * (ref.free_energy - finite_width_rs("sin", 2.0, 0.0, a, temp).free_energy)
+         for a in (1e4, 2e4)}
+    assert 2 * s[2e4] - s[1e4] == pytest.approx(pred, rel=1e-6)
+
+
+def test_depth_two_low_temperature_gaussian_limit() -> None:
+    # sin, depth 2, T = 0.3: α(x_α - x_∞) for x = f, e, q is the same at α = 1e4 and 2e4
+    # (measured 0.53345 / 0.53344, 0.58999 / 0.58995, -0.40965 / -0.40960): the finite-width
+    # solution approaches the Crisanti–Sommers RS solution with ξ = K_3 like 1/α. A limit off
+    # by δ would add αδ to these slopes, so their 2e-4 relative agreement bounds |δ| by ~1e-8
+    ref = RandomMLPLandscape("sin", 2, 2.0, 0.0).solve(0.3, method="rs")
+    q_ref = float(np.atleast_1d(ref.q)[-1])
+    runs = {a: finite_width_rs("sin", 2.0, 0.0, [a, a], 0.3) for a in (1e4, 2e4)}
+    for name, x_ref in (("free_energy", ref.free_energy), ("energy", ref.energy),
+                        ("q", q_ref)):
+        s1, s2 = (a * (getattr(r, name) - x_ref) for a, r in runs.items())
+        assert s2 == pytest.approx(s1, rel=2e-4), name
+        assert 0.1 < abs(s1) < 1.0, name  # a visible O(1/α) correction, as measured
+
+
 @pytest.mark.parametrize("kwargs, fragment", [
     ({"alpha": 0.0}, "alpha"),
     ({"alpha": -1.0}, "alpha"),
@@ -191,6 +266,9 @@ def test_monte_carlo_on_finite_networks_prefers_finite_width() -> None:
     ({"order": 8}, "order"),
     ({"zeta_points": 2}, "zeta_points"),
     ({"damping": 0.0}, "damping"),
+    ({"method": "simpson"}, "method"),
+    ({"grid_step": -0.1}, "grid_step"),
+    ({"grid_step": math.nan}, "grid_step"),
 ])
 def test_bad_input_raises_one_clear_line(kwargs: dict, fragment: str) -> None:
     args = {"activation": "tanh", "sigma_w2": 1.0, "sigma_b2": 0.0, "alpha": 1.0, "T": 0.5}

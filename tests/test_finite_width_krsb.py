@@ -90,12 +90,37 @@ def test_collapsed_levels_reduce_k():
 
 
 def test_rs_limit_is_the_rs_solver():
-    # k = 0 at the RS solver's q: -f/T within that solver's own quadrature error (5e-6)
+    # k = 0 at the RS solver's q is -f/T. The two evaluate the same single-site integral on
+    # the same grid by different sums (here: ln Z convolved, then averaged at h = 0 by
+    # lattice weights; there: moments per node of an explicit kernel matrix, then a
+    # fixed-point solve), so they agree to rounding once both rules are converged: the RS
+    # solver's own error indicator is ~1e-16 here, and this rule moves by 1e-11 from 6 to 10
+    # ζ points per panel, by < 1e-15 from 10 to the refined 14 points with half the step
     r = finite_width_rs("sin", 2.0, 0.0, 4.0, 0.5)
-    val = krsb_functional(*ARGS, [r.q], [], **SIN)
-    assert val == pytest.approx(-r.free_energy / 0.5, abs=r.quadrature_error)
+    assert r.settings["method"] == "grid" and r.quadrature_error < 1e-13
+    for step, zp in ((2 * math.pi / 128, 10), (math.pi / 128, 14)):
+        val = krsb_functional(*ARGS, [r.q], [], grid_step=step, zeta_points=zp, **SIN)
+        assert val == pytest.approx(-r.free_energy / 0.5, abs=1e-13)
     assert parisi_entropy([r.q], []) == pytest.approx(
         0.5 * (math.log1p(-r.q) + r.q / (1 - r.q)), abs=1e-15)
+
+
+def test_rs_limit_is_the_rs_solver_at_strong_tilt():
+    # α = 2, T = 0.3: where the RS solver's old Gauss–Hermite rule reported a 1.6e-3 error
+    # (the tilt e^{λζ sin} is sharply peaked); the grid engines of both modules agree to
+    # rounding, and the RS solver's q is the minimum of the k = 0 functional (its derivative
+    # by central differences, step 1e-5, error ~1e-10 x Φ'', vanishes)
+    args = (np.sin, 2.0, 0.0, 2.0, 0.3)
+    r = finite_width_rs("sin", 2.0, 0.0, 2.0, 0.3)
+    assert r.quadrature_error < 1e-12
+    def val(q: float) -> float:
+        return krsb_functional(*args, [q], [], zeta_points=10, **SIN)
+
+    assert val(r.q) == pytest.approx(-r.free_energy / 0.3, abs=1e-12)
+    h = 1e-5
+    assert abs(val(r.q + h) - val(r.q - h)) / (2 * h) < 1e-8
+    # an error of the old size in q (2e-3) would leave a slope ~Φ''·2e-3 ≈ 1e-3
+    assert val(r.q + 2e-3) - val(r.q) > 1e-7 and val(r.q - 2e-3) - val(r.q) > 1e-7
 
 
 def test_complex_step_gradient():

@@ -84,12 +84,33 @@ def test_tanh_is_replica_symmetric_at_the_tested_points() -> None:
 
 def test_sin_replicon_signs() -> None:
     # sin, σ_w² = 2, σ_b² = 0. T = 1: stable (measured 0.875 / 0.804 / 0.698 at α = 0.5 /
-    # 1 / 4, quadrature error indicator < 1e-9). T = 0.5, α = 4: unstable (-0.2088; -0.2094
-    # on finer rules). T = 0.2, α = 1: unstable (-1.73 at 64 nodes; -1.33 ... -1.52 on
-    # rules up to 200 nodes: the magnitude is not converged, the sign is).
+    # 1 / 4). T = 0.5, α = 4: unstable (-0.20829). T = 0.2, α = 1: unstable (-1.39295 on the
+    # grid; the old 64-node Gauss–Hermite rule gave -1.73 there, its magnitude unconverged).
     assert finite_width_replicon("sin", 2.0, 0.0, 4.0, 1.0) > 0.5
     assert finite_width_replicon("sin", 2.0, 0.0, 4.0, 0.5) < -0.1
     assert finite_width_replicon("sin", 2.0, 0.0, 1.0, 0.2) < -0.5
+
+
+@pytest.mark.parametrize(("alpha", "T"), [(1.0, 0.3), (2.0, 0.3)])
+def test_low_temperature_replicon_by_two_quadratures(alpha: float, T: float) -> None:
+    # sin, σ_w² = 2, σ_b² = 0 at strong tilt. At the RS solver's q, the grid value (default
+    # rule) is checked three ways: (1) a halved step with 14 ζ points per panel moves it by
+    # ≤ 1.2e-13; (2) a line grid that ignores the periodicity (another grid geometry) agrees
+    # to 1e-15; (3) the Gauss–Hermite rule, an independent quadrature, converges to it:
+    # measured differences 3.4e-2, -2.5e-3, 4.2e-5 (α = 1) and -0.37, 5.6e-2, -6.8e-4
+    # (α = 2) at 64, 128, 240 nodes, so at 240 nodes it must sit within 1e-3 and closer than
+    # at 128 nodes
+    lam, sol = finite_width_replicon("sin", 2.0, 0.0, alpha, T, return_solution=True)
+    assert sol.settings["method"] == "grid" and sol.quadrature_error < 1e-12
+    args = (np.sin, 2.0, 0.0, alpha, T, sol.q)
+    fine = replicon_at(*args, method="grid", grid_step=np.pi / 128, zeta_points=14,
+                       period=2 * np.pi, odd=True)
+    assert fine == pytest.approx(lam, abs=1e-12)
+    line = replicon_at(*args, method="grid", zeta_points=10)
+    assert line == pytest.approx(lam, abs=1e-12)
+    h128, h240 = (replicon_at(*args, order=o, zeta_points=10) for o in (128, 240))
+    assert abs(h240 - lam) < 1e-3 and abs(h240 - lam) < 0.5 * abs(h128 - lam)
+    assert lam < -0.4  # unstable: RS breaks (measured -0.4452 at α = 1, -1.3377 at α = 2)
 
 
 def test_bad_input() -> None:

@@ -1,4 +1,12 @@
-"""Finite-width 1RSB at depth 1 (replicasolve.models.finite_width_rsb)."""
+"""Finite-width 1RSB at depth 1 (replicasolve.models.finite_width_rsb).
+
+Where the expected values come from: the α → ∞ limit is the Crisanti–Sommers 1RSB
+functional (replicasolve.solvers.spherical, an independent solver); the RS reduction is the
+RS solver (finite_width_rs, grid quadrature); the optimum found by finite_width_1rsb (the
+k = 1 case of finite_width_krsb, grid quadrature) is re-evaluated by the nested
+Gauss–Hermite one_rsb_functional (a separate quadrature and code path); the sign of the gain
+is cross-checked by the RS replicon (finite_width_replicon).
+"""
 
 from __future__ import annotations
 
@@ -38,23 +46,42 @@ def test_reduces_to_rs_and_matches_the_rs_solver():
 
 def test_one_step_rsb_where_the_replicon_is_negative():
     # sin, σ_w² = 2, α = 4, T = 0.5: the RS replicon is negative (finite_width_replicon), and
-    # the 1RSB optimum lies below the RS one by far more than the quadrature spread (3e-6),
-    # with a non-trivial (q0 < q1, 0 < m < 1): two independent signs of RSB that must agree
+    # the 1RSB optimum lies below the RS one, with a non-trivial (q0 < q1, 0 < m < 1): two
+    # independent signs of RSB that must agree
     assert finite_width_replicon("sin", 2.0, 0.0, 4.0, 0.5) < 0
-    r = finite_width_1rsb("sin", 2.0, 0.0, 4.0, 0.5, order=32)
-    assert r.gain > 5e-5
-    assert r.q1 - r.q0 > 0.02 and 0.05 < r.m < 0.95
+    r = finite_width_1rsb("sin", 2.0, 0.0, 4.0, 0.5)
+    assert r.converged
+    assert r.q1 - r.q0 > 0.05 and 0.3 < r.m < 0.9
+    assert r.free_energy == pytest.approx(-0.5 * r.phi, abs=1e-15)
+    # the gain from independent routes: Φ_RS from the RS solver (error indicator ~1e-16)
+    # minus the nested Gauss–Hermite functional at the reported optimum. 96 nodes: it moves
+    # by 8e-10 from 64 and by 5.5e-10 to 128 nodes here, so 3e-9 bounds its rule error; an
+    # optimiser stopped short would show as a larger Φ_1 (smaller gain) in both routes
+    rs = finite_width_rs("sin", 2.0, 0.0, 4.0, 0.5)
+    h = one_rsb_functional(np.sin, 2.0, 0.0, 4.0, 0.5, r.q0, r.q1, r.m, order=96)
+    assert h == pytest.approx(r.phi, abs=3e-9)
+    assert -rs.free_energy / 0.5 - h == pytest.approx(r.gain, abs=3e-9)
+    # RS part: the same optimum as the RS solver (the k-RSB grid at 6 ζ points per panel
+    # differs from the RS solver's converged rule by 1.2e-11)
+    assert r.phi_rs == pytest.approx(-rs.free_energy / 0.5, abs=1e-10)
+    assert r.q_rs == pytest.approx(rs.q, abs=1e-6)  # a flat minimum: Φ'' δq²/2 < 1e-12
+    # 1.4839e-4 measured by the grid optimiser; the old Nelder–Mead on Gauss–Hermite rules
+    # gave 1.17e-4 / 1.51e-4 / 1.480e-4 at 32 / 48 / 64 nodes, converging to it
+    assert r.gain == pytest.approx(1.4839e-4, rel=1e-3)
+    assert r.gain_resolution < 1e-11
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("act,sw2,T", [("sin", 2.0, 1.0), ("tanh", 1.5, 0.5)])
 def test_no_gain_where_the_replicon_is_positive(act, sw2, T):
-    # "no gain" means below the quadrature resolution of the functional: its value moves by
-    # ~3e-6 between Gauss–Hermite orders 48–80, and at order 32 the optimiser can find a
-    # spurious 5e-8 "gain" from that noise; the RSB signal above is 1.6e-4
+    # no 1RSB point below the RS optimum beyond the rounding of Φ (measured gains 1e-16 and
+    # 3e-16; grid resolution of the gain ~2e-16): 1e-12 would still catch a gain 1e8 times
+    # smaller than the 1.5e-4 of the unstable case above
     assert finite_width_replicon(act, sw2, 0.0, 4.0, T) > 0
-    r = finite_width_1rsb(act, sw2, 0.0, 4.0, T, order=32)
-    assert r.gain < 1e-6
+    r = finite_width_1rsb(act, sw2, 0.0, 4.0, T)
+    assert r.gain < 1e-12
+    assert r.phi_rs == pytest.approx(
+        -finite_width_rs(act, sw2, 0.0, 4.0, T).free_energy / T, abs=1e-10)
 
 
 def test_bad_input():

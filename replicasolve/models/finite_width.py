@@ -44,7 +44,13 @@ activation has no correction at any α (the field W_1ᵀw_2 has a norm that conc
 The action needs |φ(x)| = o(x²): for φ = x² (or faster) E_ε exp(sqrt(ĝ) ζ φ) diverges at
 large ζ (ζ is the normalised read-out weight of a hidden unit), so such activations are
 refused. Only the RS saddle point is solved here; its stability at depth 1 (the replicon) is
-:func:`replicasolve.models.finite_width_replicon.finite_width_replicon`; RSB is not built yet.
+:func:`replicasolve.models.finite_width_replicon.finite_width_replicon`, and RSB at depth 1
+is :mod:`replicasolve.models.finite_width_krsb` (whose k = 0 functional is Φ above).
+
+Quadrature: the single-site integrals T_l and their moments are sums on a grid in the field
+z for periodic or bounded φ (spectrally accurate at any tilt; ~1e-14 at α = 2, T = 0.3 for
+sin, where the Gauss–Hermite rule in η and ε reported 1.6e-3), Gauss–Hermite otherwise;
+both live in ``replicasolve.models._finite_width_numerics``.
 
 References for the formulas: the action and its RS form are derived (and every step checked
 numerically) in ``derivations/finite_width_landscape.py``; ½ ln det Q is the entropy of
@@ -59,12 +65,23 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from ..errors import ConvergenceError, InvalidInputError
+from ._finite_width_numerics import (  # noqa: F401 (_rule, _zeta_rule, _site: re-exported)
+    _alphas,
+    _auto_rule,
+    _check_growth,
+    _finer,
+    _number,
+    _rule,
+    _Site,
+    _site,
+    _site_rule,
+    _zeta_rule,
+)
 
 __all__ = ["FiniteWidthResult", "finite_width_rs"]
 
@@ -125,144 +142,34 @@ class FiniteWidthResult:
         return len(self.alpha)
 
 
-@dataclass(frozen=True)
-class _Site:
-    """Moments of one layer's single-site problem (all E over η, ζ)."""
-
-    t: float  # T_l = E ln E_ε e^ψ
-    g_diag: float  # E⟨φ²⟩
-    g_off: float  # E⟨φ⟩²
-    eps_mean2: float  # E⟨ε⟩²
-    eps2_m1: float  # E⟨ε² - 1⟩
-
-
-@lru_cache(maxsize=8)
-def _rule(order: int) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilists' Gauss–Hermite nodes and weights summing to 1 (E over N(0, 1))."""
-    z, w = np.polynomial.hermite_e.hermegauss(order)
-    return z, w / w.sum()
-
-
-@lru_cache(maxsize=8)
-def _zeta_rule(points: int) -> tuple[np.ndarray, np.ndarray]:
-    """E over ζ ~ N(0, 1) by composite Gauss–Legendre, ``points`` nodes per panel.
-
-    ζ multiplies φ by sqrt(ĝ), and at strong tilt (low T, small α) ln E_ε e^{sqrt(ĝ)ζφ}
-    behaves like sqrt(ĝ)|ζ| max φ, rounded off only within |ζ| ≲ 1/sqrt(ĝ): Gauss–Hermite in ζ
-    then converges slowly (80 → 160 nodes moved the energy by 3e-3 at α = 0.2, T = 0.2).
-    Panels that halve toward ζ = 0 (down to 2⁻⁸) resolve that scale; unit panels out to
-    |ζ| = 9 (density 3e-18 there) cover the tail.
-    """
-    edges = [0.0] + [2.0**-j for j in range(8, 0, -1)] + [float(k) for k in range(1, 10)]
-    x, w = np.polynomial.legendre.leggauss(points)
-    lo, hi = np.array(edges[:-1])[:, None], np.array(edges[1:])[:, None]
-    nodes = (0.5 * (hi - lo) * x + 0.5 * (hi + lo)).ravel()
-    wts = (0.5 * (hi - lo) * w).ravel() * np.exp(-0.5 * nodes**2)
-    nodes = np.concatenate([-nodes[::-1], nodes])
-    wts = np.concatenate([wts[::-1], wts])
-    return nodes, wts / wts.sum()
-
-
-def _site(phi: Any, c1: float, c0: float, a: float, b: float, order: int,
-          zeta_points: int) -> _Site:
-    """The layer term T(c1, c0; ĝ_d, ĝ) and its moments by 3-D quadrature.
-
-    z = sqrt(c0) η + sqrt(c1 - c0) ε, ψ = a φ(z)² + b ζ φ(z) with a = (ĝ_d - ĝ)/2,
-    b = sqrt(ĝ); η and ε by ``order``-point Gauss–Hermite, ζ by :func:`_zeta_rule`.
-    """
-    x, w = _rule(order)
-    xz, wz = _zeta_rule(zeta_points)
-    s = c1 - c0
-    z = math.sqrt(max(c0, 0.0)) * x[:, None] + math.sqrt(max(s, 0.0)) * x[None, :]
-    p = np.asarray(phi(z), dtype=float)  # (η, ε)
-    psi = (a * p * p)[:, None, :] + b * xz[None, :, None] * p[:, None, :]  # (η, ζ, ε)
-    # rows with small |ψ| sum expm1(ψ) (base = E_ε 1 = 1 added back), which keeps T = O(1/α)
-    # accurate at large α (the free energy multiplies it by α); the others are shifted by
-    # their max (log-sum-exp), which neither overflows nor loses the mass to rounding
-    small = np.abs(psi).max(axis=2, keepdims=True) <= 1.0
-    m = np.where(small, 0.0, psi.max(axis=2, keepdims=True))
-    ew = np.where(small, np.expm1(np.where(small, psi, 0.0)), np.exp(psi - m)) * w
-    shifted = ~small
-    base = np.where(shifted[..., 0], 0.0, 1.0)  # (η, ζ)
-    s0 = base + ew.sum(axis=2)  # E_ε e^{ψ-m}
-    ln = m[..., 0] + np.where(shifted[..., 0], np.log(s0), np.log1p(ew.sum(axis=2)))
-    mean_phi = ((ew * p[:, None, :]).sum(axis=2) + base * (p @ w)[:, None]) / s0
-    mean_phi2 = ((ew * (p * p)[:, None, :]).sum(axis=2) + base * (p * p @ w)[:, None]) / s0
-    # E_ε ε = 0 and E_ε (ε² - 1) = 0 for the symmetric rule: the base term drops
-    mean_eps = (ew @ x) / s0
-    mean_eps2_m1 = (ew @ (x * x - 1.0)) / s0
-    w2 = w[:, None] * wz[None, :]
-    if not (np.all(np.isfinite(ln)) and np.all(np.isfinite(mean_phi2))
-            and np.all(s0 > 0)):
-        raise ConvergenceError(
-            "the single-site integral E_ε exp(ψ) is not finite at this (α, T): the tilt "
-            f"ĝ_d - ĝ = {2 * a:.3g} is too strong for this activation")
-    return _Site(float((w2 * ln).sum()), float((w2 * mean_phi2).sum()),
-                 float((w2 * mean_phi**2).sum()), float((w2 * mean_eps**2).sum()),
-                 float((w2 * mean_eps2_m1).sum()))
-
-
-def _number(value: Any, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise InvalidInputError(f"{name} must be finite, got {value!r}")
-    return v
-
-
-def _check_growth(act: Any) -> None:
-    """Refuse φ with |φ(x)| ≳ x²: E_ε exp(sqrt(ĝ) ζ φ) then diverges for large ζ, and the
-    action (integrated over the read-out weights) is infinite (e.g. φ = x², where the
-    replica single-site term is -½ E_ζ ln(1 - 2λζ c) and undefined for ζ > 1/(2λc))."""
-    x = np.array([40.0, -40.0, 400.0, -400.0])  # 400: e^x still finite (softplus)
-    with np.errstate(all="ignore"):
-        y = np.abs(np.asarray(act.phi(x), dtype=float))
-    if not np.all(np.isfinite(y)):
-        raise InvalidInputError(
-            f"activation {act.name!r} overflows at |x| = 400: the finite-width action needs "
-            "|phi(x)| = o(x^2)")
-    r = y / x**2
-    if np.any((r[2:] >= 0.5 * r[:2]) & (r[2:] > 1e-12)):
-        raise InvalidInputError(
-            f"activation {act.name!r} grows like x^2 or faster: the finite-width action "
-            "diverges (it needs |phi(x)| = o(x^2))")
-
-
-def _alphas(alpha: float | Sequence[float]) -> tuple[float, ...]:
-    vals = [alpha] if np.ndim(alpha) == 0 else list(alpha)  # type: ignore[arg-type]
-    if not vals:
-        raise InvalidInputError("alpha must be one width ratio per hidden layer, got none")
-    out = []
-    for v in vals:
-        try:
-            fv = float(v)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"width ratio alpha must be a number, got {v!r}") from None
-        if math.isinf(fv) and fv > 0:
-            raise InvalidInputError(
-                "alpha = inf is the Gaussian limit: use RandomMLPLandscape(...).solve(T)")
-        if not fv > 0 or not math.isfinite(fv):
-            raise InvalidInputError(f"width ratio alpha must be finite and > 0, got {v!r}")
-        out.append(fv)
-    return tuple(out)
-
-
 def finite_width_rs(activation: Any, sigma_w2: float, sigma_b2: float,
-                    alpha: float | Sequence[float], T: float, *, order: int = 64,
-                    zeta_points: int = 6, tol: float = 1e-12, max_iter: int = 2000,
+                    alpha: float | Sequence[float], T: float, *, method: str = "auto",
+                    order: int = 64, grid_step: float | None = None,
+                    zeta_points: int | None = None,
+                    tol: float = 1e-12, max_iter: int = 2000,
                     damping: float = 0.5) -> FiniteWidthResult:
     """Solve the RS saddle point of a random MLP's input landscape at finite width.
 
     The equations are those of the module docstring (derived and checked in
-    ``derivations/finite_width_landscape.py``; action of SCIENCE.md §B). Each layer's
-    Gaussian integrals use ``order``-point Gauss–Hermite rules in η and ε and a composite
-    Gauss–Legendre rule in ζ (:func:`_zeta_rule`); the unknowns u = (q, ĝ_d^l, ĝ^l for
-    l < L) are iterated through one forward pass (layer overlaps g_d^l, g^l from the tilted
-    single-site measures) and one backward pass (conjugates from the layer above), damped,
-    and polished by Powell's hybrid method if the damped iteration stalls. The quadrature
-    error is estimated a posteriori by re-evaluating f and e at the solution on finer rules.
+    ``derivations/finite_width_landscape.py``; action of SCIENCE.md §B). The unknowns
+    u = (q, ĝ_d^l, ĝ^l for l < L) are iterated through one forward pass (layer overlaps
+    g_d^l, g^l from the tilted single-site measures) and one backward pass (conjugates from
+    the layer above), damped, and polished by Powell's hybrid method once the damped
+    iteration is close (or if it stalls). The quadrature error is estimated a posteriori by
+    re-evaluating f, e and the fixed-point map at the solution on a finer rule.
+
+    Each layer's single-site integrals E_{η,ζ} ln E_ε e^ψ and their moments use one of two
+    rules (``replicasolve.models._finite_width_numerics``):
+
+    - ``"grid"`` (the default for periodic or bounded φ): φ sampled on a uniform grid in
+      the field z (one period for periodic φ), the ε average a sum with the sampled Gaussian
+      kernel, the η average with Gaussian weights on the grid, spectrally accurate however
+      peaked e^ψ is (low T, small α); ζ by the composite Gauss–Legendre rule
+      (:func:`_zeta_rule`). At depth 1 this is the k = 0 case of the grid engine of
+      :func:`replicasolve.models.finite_width_krsb.krsb_functional`.
+    - ``"hermite"`` (the default for unbounded φ such as ReLU): ``order``-point
+      Gauss–Hermite rules in η and ε and the same ζ rule; slow to converge at strong tilt
+      (1.6e-3 error indicator for sin at α = 2, T = 0.3, where the grid gives ~1e-12).
 
     Args:
         activation: name or formula in x (:func:`replicasolve.kernels.activation.activation`),
@@ -272,10 +179,19 @@ def finite_width_rs(activation: Any, sigma_w2: float, sigma_b2: float,
         alpha: width ratio α = N_1/N (one hidden layer) or a sequence α_l, one per hidden
             layer.
         T: temperature > 0, energy units of H/N.
-        order: Gauss–Hermite points for η and ε (16..240).
-        zeta_points: Gauss–Legendre points per ζ panel (4..16; 34 panels).
+        method: ``"auto"``, ``"grid"`` or ``"hermite"`` (see above).
+        order: Gauss–Hermite points for η and ε (16..240; ``"hermite"`` only).
+        grid_step: grid spacing in the field (``"grid"``; rounded to divide the period of a
+            periodic φ). Default: 2π/128 on a period (sin needs it at strong tilt: the
+            Fourier modes of e^{λζ sin} reach high order), 2π/64 on a line (tanh was at
+            rounding with 0.15 at α = 2, T = 0.3).
+        zeta_points: Gauss–Legendre points per ζ panel (4..16; 34 panels). Default 10 for
+            ``"grid"`` (6 left 9e-10 in E⟨φ⟩² for sin at α = 2, T = 0.3, where the grid
+            itself is at rounding; 10 and 20 agree to 1e-16), 6 for ``"hermite"`` (whose
+            η, ε error dominates).
         tol: convergence threshold on the fixed-point residual.
-        max_iter: damped iterations before the Newton polish.
+        max_iter: iterations (damped, plus the polish's evaluations) before the final
+            Newton polish.
         damping: weight of the new iterate, in (0, 1].
 
     Returns:
@@ -304,20 +220,41 @@ def finite_width_rs(activation: Any, sigma_w2: float, sigma_b2: float,
     temp = _number(T, "temperature T")
     if temp <= 0:
         raise InvalidInputError(f"temperature T must be > 0, got {T!r}")
-    for name, v, lo, hi in (("order", order, 16, 240), ("zeta_points", zeta_points, 4, 16)):
+    zp = _ZETA_POINTS["hermite"] if zeta_points is None else zeta_points  # grid: set below
+    for name, v, lo, hi in (("order", order, 16, 240), ("zeta_points", zp, 4, 16)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
             raise InvalidInputError(f"{name} must be a whole number in [{lo}, {hi}], got {v!r}")
     if not 0 < damping <= 1:
         raise InvalidInputError(f"damping must be in (0, 1], got {damping!r}")
     if not tol > 0 or isinstance(max_iter, bool) or int(max_iter) != max_iter or max_iter < 1:
         raise InvalidInputError("need tol > 0 and a whole max_iter >= 1")
-    rules = (int(order), int(zeta_points))
+    rule = _auto_rule(act, method, int(order), grid_step, int(zp))
+    if zeta_points is None and rule["method"] == "grid":
+        rule["zeta_points"] = _ZETA_POINTS["grid"]
+    fine = _finer(rule)
+    from .._blas import blas_threads
+
+    with blas_threads():  # many small products: one BLAS thread (see replicasolve._blas)
+        return _solve(act, activation, sw2, sb2, alphas, temp, rule, fine, tol,
+                      int(max_iter), float(damping))
+
+
+# default ζ points per panel by method (see finite_width_rs)
+_ZETA_POINTS = {"grid": 10, "hermite": 6}
+
+# the damped iteration hands over to Powell's hybrid method below this residual: the map
+# contracts slowly (30-60 damped steps to 1e-12), hybr needs a handful of evaluations
+_POLISH_AT = 1e-5
+
+
+def _solve(act: Any, activation: Any, sw2: float, sb2: float, alphas: tuple[float, ...],
+           temp: float, rule: dict[str, Any], fine: dict[str, Any], tol: float,
+           max_iter: int, damping: float) -> FiniteWidthResult:
     beta = 1.0 / temp
     depth = len(alphas)
     ghat_top = beta * beta * sw2 / alphas[-1]
 
-    def sweep(u: np.ndarray, rule: tuple[int, int] = rules
-              ) -> tuple[np.ndarray, list[_Site]]:
+    def sweep(u: np.ndarray, r: dict[str, Any] = rule) -> tuple[np.ndarray, list[_Site]]:
         """One forward pass at u; returns F(u) (the new unknowns) and the layer moments."""
         q = float(np.clip(u[0], 0.0, 1.0 - 1e-15))
         c1, c0 = sb2 + sw2, sb2 + sw2 * q
@@ -325,13 +262,13 @@ def finite_width_rs(activation: Any, sigma_w2: float, sigma_b2: float,
         for l in range(depth):
             gd_hat, g_hat = (u[1 + 2 * l], u[2 + 2 * l]) if l < depth - 1 \
                 else (ghat_top, ghat_top)
-            st = _site(act.phi, c1, c0, 0.5 * (gd_hat - g_hat), math.sqrt(max(g_hat, 0.0)),
-                       *rule)
+            st = _site_rule(act.phi, c1, c0, 0.5 * (gd_hat - g_hat),
+                            math.sqrt(max(g_hat, 0.0)), r)
             sites.append(st)
             c1, c0 = sb2 + sw2 * st.g_diag, sb2 + sw2 * st.g_off
         new = np.empty_like(u)
-        r = alphas[0] * sites[0].eps_mean2
-        new[0] = r / (1.0 + r)
+        ratio0 = alphas[0] * sites[0].eps_mean2
+        new[0] = ratio0 / (1.0 + ratio0)
         for l in range(depth - 1):
             ratio = alphas[l + 1] / alphas[l]
             gap = sites[l].g_diag - sites[l].g_off
@@ -355,12 +292,24 @@ def finite_width_rs(activation: Any, sigma_w2: float, sigma_b2: float,
     for l in range(depth - 1):
         scale[1 + 2 * l: 3 + 2 * l] = alphas[l]
 
+    def polish(u: np.ndarray, res: float) -> tuple[np.ndarray, float, int, str]:
+        from scipy.optimize import root
+
+        sol = root(lambda v: (sweep(v)[0] - v) * scale, u, method="hybr",
+                   options={"xtol": 1e-14})
+        if np.all(np.isfinite(sol.x)) and 0.0 <= sol.x[0] < 1.0:
+            trial = float(np.max(np.abs(sweep(sol.x)[0] - sol.x) * scale))
+            if trial < res:
+                return sol.x, trial, int(sol.nfev) + 1, str(sol.message)
+        return u, res, int(sol.nfev) + 1, str(sol.message)
+
     u = np.zeros(1 + 2 * (depth - 1))
     u[0] = 0.5
-    d = float(damping)
+    d = damping
     it = 0
     res = math.inf
     message = ""
+    polished = False
     while it < max_iter:
         new, _ = sweep(u)
         it += 1
@@ -373,28 +322,40 @@ def finite_width_rs(activation: Any, sigma_w2: float, sigma_b2: float,
         if res < tol:
             message = f"damped iteration converged (final damping {d:g})"
             break
+        if res < _POLISH_AT and not polished:
+            polished = True
+            u2, res2, nfev, msg = polish(u, res)
+            it += nfev
+            if res2 < tol:
+                u, res = u2, res2
+                message = f"damped iteration to {_POLISH_AT:g}, then Newton polish: {msg}"
+                break
+            if res2 < res:  # not there yet: go on damping from the better point
+                u, res = u2, res2
+                continue
         u = u + d * (new - u)
     if res >= tol:
-        from scipy.optimize import root
-
-        sol = root(lambda v: (sweep(v)[0] - v) * scale, u, method="hybr",
-                   options={"xtol": 1e-14})
-        it += int(sol.nfev)
-        if np.all(np.isfinite(sol.x)):
-            trial = float(np.max(np.abs(sweep(sol.x)[0] - sol.x) * scale))
-            if trial < res:
-                u, res = sol.x, trial
-        message = f"damped iteration stalled; Newton polish: {sol.message}"
+        u, res, nfev, msg = polish(u, res)
+        it += nfev
+        message = f"damped iteration stalled; Newton polish: {msg}"
     _, sites = sweep(u)
     phi_val, energy = thermo(u, sites)
     free = -temp * phi_val
-    # a posteriori quadrature check: the same u on 1.5x finer η/ε rules and +4 ζ points
-    fine = (min(240, rules[0] + rules[0] // 2), rules[1] + 4)
+    # a posteriori quadrature check: the same u on the finer rule
     new_fine, sites_fine = sweep(u, fine)
     phi_fine, e_fine = thermo(u, sites_fine)
     # the fine-rule residual measures how far the quadrature moves the saddle itself
     qerr = max(abs(temp * (phi_fine - phi_val)), abs(e_fine - energy),
                float(np.max(np.abs(new_fine - u) * scale)))
+    settings: dict[str, Any] = {"method": rule["method"], "zeta_points": rule["zeta_points"],
+                                "tol": tol, "damping": damping, "final_damping": d,
+                                "max_iter": max_iter}
+    if rule["method"] == "grid":
+        settings.update(grid_step=rule["grid_step"], period=rule["period"], odd=rule["odd"],
+                        check_rule={"grid_step": fine["grid_step"],
+                                    "zeta_points": fine["zeta_points"]})
+    else:
+        settings.update(order=rule["order"], check_rules=(fine["order"], fine["zeta_points"]))
     return FiniteWidthResult(
         activation=str(getattr(act, "name", activation)), sigma_w2=sw2, sigma_b2=sb2,
         alpha=alphas, T=temp, free_energy=free, energy=energy, entropy=(energy - free) / temp,
@@ -403,7 +364,5 @@ def finite_width_rs(activation: Any, sigma_w2: float, sigma_b2: float,
         ghat_diag=np.array([u[1 + 2 * l] for l in range(depth - 1)] + [ghat_top]),
         ghat_off=np.array([u[2 + 2 * l] for l in range(depth - 1)] + [ghat_top]),
         converged=bool(res < tol), iterations=it, residual=res, quadrature_error=qerr,
-        settings={"order": rules[0], "zeta_points": rules[1], "tol": tol,
-                  "damping": float(damping), "final_damping": d, "max_iter": int(max_iter),
-                  "check_rules": fine},
+        settings=settings,
         message=message or f"stopped after {it} iterations (residual {res:.3g})")

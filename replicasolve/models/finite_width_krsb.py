@@ -61,8 +61,10 @@ Two quadratures of the same formula:
   e^{mL} (an FFT would lose the small values to cancellation). Trapezoidal sums of smooth
   periodic integrands converge spectrally; kernels narrower than 2 grid steps use 40-point
   Gauss–Hermite offsets with centred 9-point Lagrange interpolation of ln Z instead. ζ uses
-  the composite Gauss–Legendre rule of :func:`replicasolve.models.finite_width._zeta_rule`
-  (ζ ≥ 0 only for odd φ, where the integrand is even in ζ). A few milliseconds per
+  the composite Gauss–Legendre rule ``_zeta_rule`` (ζ ≥ 0 only for odd φ, where the
+  integrand is even in ζ); it, the grid and the input checks live in
+  :mod:`replicasolve.models._finite_width_numerics`, shared with the RS solver, whose grid
+  engine is the k = 0 case of this one. A few milliseconds per
   evaluation for sin (128 nodes per period); the values move by ~1e-11 when the step is
   halved and ζ refined, and nested Gauss–Hermite converges to them (slowly at strong tilt:
   1.5e-6 off with 160 nodes at α = 2, T = 0.3, from its ε and η rules).
@@ -88,21 +90,26 @@ import numpy as np
 
 from .._blas import blas_threads, tap_blas
 from ..errors import ConvergenceError, InvalidInputError
+from ._finite_width_numerics import (
+    _CUT,
+    _NARROW_NODES,
+    _RANGE_MAX,
+    _check_growth,
+    _check_rule,
+    _gauss_lattice,
+    _gh,
+    _Grid,
+    _make_grid,
+    _positive,
+    _shape_of,
+    _symmetric_gh,
+    _tr_step,
+    _wide,
+    _zeta,
+)
 
 __all__ = ["FiniteWidthKRSB", "finite_width_krsb", "krsb_functional", "parisi_entropy"]
 
-# Kernels are cut where the Gaussian weight is e^{-60.5} ~ 5e-27 of its peak.
-_CUT = 11.0
-# A kernel narrower than this many grid steps is applied by Gauss–Hermite offsets instead of
-# the trapezoidal sum, whose error at 2 steps is e^{-2π²·4} = e^{-79} for the kernel's mass
-# and e^{-2π²} times the Nyquist coefficient of the integrand (~1e-40 at G = 128 for sin).
-_NARROW = 2.0
-# Gauss–Hermite offsets for narrow kernels: exact for polynomials of degree 79 in the offset;
-# the integrand varies on the grid scale there, so 40 nodes reach rounding level.
-_NARROW_NODES = 40
-# e^{-700} is near the smallest normal double: a wider range of m ln Z on one ζ row would
-# underflow in the shifted exponentials (only unbounded φ at strong tilt get there).
-_RANGE_MAX = 650.0
 # Box of the optimiser: q_k ≤ _Q_HI, m_1 ≥ _M_LO ((1/m) ln E e^{m X} loses ~eps/m absolutely).
 _Q_HI = 1.0 - 1e-6
 _M_LO = 1e-3
@@ -170,25 +177,6 @@ def _entropy(q: np.ndarray, m: np.ndarray) -> Any:
 # --------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=16)
-def _gh(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss–Hermite nodes and weights for E over N(0, 1), built exactly as the 1RSB module
-    builds them (physicists' rule scaled by √2, weights normalised to sum 1)."""
-    x, w = np.polynomial.hermite.hermgauss(n)
-    return x * math.sqrt(2.0), w / w.sum()
-
-
-@lru_cache(maxsize=16)
-def _zeta(points: int, odd: bool) -> tuple[np.ndarray, np.ndarray]:
-    from .finite_width import _zeta_rule
-
-    x, w = _zeta_rule(points)
-    if odd:  # the integrand is even in ζ: half the nodes, twice the weight
-        keep = x > 0
-        return x[keep], 2.0 * w[keep]
-    return x, w
-
-
 def _log_mean_exp(y: np.ndarray, w: np.ndarray, axis: int) -> np.ndarray:
     """ln Σ_i w_i e^{y_i} along ``axis`` (w ≥ 0), shifted by the max (never overflows)."""
     ymax = np.max(y.real, axis=axis, keepdims=True)
@@ -236,45 +224,6 @@ def _layer_hermite(phi: Callable[[np.ndarray], np.ndarray], lam: float, sd: list
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Grid:
-    h: np.ndarray  # nodes
-    dh: float
-    period: float | None  # None: a truncated line
-    zero: int  # index of h = 0
-
-    @property
-    def size(self) -> int:
-        return self.h.size
-
-
-def _make_grid(period: float | None, step: float, radius: float) -> _Grid:
-    if period is not None:
-        n = max(16, 2 * math.ceil(period / (2.0 * step)))
-        dh = period / n
-        return _Grid(np.arange(n) * dh, dh, period, 0)
-    half = math.ceil(radius / step)
-    return _Grid(np.arange(-half, half + 1) * step, step, None, half)
-
-
-def _gauss_lattice(g: _Grid, var: Any) -> np.ndarray:
-    """Weights of the N(0, var) density at lattice offsets d·dh, d = 0..G-1 (periodic grid,
-    periodised) or d = -(G-1)..G-1 (line), normalised to sum 1 (constants average exactly)."""
-    sig = math.sqrt(var.real)
-    n = g.size
-    if g.period is not None:
-        d = np.arange(n) * g.dh
-        reach = math.ceil((_CUT * sig) / g.period) + 1
-        shifts = np.arange(-reach, reach + 1) * g.period
-        kv = np.exp(-0.5 * (d[None, :] + shifts[:, None]) ** 2 / var).sum(axis=0)
-        return kv / kv.sum()
-    d = np.arange(-(n - 1), n) * g.dh
-    inside = np.abs(d) <= _CUT * sig
-    kv = np.zeros(d.size, dtype=np.result_type(var, float))
-    kv[inside] = np.exp(-0.5 * d[inside] ** 2 / var)
-    return kv / kv.sum()
-
-
 @lru_cache(maxsize=8)
 def _offset_index(n: int, periodic: bool) -> np.ndarray:
     diff = np.arange(n)[None, :] - np.arange(n)[:, None]
@@ -319,18 +268,6 @@ def _shift_operator(g: _Grid, offsets: np.ndarray, rows: np.ndarray | None = Non
                       shape=(offsets.size * rows.size, n))
 
 
-@lru_cache(maxsize=4)
-def _symmetric_gh(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss–Hermite rule made exactly symmetric (mirror the positive half), so that the odd
-    moments of the offsets vanish in floating point too."""
-    x, w = _gh(n)
-    half = n // 2
-    xp, wp = x[n - half:], 0.5 * (w[n - half:] + w[:half][::-1])
-    xs = np.concatenate([-xp[::-1], [0.0] * (n % 2), xp])
-    ws = np.concatenate([wp[::-1], w[half:n - half], wp])
-    return xs, ws / ws.sum()
-
-
 def _narrow_rule(var: Any) -> tuple[np.ndarray, np.ndarray]:
     x, w = _symmetric_gh(_NARROW_NODES)
     return np.sqrt(var) * x, w
@@ -364,10 +301,6 @@ def _guard(y: np.ndarray) -> None:
         raise ConvergenceError(
             f"the tilt m·ln Z spans {span:.3g} over the grid (limit {_RANGE_MAX:g}): use "
             "method='hermite' for this unbounded activation at this (alpha, T)")
-
-
-def _wide(g: _Grid, var: Any) -> bool:
-    return math.sqrt(var.real) >= _NARROW * g.dh
 
 
 def _convolve(g: _Grid, L: np.ndarray, var: Any, m: Any,
@@ -443,37 +376,6 @@ def _layer_grid(phi: Callable[[np.ndarray], np.ndarray], lam: float, c0: Any,
 # --------------------------------------------------------------------------------------
 # the functional
 # --------------------------------------------------------------------------------------
-
-
-def _positive(value: Any, name: str, allow_zero: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{name} must be a number, got {value!r}") from None
-    if isinstance(value, bool) or not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise InvalidInputError(f"{name} must be finite and {'>=' if allow_zero else '>'} 0, "
-                                f"got {value!r}")
-    return v
-
-
-def _check_rule(rule: dict[str, Any]) -> dict[str, Any]:
-    method = rule.get("method")
-    if method == "hermite":
-        order = rule.get("order")
-        if isinstance(order, bool) or not isinstance(order, (int, np.integer)) \
-                or not 4 <= order <= 200:
-            raise InvalidInputError(f"order must be a whole number in [4, 200], got {order!r}")
-        return {"method": "hermite", "order": int(order)}
-    if method == "grid":
-        zp = rule.get("zeta_points")
-        if isinstance(zp, bool) or not isinstance(zp, (int, np.integer)) or not 2 <= zp <= 24:
-            raise InvalidInputError(f"zeta_points must be a whole number in [2, 24], got {zp!r}")
-        per = rule.get("period")
-        return {"method": "grid", "grid_step": _positive(rule.get("grid_step"), "grid_step"),
-                "zeta_points": int(zp),
-                "period": None if per is None else _positive(per, "period"),
-                "odd": bool(rule.get("odd", False))}
-    raise InvalidInputError(f"method must be 'hermite' or 'grid', got {method!r}")
 
 
 def _value(phi: Callable[[np.ndarray], np.ndarray], sw2: float, sb2: float, alpha: float,
@@ -686,8 +588,6 @@ def _minimise(value: Callable[[np.ndarray], Any], y0: np.ndarray, k: int, analyt
     (L-BFGS-B stopped 2e-9 short of the 2RSB optimum of sin at α = 4, T = 0.5, the size of
     the gain itself). Variables at 0 with an outward gradient are held (projected Newton,
     Bertsekas, SIAM J. Control Optim. 20, 221 (1982))."""
-    from ..solvers.spherical import _tr_step
-
     y = np.maximum(np.asarray(y0, dtype=float), 0.0)
     f = float(value(y))
     radius, hstep = 0.05, 1e-6
@@ -861,7 +761,6 @@ def finite_width_krsb(activation: Any, sigma_w2: float, sigma_b2: float, alpha: 
 
     from ..kernels.activation import Activation
     from ..kernels.activation import activation as make_activation
-    from .finite_width import _check_growth
 
     act = activation if isinstance(activation, Activation) else make_activation(activation)
     _check_growth(act)
@@ -1008,28 +907,3 @@ def _complex_phi(act: Any) -> Callable[[np.ndarray], np.ndarray] | None:
         return np.broadcast_to(np.asarray(f(z), dtype=np.result_type(z, float)), z.shape)
 
     return phi_c
-
-
-def _shape_of(act: Any) -> tuple[float | None, bool, bool]:
-    """(period or None, odd, bounded) of an activation: the period and oddness from sympy
-    (exact), boundedness numerically (|φ| on |x| ≤ 200 within twice its size on |x| ≤ 5)."""
-    import sympy as sp
-
-    expr = act.expr
-    syms = sorted(expr.free_symbols, key=str)
-    period: float | None = None
-    odd = False
-    if len(syms) == 1:
-        x = syms[0]
-        try:
-            per = sp.periodicity(expr, x)
-        except (NotImplementedError, ValueError, TypeError):
-            per = None
-        if per is not None and per.is_positive:
-            period = float(per)
-        odd = bool(sp.simplify(expr.subs(x, -x) + expr) == 0)
-    with np.errstate(all="ignore"):
-        near = np.abs(np.asarray(act.phi(np.linspace(-5, 5, 1001)), dtype=float))
-        far = np.abs(np.asarray(act.phi(np.linspace(-200, 200, 40001)), dtype=float))
-    bounded = bool(np.all(np.isfinite(far)) and far.max() <= 2.0 * max(near.max(), 1e-300))
-    return period, odd, bounded

@@ -42,20 +42,22 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvergenceError, InvalidInputError
-from .finite_width import _rule, _zeta_rule, finite_width_rs
+from ._finite_width_numerics import _check_rule, _moments
+from .finite_width import finite_width_rs
 
 __all__ = ["finite_width_replicon", "replicon_at"]
 
 
 def replicon_at(phi: Any, sigma_w2: float, sigma_b2: float, alpha: float, T: float, q: float,
-                *, order: int = 64, zeta_points: int = 6) -> float:
+                *, order: int = 64, zeta_points: int = 6, method: str = "hermite",
+                grid_step: float = 2 * math.pi / 128, period: float | None = None,
+                odd: bool = False) -> float:
     """Λ = 1 - α E_{η,ζ}[(Var_ε^ψ(ε) - 1)²] at a given overlap q (one hidden layer).
 
-    The formula of the module docstring, evaluated by ``order``-point Gauss–Hermite rules
-    in η and ε and the composite Gauss–Legendre ζ rule of
-    :func:`replicasolve.models.finite_width._zeta_rule`. Var - 1 is formed from
-    expm1-weighted sums where the tilt is small (E_ε(ε² - 1) = 0 exactly on the symmetric
-    rule), so its O(λ) size keeps full relative precision at large α.
+    The formula of the module docstring. Var - 1 = ⟨ε² - 1⟩ - ⟨ε⟩² comes from the tilted
+    single-site moments of ``replicasolve.models._finite_width_numerics`` (the engines of
+    :func:`~replicasolve.models.finite_width.finite_width_rs`), formed from expm1-weighted
+    sums where the tilt is small, so its O(λ) size keeps full relative precision at large α.
 
     Args:
         phi: vectorised activation function (numpy in, numpy out).
@@ -63,48 +65,51 @@ def replicon_at(phi: Any, sigma_w2: float, sigma_b2: float, alpha: float, T: flo
         alpha: width ratio α = N_1/N > 0.
         T: temperature > 0.
         q: input overlap in [0, 1).
-        order: Gauss–Hermite points in η and ε.
-        zeta_points: Gauss–Legendre points per ζ panel.
+        order: Gauss–Hermite points in η and ε (``"hermite"``, 4..240).
+        zeta_points: Gauss–Legendre points per ζ panel (composite rule ``_zeta_rule``).
+        method: ``"hermite"`` (``order``-point rules in η and ε) or ``"grid"`` (φ on a grid
+            in the field, step ``grid_step``: accurate at strong tilt, where Gauss–Hermite
+            converges slowly).
+        grid_step: grid spacing (``"grid"``).
+        period: the period of φ if periodic (``"grid"``: one period), else None (a line).
+        odd: φ is odd (``"grid"``: the ζ integrand is even; half the ζ nodes).
 
     Returns:
         The normalised replicon Λ (> 0 stable).
 
     Raises:
-        InvalidInputError: q outside [0, 1), α or T not > 0.
+        InvalidInputError: q outside [0, 1), α or T not > 0, a bad rule.
         ConvergenceError: the tilted single-site integral is not finite.
     """
     if not (0.0 <= q < 1.0) or not alpha > 0 or not T > 0:
         raise InvalidInputError(f"need 0 <= q < 1, alpha > 0, T > 0; got {q!r}, {alpha!r}, {T!r}")
+    rule = _check_rule({"method": method, "order": order, "grid_step": grid_step,
+                        "zeta_points": zeta_points, "period": period, "odd": odd},
+                       max_order=240)
+    rule["zeta_points"] = int(zeta_points)
     lam = math.sqrt(sigma_w2 / alpha) / T
-    x, w = _rule(order)
-    xz, wz = _zeta_rule(zeta_points)
+    c1 = sigma_b2 + sigma_w2
     c0 = sigma_b2 + sigma_w2 * q
-    s = sigma_w2 * (1.0 - q)
-    z = math.sqrt(c0) * x[:, None] + math.sqrt(s) * x[None, :]
-    p = np.asarray(phi(z), dtype=float)  # (η, ε)
-    psi = lam * xz[None, :, None] * p[:, None, :]  # (η, ζ, ε)
-    small = np.abs(psi).max(axis=2, keepdims=True) <= 1.0
-    m = np.where(small, 0.0, psi.max(axis=2, keepdims=True))
-    ew = np.where(small, np.expm1(np.where(small, psi, 0.0)), np.exp(psi - m)) * w
-    base = np.where(small[..., 0], 1.0, 0.0)
-    s0 = base + ew.sum(axis=2)
-    mean_eps = (ew @ x) / s0  # E_ε ε = 0 on the symmetric rule: the base term drops
-    mean_eps2_m1 = (ew @ (x * x - 1.0)) / s0  # likewise E_ε(ε² - 1) = 0
-    chi = mean_eps2_m1 - mean_eps**2  # Var_ε^ψ(ε) - 1 = s ∂_h² ln E_ε e^ψ
-    if not (np.all(np.isfinite(chi)) and np.all(s0 > 0)):
+    from .._blas import blas_threads
+
+    with blas_threads():
+        mo = _moments(phi, c1, c0, 0.0, lam, rule)
+    chi = mo.eps2_m1 - mo.eps**2  # Var_ε^ψ(ε) - 1 = s ∂_h² ln E_ε e^ψ
+    if not np.all(np.isfinite(chi)):
         raise ConvergenceError("the tilted single-site integral is not finite at this (α, T)")
-    w2 = w[:, None] * wz[None, :]
-    return float(1.0 - alpha * (w2 * chi * chi).sum())
+    return 1.0 - alpha * mo.mean(chi * chi)
 
 
 def finite_width_replicon(activation: Any, sigma_w2: float, sigma_b2: float, alpha: float,
-                          T: float, *, order: int = 64, zeta_points: int = 6,
-                          return_solution: bool = False) -> Any:
+                          T: float, *, method: str = "auto", order: int = 64,
+                          zeta_points: int | None = None, return_solution: bool = False
+                          ) -> Any:
     """The replicon eigenvalue of the finite-width RS saddle, one hidden layer.
 
     Solves :func:`replicasolve.models.finite_width.finite_width_rs` and evaluates
     Λ = 1 - α E_{η,ζ}[(Var_ε^ψ(ε) - 1)²] at its overlap q (module docstring; derived and
-    checked in ``derivations/finite_width_replicon.py``). Normalisation: Λ → 1 -
+    checked in ``derivations/finite_width_replicon.py``), with the same quadrature rule as
+    the RS solve (the grid for periodic or bounded φ). Normalisation: Λ → 1 -
     β² ξ''(q)(1 - q)² as α → ∞, the Gaussian-limit replicon of
     :class:`~replicasolve.models.landscape.RandomMLPLandscape`; Λ < 0 means the RS
     saddle is unstable (replica symmetry breaks).
@@ -115,8 +120,10 @@ def finite_width_replicon(activation: Any, sigma_w2: float, sigma_b2: float, alp
         sigma_b2: bias variance σ_b² ≥ 0.
         alpha: width ratio α = N_1/N, finite and > 0 (a scalar: depth 1 only).
         T: temperature > 0.
-        order: Gauss–Hermite points in η and ε (16..240).
-        zeta_points: Gauss–Legendre points per ζ panel (4..16).
+        method: ``"auto"``, ``"grid"`` or ``"hermite"``, as ``finite_width_rs``.
+        order: Gauss–Hermite points in η and ε (16..240; ``"hermite"``).
+        zeta_points: Gauss–Legendre points per ζ panel (4..16; default as
+            ``finite_width_rs``: 10 on the grid, 6 with Gauss–Hermite).
         return_solution: also return the RS solution, as (Λ, FiniteWidthResult).
 
     Returns:
@@ -127,20 +134,25 @@ def finite_width_replicon(activation: Any, sigma_w2: float, sigma_b2: float, alp
         ConvergenceError: the RS solve or the single-site integral fails.
     """
     if np.ndim(alpha) != 0:
-        vals = list(alpha)
+        vals = list(alpha)  # type: ignore[call-overload]
         if len(vals) != 1:
             raise InvalidInputError(
                 "the finite-width replicon is derived for one hidden layer only: give one "
                 f"width ratio alpha, got {len(vals)}")
         alpha = vals[0]
-    sol = finite_width_rs(activation, sigma_w2, sigma_b2, alpha, T, order=order,
-                          zeta_points=zeta_points)
+    sol = finite_width_rs(activation, sigma_w2, sigma_b2, alpha, T, method=method,
+                          order=order, zeta_points=zeta_points)
     if not sol.converged:
         raise ConvergenceError(f"the RS saddle did not converge: {sol.message}")
     from ..kernels.activation import Activation
     from ..kernels.activation import activation as make_activation
 
     act = activation if isinstance(activation, Activation) else make_activation(activation)
-    lam = replicon_at(act.phi, sol.sigma_w2, sol.sigma_b2, sol.alpha[0], sol.T, sol.q,
-                      order=order, zeta_points=zeta_points)
+    st = sol.settings
+    rule: dict[str, Any] = {"method": st["method"], "zeta_points": st["zeta_points"]}
+    if st["method"] == "grid":
+        rule.update(grid_step=st["grid_step"], period=st["period"], odd=st["odd"])
+    else:
+        rule.update(order=st["order"])
+    lam = replicon_at(act.phi, sol.sigma_w2, sol.sigma_b2, sol.alpha[0], sol.T, sol.q, **rule)
     return (lam, sol) if return_solution else lam

@@ -20,9 +20,16 @@ q_1 = q_0, and to the Crisanti–Sommers 1RSB functional with ξ = σ_b² + σ_w
 α → ∞. As for RS, -βf = inf over (q_0 ≤ q_1 < 1, 0 < m ≤ 1); a 1RSB optimum below the RS one
 means RS is not the equilibrium state.
 
-Quadrature: Gauss–Hermite in ζ, η_0, η_1 and ε (``order`` nodes each), vectorised. Its
-resolution is ~1e-6 in Φ at moderate λ (values move by ~3e-6 between orders 48 and 80 for sin
-at α = 4, T = 0.5): a 1RSB ``gain`` below that is noise, not symmetry breaking.
+Two routes, kept independent on purpose:
+
+- :func:`one_rsb_functional` evaluates Φ_1 by nested Gauss–Hermite rules in ζ, η_0, η_1
+  and ε (``order`` nodes each). Its resolution is ~1e-6 in Φ at moderate λ (values move by
+  ~3e-6 between orders 48 and 80 for sin at α = 4, T = 0.5), and slow at strong tilt; it is
+  the reference evaluation that the tests use to check the optimum.
+- :func:`finite_width_1rsb` is the k = 1 case of
+  :func:`replicasolve.models.finite_width_krsb.finite_width_krsb` (grid quadrature for
+  periodic or bounded φ, resolution ~1e-11; projected trust-region Newton with exact
+  complex-step gradients), returned in this module's :class:`FiniteWidth1RSB`.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
+from ._finite_width_numerics import _gh
 
 __all__ = ["FiniteWidth1RSB", "finite_width_1rsb", "one_rsb_functional"]
 
@@ -44,10 +52,14 @@ class FiniteWidth1RSB:
 
     Attributes:
         phi: Φ_1 = -βf at the optimum; ``free_energy`` = -T Φ_1 (per input dimension).
-        q0, q1, m: the 1RSB order parameters.
+        q0, q1, m: the 1RSB order parameters (q0 = q1 = q_rs, m = 1 when no 1RSB point lies
+            below the RS optimum).
         phi_rs, q_rs: the RS optimum of the same functional (m = 1), same quadrature.
         gain: Φ_rs - Φ_1 ≥ 0 (how much 1RSB lowers the functional, in units of -βf).
         converged: optimiser success.
+        message: how the optimisation ended.
+        gain_resolution: the change of ``gain`` when both optima are re-evaluated on a finer
+            rule (a gain below it is not resolved).
     """
 
     phi: float
@@ -60,16 +72,13 @@ class FiniteWidth1RSB:
     gain: float
     converged: bool
     message: str
-
-
-def _gh(n: int) -> tuple[np.ndarray, np.ndarray]:
-    x, w = np.polynomial.hermite.hermgauss(n)
-    return x * math.sqrt(2.0), w / w.sum()
+    gain_resolution: float = math.nan
 
 
 def one_rsb_functional(phi_fn: Any, sigma_w2: float, sigma_b2: float, alpha: float, T: float,
                        q0: float, q1: float, m: float, order: int = 40) -> float:
-    """Φ_1(q_0, q_1, m) of the module docstring (dimensionless, = -βf at the saddle).
+    """Φ_1(q_0, q_1, m) of the module docstring (dimensionless, = -βf at the saddle), by
+    nested ``order``-point Gauss–Hermite rules in ζ, η_0, η_1 and ε.
 
     ``phi_fn`` is a vectorised activation (numpy in, numpy out)."""
     if not (0 <= q0 <= q1 < 1 and 0 < m <= 1):
@@ -96,40 +105,40 @@ def one_rsb_functional(phi_fn: Any, sigma_w2: float, sigma_b2: float, alpha: flo
 
 
 def finite_width_1rsb(activation: Any, sigma_w2: float, sigma_b2: float, alpha: float,
-                      T: float, order: int = 40) -> FiniteWidth1RSB:
+                      T: float, order: int = 40, *, method: str = "auto",
+                      **options: Any) -> FiniteWidth1RSB:
     """Minimise Φ_1 over (q_0 ≤ q_1 < 1, 0 < m ≤ 1) and, with the same quadrature, the RS
-    functional (m = 1); report both and the gain. Nelder–Mead in box coordinates
-    (q_1 = t_1, q_0 = t_0 t_1, m = s) from several starts (the 1RSB landscape is not
-    convex in (q_0, q_1, m))."""
-    from scipy.optimize import minimize, minimize_scalar
+    functional (m = 1); report both and the gain.
 
-    from ..kernels.activation import activation as make_activation
+    A thin wrapper: :func:`replicasolve.models.finite_width_krsb.finite_width_krsb` at k = 1
+    (RS optimum, then every 1RSB insertion probed and the best one polished by projected
+    trust-region Newton).
 
-    for name, v in (("sigma_w2", sigma_w2), ("alpha", alpha), ("T", T)):
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-            raise InvalidInputError(f"{name} must be finite and > 0, got {v!r}")
-    if not (math.isfinite(sigma_b2) and sigma_b2 >= 0):
-        raise InvalidInputError(f"sigma_b2 must be finite and >= 0, got {sigma_b2!r}")
-    phi = make_activation(activation).phi
+    Args:
+        activation: name, formula in x, or an Activation.
+        sigma_w2: weight variance σ_w² > 0.
+        sigma_b2: bias variance σ_b² ≥ 0.
+        alpha: width ratio α = N_1/N > 0 (finite).
+        T: temperature > 0.
+        order: Gauss–Hermite nodes where the nested Gauss–Hermite rule is used (``method``
+            ``"hermite"``, or ``"auto"`` for an unbounded non-periodic φ), 4..200.
+        method: ``"auto"``, ``"grid"`` or ``"hermite"`` (as ``finite_width_krsb``).
+        **options: further keywords of ``finite_width_krsb`` (``grid_step``,
+            ``zeta_points``, ``gtol``, ``maxiter``, ...).
 
-    def f1(p: np.ndarray) -> float:
-        t0, t1, s = np.clip(p, [0.0, 0.0, 1e-3], [1.0, 0.999, 1.0])
-        return one_rsb_functional(phi, sigma_w2, sigma_b2, alpha, T, t0 * t1, t1, s, order)
+    Returns:
+        :class:`FiniteWidth1RSB`.
 
-    rs = minimize_scalar(lambda q: one_rsb_functional(phi, sigma_w2, sigma_b2, alpha, T, q, q,
-                                                      1.0, order),
-                         bounds=(0.0, 0.999), method="bounded", options={"xatol": 1e-9})
-    best = None
-    for start in ([0.3, rs.x + 0.1, 0.5], [0.1, min(0.99, rs.x + 0.3), 0.3],
-                  [0.8, rs.x, 0.8]):
-        start = np.clip(start, [0.0, 0.0, 1e-3], [1.0, 0.99, 1.0])
-        r = minimize(f1, start, method="Nelder-Mead",
-                     options={"xatol": 1e-7, "fatol": 1e-11, "maxiter": 4000})
-        if best is None or r.fun < best.fun:
-            best = r
-    t0, t1, s = np.clip(best.x, [0.0, 0.0, 1e-3], [1.0, 0.999, 1.0])
-    phi1 = min(float(best.fun), float(rs.fun))
-    return FiniteWidth1RSB(phi=phi1, free_energy=-T * phi1, q0=float(t0 * t1), q1=float(t1),
-                           m=float(s), phi_rs=float(rs.fun), q_rs=float(rs.x),
-                           gain=float(rs.fun) - phi1, converged=bool(best.success),
-                           message=str(best.message))
+    Raises:
+        InvalidInputError: bad parameters (as ``finite_width_krsb``).
+        ConvergenceError: the quadrature failed.
+    """
+    from .finite_width_krsb import finite_width_krsb
+
+    r = finite_width_krsb(activation, sigma_w2, sigma_b2, alpha, T, 1, method=method,
+                          order=order, **options)
+    (q0, q1), (m,) = (float(v) for v in r.q), (float(v) for v in r.m)
+    return FiniteWidth1RSB(phi=r.phi, free_energy=r.free_energy, q0=q0, q1=q1, m=m,
+                           phi_rs=r.phi_rs, q_rs=float(r.levels[0][0][0]), gain=r.gain_rs,
+                           converged=r.converged, message=r.message,
+                           gain_resolution=float(r.gain_resolution[0]))
