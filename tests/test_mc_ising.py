@@ -158,6 +158,57 @@ def test_layered_equals_densified_bitwise(method: str, dtype: str) -> None:
     assert a.acceptance == b.acceptance
 
 
+# blocked dense sweeps (delayed field updates) against the per-flip reference kernel: the
+# same decisions from the same field values, so every output must agree bit for bit.
+# N = 150 is not a multiple of the blocks, and a tile of 64 columns (what a tiny tile
+# budget gives) splits each row of J into 64 + 64 + 22.
+BLOCKINGS = [(1, 1 << 20), (7, 1), (32, 1), (32, 128 * 1024), (200, 1)]
+
+
+def _outputs_equal(a, b) -> None:
+    for name in ("energies", "magnetisations", "overlaps", "spins", "fields"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), name
+    assert a.acceptance == b.acceptance
+    assert a.max_field_drift == b.max_field_drift
+
+
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_blocked_dense_kernel_equals_per_flip_bitwise(monkeypatch: pytest.MonkeyPatch,
+                                                      method: str, dtype: str) -> None:
+    J, h = small_sk(150, seed=12)
+    system = IsingSystem.dense(J, h)
+    # T = 0.4: mostly large ΔE/T, where the cheap bound rejects without exp; T = 1: near
+    # T_c (acceptance ≈ 0.3, both branches); T = 3: mostly ΔE/T small (heat-bath x < 1/2)
+    for T in (0.4, 1.0, 3.0):
+        kw = dict(replicas=5, sweeps=40, burn_in=0, method=method, seed=4, dtype=dtype,
+                  resync_every=17)
+        monkeypatch.setattr(ising, "_DENSE_BLOCK", 0)
+        ref = run_replicas(system, T, **kw)
+        assert ref.max_field_drift > 0  # the resyncs ran (and found rounding to compare)
+        for block, tile_bytes in BLOCKINGS:
+            monkeypatch.setattr(ising, "_DENSE_BLOCK", block)
+            monkeypatch.setattr(ising, "_DENSE_TILE_BYTES", tile_bytes)
+            _outputs_equal(run_replicas(system, T, **kw), ref)
+
+
+def test_blocked_dense_parallel_tempering_and_cold_start_bitwise(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    J, h = small_sk(90, seed=8)
+    system = IsingSystem.dense(J, h)
+    kw = dict(replicas_per_T=3, sweeps=150, burn_in=10, seed=2, start="cold", swap_every=2)
+    monkeypatch.setattr(ising, "_DENSE_BLOCK", 0)
+    ref = parallel_tempering(system, [0.5, 0.8, 1.3], **kw)
+    monkeypatch.setattr(ising, "_DENSE_BLOCK", 16)
+    monkeypatch.setattr(ising, "_DENSE_TILE_BYTES", 1)
+    got = parallel_tempering(system, [0.5, 0.8, 1.3], **kw)
+    for ra, rb in zip(got.results, ref.results, strict=True):
+        _outputs_equal(ra, rb)
+    np.testing.assert_array_equal(got.swap_acceptance, ref.swap_acceptance)
+    np.testing.assert_array_equal(got.round_trips_per_walker, ref.round_trips_per_walker)
+
+
 def test_layered_equals_densified_parallel_tempering_and_cold_start() -> None:
     bonds = random_layered([6, 8, 5], 1.0, seed=4)
     lay = IsingSystem.layered(bonds, [np.full(6, 0.1), np.zeros(8), np.full(5, -0.2)])

@@ -5,7 +5,8 @@ Couplings: the "row-segment" format
 Row ``i`` of the symmetric coupling matrix J is held as ``S`` segments: segment ``g`` covers
 the columns ``seg_col[i, g] .. seg_col[i, g] + seg_len[i, g]`` and its values are
 ``data[seg_ptr[i, g] : seg_ptr[i, g] + seg_len[i, g]]`` (empty segments have length 0).
-A dense J is one segment per row (the whole row, zero diagonal included); a layered network
+A dense J is one segment per row (the whole row, zero diagonal included; rows are padded to
+whole 64-byte cache lines, so row i starts at ``i * N_pad``); a layered network
 is two segments per row (the couplings to the layer below, ``W_l[a, :]``, and to the layer
 above, ``W_{l+1}[:, a]``, stored contiguously, so a row is always read as contiguous memory
 and nothing is ever densified). Because J is symmetric, row i is also column i: the change of
@@ -20,7 +21,8 @@ State layout
   row i of J (contiguous in both operands); row i, read from memory once for the spin, stays
   in L1 while it serves every column that flipped. (Measured here with N = 2330, C = 32 at
   acceptance 0.32: 1.5x (float64) to 2x (float32) faster than the (N, C) field layout, which
-  must touch all C columns for every j whether they flipped or not.)
+  must touch all C columns for every j whether they flipped or not.) Dense couplings use the
+  blocked kernels further down (delayed updates, same results bit for bit).
 
 Randomness
 ----------
@@ -34,7 +36,10 @@ Floating-point order
 Every field element is built by additions in a fixed order (increasing spin index when
 computed from scratch, flip order afterwards), and reductions are not reassociated
 (``fastmath=False``), so a dense matrix and the layered segments of the same J give
-bitwise-identical trajectories: the dense row only adds exact zeros on top.
+bitwise-identical trajectories: the dense row only adds exact zeros on top. The blocked
+dense kernels keep this order (they only change when the additions happen and how many
+rows share one load and store of a field element), so they too are bitwise identical to
+the per-flip kernels; the tests check it against them.
 """
 
 from __future__ import annotations
@@ -74,7 +79,7 @@ def resync_fields(data, seg_col, seg_len, seg_ptr, h, spins, fields, scratch):
     fresh_fields(data, seg_col, seg_len, seg_ptr, h, spins, scratch)
     drift = 0.0
     for c in range(fields.shape[0]):
-        for j in range(fields.shape[1]):
+        for j in range(spins.shape[0]):
             d = abs(float(fields[c, j]) - float(scratch[c, j]))
             if d > drift:
                 drift = d
@@ -132,6 +137,205 @@ def sweep(data, seg_col, seg_len, seg_ptr, spins, fields, col_beta, rnd, t, heat
                     flips_by_temp[temp_of_col[c]] += 1
         for k in range(m):
             _flip_update(data, seg_col, seg_len, seg_ptr, fields, i, idx[k], dl[k])
+
+
+# --------------------------------------------------------------------------- dense, blocked
+#
+# Dense couplings are swept in blocks of B consecutive spins with delayed field updates
+# (see the module docstring of :mod:`replicasolve.mc.ising`, "Performance"):
+#
+# 1. decide: for spin i of the block, the current field of column c is its field at the
+#    start of the block plus the flips of the earlier spins of the block in that column,
+#    kept in ``pend[c, :]`` (B values per column; a flip of spin k adds -2 s_k J[k, i0:i1]
+#    to the rest of the block, an O(B) update). The flip (spin, ±2) is appended to the
+#    column's list ``rows[c, :nf[c]]``, ``sg[c, :nf[c]]``.
+# 2. apply: every column's fields get the sum of its flipped rows of J, tile by tile of
+#    columns j; for one tile and one column up to 8 rows are added in one pass, the field
+#    element kept in a register (one load and one store per 8 rows instead of per row), and
+#    the B x tile block of J serves all C columns from cache.
+#
+# Each field element still receives its terms one by one, in flip order, exactly as the
+# per-flip update does (``y = (((y + a0 r0) + a1 r1) + ...)``, a_k = ±2 or ±1 makes every
+# product exact, and nothing is reassociated), so the trajectories, the kept fields and
+# every reported number are bitwise identical to the unblocked kernel whatever B, the tile
+# width and the number of columns beside a column.
+
+
+@njit(inline="always")
+def _acc_rows(y, J, rows, sg, m, j0, j1):
+    # y[j] += sg[p] * J[rows[p], j0 + j] for p = 0..m-1 in this order, j < j1 - j0
+    # (y is the tile j0:j1 of one column's fields); slices keep the loops vectorisable
+    p = 0
+    while p + 8 <= m:
+        r0 = J[rows[p], j0:j1]
+        r1 = J[rows[p + 1], j0:j1]
+        r2 = J[rows[p + 2], j0:j1]
+        r3 = J[rows[p + 3], j0:j1]
+        r4 = J[rows[p + 4], j0:j1]
+        r5 = J[rows[p + 5], j0:j1]
+        r6 = J[rows[p + 6], j0:j1]
+        r7 = J[rows[p + 7], j0:j1]
+        a0 = sg[p]
+        a1 = sg[p + 1]
+        a2 = sg[p + 2]
+        a3 = sg[p + 3]
+        a4 = sg[p + 4]
+        a5 = sg[p + 5]
+        a6 = sg[p + 6]
+        a7 = sg[p + 7]
+        for j in range(y.shape[0]):
+            y[j] = (((((((y[j] + a0 * r0[j]) + a1 * r1[j]) + a2 * r2[j]) + a3 * r3[j])
+                      + a4 * r4[j]) + a5 * r5[j]) + a6 * r6[j]) + a7 * r7[j]
+        p += 8
+    if p + 4 <= m:
+        r0 = J[rows[p], j0:j1]
+        r1 = J[rows[p + 1], j0:j1]
+        r2 = J[rows[p + 2], j0:j1]
+        r3 = J[rows[p + 3], j0:j1]
+        a0 = sg[p]
+        a1 = sg[p + 1]
+        a2 = sg[p + 2]
+        a3 = sg[p + 3]
+        for j in range(y.shape[0]):
+            y[j] = (((y[j] + a0 * r0[j]) + a1 * r1[j]) + a2 * r2[j]) + a3 * r3[j]
+        p += 4
+    if p + 2 <= m:
+        r0 = J[rows[p], j0:j1]
+        r1 = J[rows[p + 1], j0:j1]
+        a0 = sg[p]
+        a1 = sg[p + 1]
+        for j in range(y.shape[0]):
+            y[j] = (y[j] + a0 * r0[j]) + a1 * r1[j]
+        p += 2
+    if p < m:
+        r0 = J[rows[p], j0:j1]
+        a0 = sg[p]
+        for j in range(y.shape[0]):
+            y[j] = y[j] + a0 * r0[j]
+
+
+@njit
+def _apply_rows(J, fields, rows, sg, nf, tile):
+    """``fields[c, :n] += Σ_p sg[c, p] J[rows[c, p], :n]`` (p in order) for every column
+    (n = ``J.shape[0]``; columns beyond, the padding of the rows, are not touched)."""
+    n = J.shape[0]
+    for j0 in range(0, n, tile):
+        j1 = min(j0 + tile, n)
+        for c in range(fields.shape[0]):
+            if nf[c] > 0:
+                _acc_rows(fields[c, j0:j1], J, rows[c], sg[c], nf[c], j0, j1)
+
+
+@njit
+def fresh_fields_dense(J, h, spins, out, bsize, tile, rows, sg, nf):
+    """:func:`fresh_fields` for a dense ``J`` of shape (N, N + padding): the same sums in
+    the same order (h, then the rows of J in increasing spin order), added block by block."""
+    n = spins.shape[0]
+    ncol = spins.shape[1]
+    one = out.dtype.type(1.0)
+    for c in range(ncol):
+        for j in range(n):
+            out[c, j] = h[j]
+    for i0 in range(0, n, bsize):
+        i1 = min(i0 + bsize, n)
+        for c in range(ncol):
+            for i in range(i0, i1):
+                rows[c, i - i0] = i
+                sg[c, i - i0] = one if spins[i, c] > 0 else -one
+            nf[c] = i1 - i0
+        _apply_rows(J, out, rows, sg, nf, tile)
+
+
+@njit
+def resync_fields_dense(J, h, spins, fields, scratch, bsize, tile, rows, sg, nf):
+    """:func:`resync_fields` for a dense ``J``; returns max |kept - fresh|."""
+    fresh_fields_dense(J, h, spins, scratch, bsize, tile, rows, sg, nf)
+    drift = 0.0
+    for c in range(fields.shape[0]):
+        for j in range(spins.shape[0]):
+            d = abs(float(fields[c, j]) - float(scratch[c, j]))
+            if d > drift:
+                drift = d
+            fields[c, j] = scratch[c, j]
+    return drift
+
+
+@njit
+def sweep_dense(J, spins, fields, col_beta, rnd, t, heatbath, temp_of_col, flips_by_temp,
+                count, bsize, tile, rows, sg, nf, pend, xs, code):
+    """:func:`sweep` for a dense ``J`` of shape (N, N + padding), blocked (see above): the
+    same decisions from the same field values, hence the same trajectory bit for bit.
+
+    Per spin, the decisions of all C columns are first made in one branch-free loop over
+    the columns (vectorised by LLVM), which settles all but a few of them without an
+    exponential: e^y ≥ P(y) = 1 + y + y²/2 + y³/6 for y ≥ 0, so x·P(y) > 1 + 1e-9 means
+    x > e^{-y} by far more than the rounding of ``exp`` and of P (< 1e-15 relative each),
+    and the test against ``exp`` would reject too; in heat-bath, x < 1/2 accepts whenever
+    ΔE ≤ 0 (then 1 + e^{βΔE} ≤ 2). The rest (``code`` 2) are decided exactly as in
+    :func:`sweep`. ``rows``, ``sg``: (C, bsize) scratch; ``pend``, ``xs``: (bsize, C)
+    scratch (the block's fields and uniforms, column index fastest); ``nf``: (C,) int64
+    and ``code``: (C,) int8 scratch.
+    """
+    n = spins.shape[0]
+    ncol = spins.shape[1]
+    two = fields.dtype.type(2.0)
+    thresh = 1.000000001
+    for i0 in range(0, n, bsize):
+        i1 = min(i0 + bsize, n)
+        bl = i1 - i0
+        for c in range(ncol):
+            nf[c] = 0
+            for b in range(bl):
+                pend[b, c] = fields[c, i0 + b]
+                xs[b, c] = rnd[c, t, i0 + b]
+        for i in range(i0, i1):
+            bi = i - i0
+            jb = J[i, i0:i1]
+            sp = spins[i]
+            pu = pend[bi]
+            xu = xs[bi]
+            # code: 0 reject, 1 accept, 2 undecided (needs exp); branch-free, vectorised
+            for c in range(ncol):
+                de = 2.0 * sp[c] * float(pu[c])
+                y = col_beta[c] * de
+                x = xu[c]
+                far = x * (1.0 + y * (1.0 + y * (0.5 + y * (1.0 / 6.0)))) > thresh
+                if heatbath:
+                    if y > 0.0:
+                        code[c] = 0 if far else 2
+                    else:
+                        code[c] = 1 if x < 0.5 else 2
+                elif de <= 0.0:
+                    code[c] = 1
+                else:
+                    code[c] = 0 if far else 2
+            for c in range(ncol):
+                if code[c] == 2:
+                    de = 2.0 * sp[c] * float(pu[c])
+                    y = col_beta[c] * de
+                    x = xu[c]
+                    if heatbath:
+                        if y > 0.0:
+                            e = math.exp(-y)
+                            code[c] = x * (1.0 + e) < e
+                        else:
+                            code[c] = x * (1.0 + math.exp(y)) < 1.0
+                    else:
+                        code[c] = x < math.exp(-y)
+            for c in range(ncol):
+                if code[c] == 1:
+                    si = sp[c]
+                    sp[c] = -si
+                    a = -two if si > 0 else two
+                    q = nf[c]
+                    rows[c, q] = i
+                    sg[c, q] = a
+                    nf[c] = q + 1
+                    for k in range(bi + 1, bl):
+                        pend[k, c] += a * jb[k]
+                    if count:
+                        flips_by_temp[temp_of_col[c]] += 1
+        _apply_rows(J, fields, rows, sg, nf, tile)
 
 
 @njit
@@ -240,7 +444,8 @@ def run_chunk(data, seg_col, seg_len, seg_ptr, h, h64, spins, fields, scratch,
               betas, col_beta, temp_of_col, col_of_slot, rnd, swap_rnd, heatbath,
               g0, n_sweeps, burn_in, measure_every, swap_every, resync_every,
               energies, mags, overlaps, flips_by_temp, swap_tries, swap_accepts,
-              rt_state, round_trips, drift, idx, dl, buf):
+              rt_state, round_trips, drift, idx, dl, buf,
+              dense_j, bsize, tile, rows, sg, nf, pend, xs, code):
     """Run global sweeps ``g0 .. g0 + n_sweeps - 1`` of a replica / parallel-tempering run.
 
     After each sweep g (in this order): resync the fields if (g + 1) % resync_every == 0
@@ -249,16 +454,29 @@ def run_chunk(data, seg_col, seg_len, seg_ptr, h, h64, spins, fields, scratch,
     measurement if g >= burn_in and (g - burn_in + 1) % measure_every == 0. Counters (flips,
     swaps, round trips) only count production sweeps (g >= burn_in). ``drift[0]`` keeps the
     largest field drift found at a resync.
+
+    ``bsize > 0``: ``dense_j`` is J as an (N, N) array and the sweeps and resyncs use the
+    blocked dense kernels (:func:`sweep_dense`, block ``bsize``, tile ``tile``, scratch
+    ``rows``, ``sg``, ``pend`` of shape (C, bsize) and ``nf`` (C,)), which give bitwise the
+    same results as the row-segment kernels used when ``bsize == 0``.
     """
     nt = col_of_slot.shape[0]
     n_swap = 0
     for t in range(n_sweeps):
         g = g0 + t
         prod = g >= burn_in
-        sweep(data, seg_col, seg_len, seg_ptr, spins, fields, col_beta, rnd, t, heatbath,
-              temp_of_col, flips_by_temp, prod, idx, dl)
+        if bsize > 0:
+            sweep_dense(dense_j, spins, fields, col_beta, rnd, t, heatbath, temp_of_col,
+                        flips_by_temp, prod, bsize, tile, rows, sg, nf, pend, xs, code)
+        else:
+            sweep(data, seg_col, seg_len, seg_ptr, spins, fields, col_beta, rnd, t, heatbath,
+                  temp_of_col, flips_by_temp, prod, idx, dl)
         if resync_every > 0 and (g + 1) % resync_every == 0:
-            d = resync_fields(data, seg_col, seg_len, seg_ptr, h, spins, fields, scratch)
+            if bsize > 0:
+                d = resync_fields_dense(dense_j, h, spins, fields, scratch, bsize, tile, rows,
+                                        sg, nf)
+            else:
+                d = resync_fields(data, seg_col, seg_len, seg_ptr, h, spins, fields, scratch)
             if d > drift[0]:
                 drift[0] = d
         if nt > 1 and (g + 1) % swap_every == 0:
