@@ -9,7 +9,10 @@ formula is an infimum). Its replicon 1 - β² ξ''(q)(1 - q)² decides local sta
 ``phase`` is 0 (RS, replicon ≥ 0) or 1 (RSB, replicon < 0). With ``classify=True`` the RSB
 points are further split into 1RSB (2) and FRSB (3) by :func:`replicasolve.solvers.phase`,
 which compares the RS, 1RSB and 2RSB optima (slower; it also catches discontinuous
-transitions at RS-stable points, which the replicon alone cannot).
+transitions at RS-stable points, which the replicon alone cannot). Those solves run along T
+in the order given, each warm-started from the previous temperature's solutions
+(:func:`replicasolve.solvers.classify.classify_detail`); the labels are those of cold
+solves.
 
 The result is an ``xarray.Dataset`` with dims ``(depth, T)`` carrying the package version
 and settings; ``to_netcdf`` works with xarray's scipy backend.
@@ -135,12 +138,18 @@ def landscape_phase_diagram(activation: str, depths: Sequence[int],
         _, d1, d2, _ = land.xi.derivatives(np.array([1.0]))
         gs_stable[i] = bool(np.isfinite(d2[0]) and d2[0] <= d1[0])
         if classify:
-            from ..solvers import phase as classify_phase
+            from ..solvers.classify import classify_detail
 
+            # along T, each classified point warm-starts the 1RSB/2RSB solves of the next
+            # one (the temperatures in the order given; a point not classified breaks the
+            # chain, and the next one starts cold)
+            prev = None
             for j, T in enumerate(temps):
-                if phase[i, j] == 1:
-                    label = classify_phase(land.model(float(T)))
-                    phase[i, j] = {"RS": 1, "1RSB": 2, "FRSB": 3}[label]
+                if phase[i, j] != 1:
+                    prev = None
+                    continue
+                prev = classify_detail(land.model(float(T)), start=prev)
+                phase[i, j] = {"RS": 1, "1RSB": 2, "FRSB": 3}[prev.label]
     ds = xr.Dataset(
         {k: (("depth", "T"), v) for k, v in out.items()}
         | {"phase": (("depth", "T"), phase),

@@ -4,7 +4,12 @@
 functional is maximised over nested families (RS ⊂ 1RSB ⊂ 2RSB), so each extra level can only
 raise f; a level that raises it by less than ``gain_tol`` has collapsed onto the one below.
 This catches both continuous transitions (RS unstable: replicon < 0) and discontinuous ones
-(RS locally stable but a 1RSB solution with higher f, as in p ≥ 3 models).
+(RS locally stable but a 1RSB solution with higher f, as in p ≥ 3 models). Gains alone
+cannot resolve full RSB near a continuous transition (SK just inside the AT line: the 2RSB
+gain over 1RSB is ~1e-11 while 1RSB gains ~1e-6 over RS), so a 1RSB solution whose own
+replicon (at its top breakpoint) is negative also counts as full RSB: it is unstable to
+further breaking. This also labels the Gardner phase of p-spin models (1RSB unstable at
+low T) FRSB. At T = 0 the Ising replicon is -∞ by construction and is not used.
 
 ``at_field`` / ``at_temperature`` locate the de Almeida–Thouless line, where the replicon of
 the RS solution vanishes: for Ising spins 1 = β² ξ''(q) E sech⁴(β(h + sqrt(ξ'(q)) z)) with
@@ -15,14 +20,20 @@ spins 1 = β² ξ''(q)(1 - q)² (Crisanti–Sommers).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConvergenceError, InvalidInputError
 from .methods import RSB, Options
+from .result import ParisiResult
 
-__all__ = ["at_field", "at_temperature", "classify", "rs_replicon"]
+__all__ = ["Classification", "at_field", "at_temperature", "classify", "classify_detail",
+           "rs_replicon"]
 
 _GAIN_TOL = 1e-9
+# a replicon below -_REPLICON_TOL is unstable (the solvers' replicons are accurate to
+# ~1e-12; the RS test below has always used this threshold)
+_REPLICON_TOL = 1e-9
 
 
 def rs_replicon(model: Any, options: Options | None = None) -> float:
@@ -41,6 +52,62 @@ def rs_replicon(model: Any, options: Options | None = None) -> float:
     return float(res.replicon)
 
 
+@dataclass(frozen=True)
+class Classification:
+    """The label of :func:`classify` with the solutions behind it.
+
+    Attributes:
+        label: ``"RS"``, ``"1RSB"`` or ``"FRSB"``.
+        rs, one, two: the RS, 1RSB and 2RSB results (``two`` is ``None`` where the RS
+            answer made it unnecessary).
+        gain1, gain2: f(1RSB) - f(RS) and f(2RSB) - f(1RSB) (``nan`` where not solved).
+    """
+
+    label: str
+    rs: ParisiResult
+    one: ParisiResult
+    two: ParisiResult | None
+    gain1: float
+    gain2: float
+
+
+def classify_detail(model: Any, options: Options | None = None, gain_tol: float = _GAIN_TOL,
+                    start: Classification | None = None) -> Classification:
+    """:func:`classify` with its solutions; ``start`` (the :class:`Classification` of a
+    neighbouring state point) warm-starts the 1RSB and 2RSB solves (see
+    :func:`replicasolve.solvers.solve`; the labels agree with cold solves up to gains within
+    the solver tolerance of ``gain_tol``).
+
+    Raises:
+        InvalidInputError: ``gain_tol <= 0`` or a ``start`` that is not a Classification.
+    """
+    from . import solve
+
+    if gain_tol <= 0:
+        raise InvalidInputError("gain_tol must be > 0")
+    if start is not None and not isinstance(start, Classification):
+        raise InvalidInputError(
+            f"start must be a Classification, got {type(start).__name__}")
+    opts = options if options is not None else Options()
+    s1 = start.one if start is not None else None
+    s2 = (start.two or start.one) if start is not None else None
+    r0 = solve(model, RSB(0), opts)
+    r1 = solve(model, RSB(1), opts, start=s1)
+    # f (E_GS at T = 0) is maximal over x, so each richer family can only raise it
+    gain1 = r1.free_energy - r0.free_energy
+    rs_unstable = math.isfinite(r0.replicon) and r0.replicon < -_REPLICON_TOL
+    if gain1 <= gain_tol and not rs_unstable:
+        return Classification("RS", r0, r1, None, gain1, math.nan)
+    r2 = solve(model, RSB(2), opts, start=s2)
+    gain2 = r2.free_energy - r1.free_energy
+    # a 1RSB solution with a negative replicon at its top is not the Parisi solution:
+    # more breaking is needed, however small its gain (SK near the AT line: the 2RSB gain
+    # is ~1e-11 at h = 0.75, T = 0.4, 5% inside the line, far below gain_tol)
+    one_unstable = math.isfinite(r1.replicon) and r1.replicon < -_REPLICON_TOL
+    label = "FRSB" if gain2 > gain_tol or one_unstable else "1RSB"
+    return Classification(label, r0, r1, r2, gain1, gain2)
+
+
 def classify(model: Any, options: Options | None = None, gain_tol: float = _GAIN_TOL) -> str:
     """``"RS"``, ``"1RSB"`` or ``"FRSB"`` at the model's state point (see the module doc).
 
@@ -50,23 +117,7 @@ def classify(model: Any, options: Options | None = None, gain_tol: float = _GAIN
     distance τ = 1 - T/T_c the 1RSB gain over RS scales like τ³...τ⁵, so very close to T_c the
     answer is RS by this criterion).
     """
-    from . import solve
-
-    if gain_tol <= 0:
-        raise InvalidInputError("gain_tol must be > 0")
-    opts = options if options is not None else Options()
-    r0 = solve(model, RSB(0), opts)
-    r1 = solve(model, RSB(1), opts)
-    # f (E_GS at T = 0) is maximal over x, so each richer family can only raise it
-    gain1 = r1.free_energy - r0.free_energy
-    rs_unstable = math.isfinite(r0.replicon) and r0.replicon < -1e-9
-    if gain1 <= gain_tol and not rs_unstable:
-        return "RS"
-    r2 = solve(model, RSB(2), opts)
-    gain2 = r2.free_energy - r1.free_energy
-    if gain2 <= gain_tol:
-        return "1RSB"
-    return "FRSB"
+    return classify_detail(model, options, gain_tol).label
 
 
 def _bracket_root(fun, lo: float, hi: float, what: str) -> float:

@@ -39,6 +39,7 @@ the adjoint of the recursion (no finite differences).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -662,25 +663,173 @@ def _solve_k(
     return result, v
 
 
+def _split_plateau(v: np.ndarray, model, k_old: int) -> np.ndarray | None:
+    """A (k_old + 1)-step start from a k_old-step solution (k_old >= 1) that splits its
+    widest step (a plateau of x) in the middle, with levels a little below and above the
+    old one; ``None`` where there is no such step. Where x(q) has a continuous part (full
+    RSB) the new step belongs inside a plateau, not at a jump (:func:`_refine`)."""
+    T = model.T
+    nq = k_old + 1 if T > 0 else k_old
+    q = np.asarray(v[:nq], dtype=float)
+    y = np.asarray(v[nq:], dtype=float)
+    knots = np.concatenate([q, [1.0]]) if T == 0 else q  # piece i: [knots[i], knots[i+1])
+    widths = np.diff(knots)
+    if widths.size == 0 or float(np.max(widths)) <= 0:
+        return None
+    i = int(np.argmax(widths))  # the piece with level y[i] (T > 0: m_{i+1} on [q_i, q_i+1))
+    lo = y[i - 1] if i > 0 else 0.0
+    hi = y[i + 1] if i + 1 < y.size else (1.0 if T > 0 else math.inf)
+    room = min(y[i] - lo, hi - y[i])
+    eps = 0.05 * room if math.isfinite(room) and room > 0 else 0.05 * max(y[i], 1e-3)
+    mid = 0.5 * (knots[i] + knots[i + 1])
+    new_q = np.insert(q, i + 1, mid)
+    new_y = np.concatenate([y[:i], [y[i] - eps, y[i] + eps], y[i + 1:]])
+    return np.concatenate([new_q, new_y])
+
+
+def _collapsed(res: ParisiResult) -> bool:
+    """Whether a k-step solution has fewer genuine steps than k (zero-width steps or
+    equal levels)."""
+    from .result import _seed_of
+
+    return _seed_of(res).k < res.k
+
+
+def _climb(model, k0: int, v0: np.ndarray | None, k_max: int, options: Options,
+           r0: ParisiResult | None = None):
+    """(result, v) for k = k0+1..k_max, each started from the previous k's solution with
+    its largest x-jump split (:func:`_refine`); ``v0`` is the k0-step solution (``None``
+    at T = 0 and k0 = 0, where RS has no parameters), ``r0`` its result.
+
+    Where the (k-1)-step solution is unstable (replicon < 0 at its top: more breaking must
+    help), the plateau split (:func:`_split_plateau`) is tried as well, and the better of
+    the two optima kept, at k = 2 (the two ways to refine a 1RSB solution lead to different
+    local optima: SK at h = 0.683, T = 0.403, the jump split's is 4e-9 below the plateau
+    split's) and wherever the jump split collapses back (the new step has zero width or
+    repeats a level: SK at h = 0.3, T = 0.608, it fell back onto 1RSB, 1.6e-9 below the
+    2RSB optimum)."""
+    v = v0
+    prev = r0
+    for k in range(k0 + 1, k_max + 1):
+        v_old = v
+        res, v = _solve_k(model, k, options, None if v is None else _refine(v, model, k - 1))
+        if k >= 2 and v_old is not None and prev is not None and prev.replicon < -1e-9 \
+                and (k == 2 or _collapsed(res)):
+            alt_start = _split_plateau(v_old, model, k - 1)
+            if alt_start is not None:
+                alt, v_alt = _solve_k(model, k, options, alt_start)
+                better = alt.free_energy > res.free_energy + 1e-14 * max(1.0, abs(res.free_energy))
+                if alt.converged and (better or not res.converged):
+                    alt = dataclasses.replace(alt, iterations=alt.iterations + res.iterations)
+                    res, v = alt, v_alt
+        prev = res
+        yield res, v
+
+
 def _ladder(model, k_max: int, options: Options):
     """k-step solutions for k = 1..k_max, each warm-started from the previous one (from the
     RS solution at T > 0; T = 0 has no RS parameters to start from)."""
     v = _solve_k(model, 0, options, None)[1] if model.T > 0 else None
-    for k in range(1, k_max + 1):
-        res, v = _solve_k(model, k, options, None if v is None else _refine(v, model, k - 1))
+    for res, _v in _climb(model, 0, v, k_max, options):
         yield res
 
 
+# A warm-started k-step value may fall below the value of fewer steps (a nested family:
+# f is nondecreasing in k) by no more than rounding; more means the start led the optimiser
+# to a worse stationary point, and the k-step problem is solved again the cold way.
+_MONOTONE_SLACK = 1e-10
+
+
+def _warm_ladder(model, ks: list[int], options: Options, seeds: dict
+                 ) -> tuple[dict, int, list[int]]:
+    """k-step solutions for the k in ``ks`` (ascending), each from its seed where there is
+    one (see :func:`solve_ising`); returns ``({k: (result, v)}, iterations, the k whose
+    seeded solution was kept)``."""
+    T = model.T
+    solved: dict[int, tuple[ParisiResult, np.ndarray | None]] = {}
+    kept: list[int] = []
+    iterations = 0
+    # the RS (k = 0) solution: a cheap anchor (one variable) for the monotonicity check and
+    # the cold way up the ladder; at T = 0 it has no parameters to climb from
+    rs, v_rs = _solve_k(model, 0, options, None)
+    iterations += rs.iterations
+    solved[0] = (rs, v_rs if T > 0 else None)
+
+    def vector(seed) -> np.ndarray:
+        return np.concatenate([seed.q, seed.levels]).astype(float)
+
+    def acceptable(res: ParisiResult, below: int) -> bool:
+        # a seeded solution whose steps collapsed may sit on the saddle of fewer steps (the
+        # RS saddle of an unstable RS solution): the cold way decides whether it is real
+        ref = solved[below][0].free_energy
+        return res.converged and not _collapsed(res) and \
+            res.free_energy >= ref - _MONOTONE_SLACK * max(1.0, abs(ref))
+
+    for k in ks:
+        if k in solved:
+            continue
+        below = max(j for j in solved if j < k)
+        if k in seeds:
+            res, v = _solve_k(model, k, options, vector(seeds[k]))
+            iterations += res.iterations
+            if acceptable(res, below):
+                solved[k] = (res, v)
+                kept.append(k)
+                continue
+        # no usable seed at k: climb from the best solution below, after trying the largest
+        # seed between it and k
+        for j in sorted((j for j in seeds if below < j < k), reverse=True):
+            res, v = _solve_k(model, j, options, vector(seeds[j]))
+            iterations += res.iterations
+            if acceptable(res, below):
+                solved[j] = (res, v)
+                kept.append(j)
+                below = j
+                break
+        for res, v in _climb(model, below, solved[below][1], k, options, solved[below][0]):
+            iterations += res.iterations
+            solved[res.k] = (res, v)
+    return solved, iterations, kept
+
+
 @tap_blas  # L-BFGS-B's tiny BLAS calls crawl when two OpenBLAS pools spin against each other
-def solve_ising(model, method: RSB | FullRSB, options: Options) -> ParisiResult:
-    """Solve an Ising mixed p-spin model (see the module docstring); used by ``solve``."""
+def solve_ising(model, method: RSB | FullRSB, options: Options, start=None) -> ParisiResult:
+    """Solve an Ising mixed p-spin model (see the module docstring); used by ``solve``.
+
+    ``start`` (a :class:`ParisiResult`, checked by ``solve``) seeds the k-step problems:
+    each k solved starts from the start's solution with that many genuine steps (see
+    :func:`~replicasolve.solvers.result.warm_seeds`) instead of climbing the ladder
+    RS → 1 → … → k, so an FRSB solve only solves its ``ks``. A k without a seed climbs from
+    the largest k solved (or seed) below it; a seeded solution that does not converge,
+    whose steps collapse (it may sit on the saddle of fewer steps), or whose value falls
+    below that of fewer steps, is discarded and its k solved the cold way.
+    RS is always solved cold. Without ``start`` (or with one that offers no seed) the solve
+    is exactly the cold ladder. ``iterations`` counts as in a cold solve (the k reported;
+    summed over ``ks`` for FRSB); ``settings["solver_iterations"]`` counts every solve.
+    """
     _validate(model)
-    if isinstance(method, RSB):
+    from .result import warm_seeds
+
+    seeds = warm_seeds(start, model.T) if start is not None else {}
+    note: dict = {}
+    if seeds:
+        ks = [method.k] if isinstance(method, RSB) else list(method.ks)
+        solved, total, kept = _warm_ladder(model, ks, options, seeds)
+        note = {"warm_start": f"seeded k = {kept} (seeds offered: {sorted(seeds)})",
+                "solver_iterations": total}
+        if isinstance(method, RSB):
+            r = solved[method.k][0]
+            return dataclasses.replace(r, settings={**r.settings, **note})
+        seq = [solved[k][0] for k in ks]
+        iterations = sum(r.iterations for r in seq)
+    elif isinstance(method, RSB):
         if method.k == 0:
             return _solve_k(model, 0, options, None)[0]
         return list(_ladder(model, method.k, options))[-1]
-    # full RSB: the ladder up to the largest k, keeping the requested ones
-    seq = [r for r in _ladder(model, max(method.ks), options) if r.k in method.ks]
+    else:
+        # full RSB: the ladder up to the largest k, keeping the requested ones
+        seq = [r for r in _ladder(model, max(method.ks), options) if r.k in method.ks]
+        iterations = sum(r.iterations for r in seq)
     ks = [r.k for r in seq]
     vals = [r.free_energy for r in seq]
     f_inf, err, _p = extrapolate_k(ks, vals)
@@ -689,7 +838,7 @@ def solve_ising(model, method: RSB | FullRSB, options: Options) -> ParisiResult:
         model=model, method="FRSB", k=last.k, free_energy=last.free_energy,
         energy=last.energy, entropy=last.entropy, q=last.q, x=last.x, gamma=last.gamma,
         magnetization=last.magnetization, replicon=last.replicon,
-        converged=all(r.converged for r in seq), iterations=sum(r.iterations for r in seq),
+        converged=all(r.converged for r in seq), iterations=iterations,
         residual=max(r.residual for r in seq), extrapolated=f_inf, extrapolation_error=err,
-        sequence=tuple(seq), settings=dict(last.settings), message=last.message,
+        sequence=tuple(seq), settings={**last.settings, **note}, message=last.message,
     )

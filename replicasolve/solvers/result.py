@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ParisiResult"]
+__all__ = ["ParisiResult", "Seed", "warm_seeds"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,7 +44,9 @@ class ParisiResult:
         extrapolated, extrapolation_error: FRSB only: the k → ∞ value of ``free_energy``
             (the ground-state energy at T = 0) and an error estimate; else ``nan``.
         sequence: FRSB only: the k-step results used, in increasing k.
-        settings: the options and grid actually used.
+        settings: the options and grid actually used; after a warm start
+            (``solve(..., start=...)``) also ``warm_start`` (which k were seeded) and, for
+            Ising spins, ``solver_iterations`` (every k-step solve counted).
         message: what the optimiser said.
     """
 
@@ -155,3 +157,138 @@ class ParisiResult:
     def __repr__(self) -> str:
         return (f"ParisiResult({self.method}, k={self.k}, T={self.T:g}, "
                 f"free_energy={self.free_energy:.10g}, converged={self.converged})")
+
+
+# --------------------------------------------------------------------------- warm starts
+
+# A step narrower than this (in q), or a level within this of its neighbour's (relative to
+# max(1, |level|)), is a collapsed step: it carries no information for a warm start.
+_SEED_WIDTH_TOL = 1e-8
+_SEED_LEVEL_TOL = 1e-8
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A k-step order parameter read off a previous result, to start a solver from.
+
+    Attributes:
+        k: the number of genuine steps (collapsed steps removed).
+        q: breakpoints: q_0..q_k at T > 0, q_0..q_{k-1} at T = 0 (q_k = 1 implied).
+        levels: m_1..m_k (x values) at T > 0, γ_1..γ_k at T = 0.
+        L: spherical T = 0 only (β(1 - q_max) limit), else ``nan``.
+        free_energy: the value of the result it came from (for information).
+    """
+
+    k: int
+    q: np.ndarray
+    levels: np.ndarray
+    L: float
+    free_energy: float
+
+
+def _compress(knots: list[float], levels: list[float], fixed_top: bool
+              ) -> tuple[list[float], list[float]]:
+    """Remove collapsed pieces of a step function: ``levels[j]`` on
+    ``[knots[j], knots[j+1])``; piece 0 (level 0) and, if ``fixed_top``, the last piece
+    (level 1) are fixed. Interior pieces of width <= _SEED_WIDTH_TOL are dropped (their
+    neighbours meet at the midpoint); adjacent pieces with equal levels are merged."""
+    knots, levels = list(knots), list(levels)
+    changed = True
+    while changed:
+        changed = False
+        last = len(levels) - 1
+        for j in range(1, len(levels)):
+            interior = j < last or not fixed_top
+            if interior and knots[j + 1] - knots[j] <= _SEED_WIDTH_TOL and len(levels) > 2:
+                mid = 0.5 * (knots[j] + knots[j + 1])
+                del levels[j]
+                del knots[j + 1]
+                knots[j] = mid
+                changed = True
+                break
+            scale = max(1.0, abs(levels[j]), abs(levels[j - 1]))
+            if abs(levels[j] - levels[j - 1]) <= _SEED_LEVEL_TOL * scale:
+                # the fixed pieces keep their exact level (0 at the bottom, 1 at the top)
+                keep = levels[j] if (fixed_top and j == last) else levels[j - 1]
+                del levels[j]
+                del knots[j]
+                levels[j - 1] = keep
+                changed = True
+                break
+    return knots, levels
+
+
+def _seed_of(r: ParisiResult) -> Seed:
+    T = r.T
+    q = np.asarray(r.q, dtype=float)
+    if T > 0:
+        knots = [0.0, *q.tolist(), 1.0]
+        levels = [0.0, *np.asarray(r.x, dtype=float).tolist(), 1.0]
+        knots, levels = _compress(knots, levels, fixed_top=True)
+        return Seed(len(levels) - 2, np.array(knots[1:-1]), np.array(levels[1:-1]),
+                    math.nan, r.free_energy)
+    gam = np.asarray(r.gamma, dtype=float)
+    k = gam.size
+    if k == 0:
+        return Seed(0, np.zeros(0), np.zeros(0), r.L, r.free_energy)
+    knots = [0.0, *q[:k].tolist(), 1.0]
+    knots, levels = _compress(knots, [0.0, *gam.tolist()], fixed_top=False)
+    return Seed(len(levels) - 1, np.array(knots[1:-1]), np.array(levels[1:]), r.L,
+                r.free_energy)
+
+
+def _coarsen(seed: Seed, k: int, T: float) -> Seed:
+    """``seed`` with fewer steps: the two adjacent steps with the closest levels are merged
+    (into their width-weighted mean level) until ``k`` are left."""
+    knots = [0.0, *seed.q.tolist(), 1.0]
+    levels = [0.0, *seed.levels.tolist(), 1.0] if T > 0 else [0.0, *seed.levels.tolist()]
+    last_free = len(levels) - 2 if T > 0 else len(levels) - 1  # the last merge-able piece
+    while (len(levels) - 2 if T > 0 else len(levels) - 1) > k:
+        pairs = range(1, last_free)
+        j = min(pairs, key=lambda i: abs(levels[i + 1] - levels[i]))
+        wa, wb = knots[j + 1] - knots[j], knots[j + 2] - knots[j + 1]
+        mean = (wa * levels[j] + wb * levels[j + 1]) / (wa + wb) if wa + wb > 0 else levels[j]
+        levels[j:j + 2] = [mean]
+        del knots[j + 1]
+        last_free -= 1
+    if T > 0:
+        return Seed(k, np.array(knots[1:-1]), np.array(levels[1:-1]), seed.L, seed.free_energy)
+    return Seed(k, np.array(knots[1:-1]), np.array(levels[1:]), seed.L, seed.free_energy)
+
+
+def warm_seeds(start: ParisiResult | None, T: float) -> dict[int, Seed]:
+    """The warm-start seeds a previous result offers to a solve at temperature ``T``.
+
+    One :class:`Seed` per number of genuine steps, from ``start`` and the k-step results of
+    its ``sequence`` (FRSB): a result whose steps collapsed (zero width, or equal levels)
+    is read as the smaller k it really is, and where two results give the same k the one
+    solved at that k is kept. Below the smallest k offered, seeds are that solution with
+    its closest steps merged. (More steps than offered are not invented here: the solvers
+    climb from the largest seed below by step splitting or insertion.)
+
+    Unconverged results give no seed, nor does a start on the other side of T = 0 (the
+    order parameters x(q) at T > 0 and γ(q) at T = 0 live in different coordinates), nor
+    RS (k = 0: the RS solvers start from a global scan or a fixed-point iteration, which a
+    seed on the wrong RS branch, e.g. q = 0, would defeat).
+    """
+    if start is None or (start.T > 0) != (T > 0):
+        return {}
+    seeds: dict[int, Seed] = {}
+    exact: set[int] = set()
+    for r in (start, *start.sequence):
+        if not r.converged or r.method == "RS" or r.k == 0:
+            continue
+        seed = _seed_of(r)
+        if seed.k == 0 or not np.all(np.isfinite(seed.q)) or \
+                not np.all(np.isfinite(seed.levels)):
+            continue
+        if seed.k not in seeds or (r.k == seed.k and seed.k not in exact):
+            seeds[seed.k] = seed
+            if r.k == seed.k:
+                exact.add(seed.k)
+    if seeds:
+        # fewer steps than any result offers: the smallest one, coarsened
+        smallest = seeds[min(seeds)]
+        for k in range(1, smallest.k):
+            seeds[k] = _coarsen(smallest, k, T)
+    return seeds

@@ -729,47 +729,125 @@ def _rs_start(xih: _XiH, T: float) -> _State:
     return _State(np.array([gap[i]]), np.zeros(0))
 
 
-def _chain(xih: _XiH, T: float, kmax: int, opts: Options) -> list[_Step]:
-    """Solve the k-step problems k = 0..kmax, each warm-started from the previous one."""
-    steps: list[_Step] = []
+def _rs_step(xih: _XiH, T: float, opts: Options) -> _Step:
+    """The RS (k = 0) problem, always from the global scan of :func:`_rs_start`."""
     obj = _Objective(xih, T, 0)
     st = _rs_start(xih, T)
     opt = _minimise(obj, obj.pack(st.gaps, st.levels, st.L), opts.tol, opts.maxiter)
-    steps.append(_Step(0, _State(*obj.unpack(opt.z)), opt))
-    for k in range(1, kmax + 1):
-        prev = steps[-1]
-        obj = _Objective(xih, T, k)
-        padded = _pad(prev.state, T)
-        z_pad = obj.pack(padded.gaps, padded.levels, padded.L)
-        best: _Opt | None = None
-        starts = _next_start(prev.state, xih, T, obj, prev.opt.residual)
-        spread = _resample(prev.state, T)
-        if spread is not None and starts:
-            # both warm starts, keep the better: insertion wins where the new step is a
-            # new feature (a jump), re-sampling where it refines a continuous part
-            starts.insert(1, obj.pack(spread.gaps, spread.levels, spread.L))
-        for n_start, z0 in enumerate(starts):
-            cand = _minimise(obj, z0, opts.tol, opts.maxiter)
-            if best is None or cand.F < best.F - 1e-14 * max(1.0, abs(best.F)) or (
-                cand.converged and not best.converged and cand.F <= best.F + 1e-13
-            ):
-                best = cand
-            if n_start >= (1 if spread is not None else 0) and best.converged:
-                # the most promising starts have converged: the other insertions are only a
-                # fallback for when they do not (a model that needs no extra step, e.g. a
-                # pure p-spin, would otherwise try them all at every k)
-                break
-        if best is None or not best.F < prev.opt.F - 1e-14 * max(1.0, abs(prev.opt.F)):
-            # no extra step helps; keep the (k-1)-step optimum, with a zero-width step. With
-            # no descent direction at all it satisfies the optimality conditions of the
-            # full, convex problem: it is the Parisi solution, not just a k-step optimum
-            why = ("no step insertion lowers the functional to first order (optimal among "
-                   "all order parameters, to within the residual)" if not starts else
-                   "no extra step lowered the functional")
-            best = _minimise(obj, z_pad, opts.tol, opts.maxiter)
-            best.message += f"; {why}: the {k - 1}-step solution is kept, with a zero-width step"
-        steps.append(_Step(k, _State(*obj.unpack(best.z)), best))
+    return _Step(0, _State(*obj.unpack(opt.z)), opt)
+
+
+def _chain_step(xih: _XiH, T: float, prev: _Step, opts: Options) -> _Step:
+    """The (k+1)-step problem from the k-step solution ``prev`` (see the module doc)."""
+    k = prev.k + 1
+    obj = _Objective(xih, T, k)
+    padded = _pad(prev.state, T)
+    z_pad = obj.pack(padded.gaps, padded.levels, padded.L)
+    best: _Opt | None = None
+    starts = _next_start(prev.state, xih, T, obj, prev.opt.residual)
+    spread = _resample(prev.state, T)
+    if spread is not None and starts:
+        # both warm starts, keep the better: insertion wins where the new step is a
+        # new feature (a jump), re-sampling where it refines a continuous part
+        starts.insert(1, obj.pack(spread.gaps, spread.levels, spread.L))
+    for n_start, z0 in enumerate(starts):
+        cand = _minimise(obj, z0, opts.tol, opts.maxiter)
+        if best is None or cand.F < best.F - 1e-14 * max(1.0, abs(best.F)) or (
+            cand.converged and not best.converged and cand.F <= best.F + 1e-13
+        ):
+            best = cand
+        if n_start >= (1 if spread is not None else 0) and best.converged:
+            # the most promising starts have converged: the other insertions are only a
+            # fallback for when they do not (a model that needs no extra step, e.g. a
+            # pure p-spin, would otherwise try them all at every k)
+            break
+    if best is None or not best.F < prev.opt.F - 1e-14 * max(1.0, abs(prev.opt.F)):
+        # no extra step helps; keep the (k-1)-step optimum, with a zero-width step. With
+        # no descent direction at all it satisfies the optimality conditions of the
+        # full, convex problem: it is the Parisi solution, not just a k-step optimum
+        why = ("no step insertion lowers the functional to first order (optimal among "
+               "all order parameters, to within the residual)" if not starts else
+               "no extra step lowered the functional")
+        best = _minimise(obj, z_pad, opts.tol, opts.maxiter)
+        best.message += f"; {why}: the {k - 1}-step solution is kept, with a zero-width step"
+    return _Step(k, _State(*obj.unpack(best.z)), best)
+
+
+def _chain(xih: _XiH, T: float, kmax: int, opts: Options) -> list[_Step]:
+    """Solve the k-step problems k = 0..kmax, each warm-started from the previous one."""
+    steps = [_rs_step(xih, T, opts)]
+    for _k in range(1, kmax + 1):
+        steps.append(_chain_step(xih, T, steps[-1], opts))
     return steps
+
+
+def _genuine_steps(state: _State, T: float) -> int:
+    """The number of steps of a k-step order parameter that neither have zero width nor
+    repeat a neighbour's level (as :func:`~replicasolve.solvers.result.warm_seeds` reads a
+    result)."""
+    from .result import _compress
+
+    knots = [0.0, *(1.0 - state.gaps).tolist(), 1.0]
+    if T > 0:
+        _, lev = _compress(knots, [0.0, *state.levels.tolist(), 1.0], fixed_top=True)
+        return len(lev) - 2
+    _, lev = _compress(knots, [0.0, *state.levels.tolist()], fixed_top=False)
+    return len(lev) - 1
+
+
+# A seeded k-step optimum may exceed the (k-1)-step one (F is nonincreasing in k: nested
+# families) by no more than rounding; more means the seed led to a worse stationary point.
+_MONOTONE_SLACK = 1e-10
+
+
+def _warm_chain(xih: _XiH, T: float, ks: list[int], opts: Options, seeds: dict
+                ) -> tuple[dict[int, _Step], int, list[int]]:
+    """The k-step problems for the k in ``ks`` (ascending), each from its seed where there
+    is one (see :func:`solve_spherical`); returns ``({k: step}, total iterations, the k
+    whose seeded optimum was kept)``."""
+    steps: dict[int, _Step] = {0: _rs_step(xih, T, opts)}
+    total = steps[0].opt.iterations
+    kept: list[int] = []
+
+    def seeded(j: int, below: int) -> _Step | None:
+        nonlocal total
+        seed = seeds[j]
+        obj = _Objective(xih, T, j)
+        gaps = 1.0 - np.asarray(seed.q, dtype=float)
+        z0 = obj.pack(gaps, np.asarray(seed.levels, dtype=float), float(seed.L))
+        opt = _minimise(obj, z0, opts.tol, opts.maxiter)
+        total += opt.iterations
+        ref = steps[below].opt.F
+        state = _State(*obj.unpack(opt.z))
+        # a seeded optimum whose steps collapsed may sit on the saddle of fewer steps (the
+        # RS saddle where RS is unstable): the cold chain decides whether it is real
+        if opt.converged and _genuine_steps(state, T) == j and \
+                opt.F <= ref + _MONOTONE_SLACK * max(1.0, abs(ref)):
+            opt.message += "; started from a neighbouring solution"
+            kept.append(j)
+            return _Step(j, state, opt)
+        return None
+
+    for k in ks:
+        if k in steps:
+            continue
+        below = max(j for j in steps if j < k)
+        if k in seeds:
+            st = seeded(k, below)
+            if st is not None:
+                steps[k] = st
+                continue
+        for j in sorted((j for j in seeds if below < j < k), reverse=True):
+            st = seeded(j, below)
+            if st is not None:
+                steps[j] = st
+                below = j
+                break
+        for _kk in range(below + 1, k + 1):
+            st = _chain_step(xih, T, steps[_kk - 1], opts)
+            total += st.opt.iterations
+            steps[_kk] = st
+    return steps, total, kept
 
 
 # --------------------------------------------------------------------------------------
@@ -809,7 +887,8 @@ def _result(model: Any, xih: _XiH, step: _Step, method: str, settings: dict[str,
     )
 
 
-def solve_spherical(model: Any, method: RSB | FullRSB, options: Options) -> ParisiResult:
+def solve_spherical(model: Any, method: RSB | FullRSB, options: Options,
+                    start: ParisiResult | None = None) -> ParisiResult:
     """Solve the spherical mixed p-spin Parisi problem at T > 0 or T = 0.
 
     Parameters
@@ -841,6 +920,15 @@ def solve_spherical(model: Any, method: RSB | FullRSB, options: Options) -> Pari
         ``settings["continuous_value"]`` the independent continuous solution (``nan``, with
         the reason in ``settings["continuous"]``, where there is none); if the two disagree
         beyond 5 × the extrapolation error + 1e-9, ``converged`` is False.
+    start
+        A previous result (checked by ``solve``) whose order parameters seed the k-step
+        problems (:func:`~replicasolve.solvers.result.warm_seeds`): each k needed (k of
+        RSB(k), the ``ks`` of FullRSB) starts from the seed with that many genuine steps
+        instead of the chain RS → 1 → … → k. A k without a seed is reached by the chain from
+        the largest k solved (or seeded) below it; a seeded optimum that does not converge,
+        whose steps collapse, or that does not improve on fewer steps is discarded and its k
+        solved the cold way. RS
+        is always solved cold (global scan). With ``start=None`` the solve is the cold chain.
 
     Raises
     ------
@@ -861,20 +949,28 @@ def solve_spherical(model: Any, method: RSB | FullRSB, options: Options) -> Pari
     T = float(model.T)
     settings: dict[str, Any] = {"tol": options.tol, "maxiter": options.maxiter}
     kmax = method.k if isinstance(method, RSB) else max(method.ks)
+    from .result import warm_seeds
+
+    seeds = warm_seeds(start, T) if start is not None else {}
     # the linear algebra is on matrices of size 2k + 1: BLAS threads only contend there
     with blas_threads(1):
-        steps = _chain(xih, T, kmax, options)
+        if seeds:
+            needed = [kmax] if isinstance(method, RSB) else list(method.ks)
+            steps, total, kept = _warm_chain(xih, T, needed, options, seeds)
+            settings["warm_start"] = f"seeded k = {kept} (seeds offered: {sorted(seeds)})"
+        else:
+            chain = _chain(xih, T, kmax, options)
+            steps = dict(enumerate(chain))
+            total = sum(s.opt.iterations for s in chain)
     if isinstance(method, RSB):
-        total = sum(s.opt.iterations for s in steps)
-        return _result(model, xih, steps[-1], method.name, settings, total)
+        return _result(model, xih, steps[kmax], method.name, settings, total)
 
     ks = method.ks
     seq = tuple(_result(model, xih, steps[k], RSB(k).name, dict(settings)) for k in ks)
     vals = [r.free_energy for r in seq]
     ext, err, p = extrapolate_k(ks, vals)
     settings.update({"ks": tuple(ks), "fit_exponent": p})
-    last = _result(model, xih, steps[max(ks)], "FRSB", settings,
-                   sum(s.opt.iterations for s in steps))
+    last = _result(model, xih, steps[max(ks)], "FRSB", settings, total)
     converged = all(r.converged for r in seq)
     msgs = [] if converged else [f"k = {r.k}: {r.message}" for r in seq if not r.converged]
     if method.continuous:

@@ -9,6 +9,19 @@ Dask workers can import them by name. Adding a model means adding one :class:`Mo
 to :data:`MODELS`.
 
 Heavy imports (solvers, kernels) happen inside the functions, in the worker.
+
+Warm starts (``[solver] warm_start``, :mod:`replicasolve.sweeps.spec`): a quantity with a
+``seeded`` form is computed along the sweep's warm axis as a chain, each point started from
+the solution of the point before it. Per model kind:
+
+- ``pspin``: ``free_energy``, ``energy``, ``ground_state`` seed the Parisi solve with the
+  previous point's :class:`~replicasolve.solvers.result.ParisiResult` (RS itself is always
+  solved cold); ``phase`` seeds the 1RSB and 2RSB solves of the classification.
+- ``landscape``: ``phase`` as for pspin at T > 0 (T = 0 is classified cold);
+  ``free_energy`` / ``energy`` seed an explicit method, or the full-RSB solve of
+  ``method = "auto"`` (RS points are solved cold).
+- ``msk``, ``tap``, ``run``: closed forms and independent random instances: nothing to
+  seed, no ``seeded`` form (a spec asking for ``warm_start = true`` there is refused).
 """
 
 from __future__ import annotations
@@ -18,7 +31,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["MODELS", "PHASE_CODES", "ModelKind", "Param", "Quantity", "compute_point"]
+__all__ = ["MODELS", "PHASE_CODES", "WARM_KEYS", "ModelKind", "Param", "Quantity",
+           "compute_point", "compute_seeded"]
 
 # the codes of replicasolve.models.landscape_diagram.PHASE_LABELS (kept equal by a test)
 PHASE_CODES = {"RS": 0, "RSB": 1, "1RSB": 2, "FRSB": 3}
@@ -55,7 +69,15 @@ class Param:
 
 @dataclass(frozen=True)
 class Quantity:
-    """A computable quantity: ``func(params, solver) -> {name: number, ...}``."""
+    """A computable quantity: ``func(params, solver) -> {name: number, ...}``.
+
+    ``seeded``, where given, is the warm-start form used along a sweep's warm axis:
+    ``seeded(params, solver, start) -> (values, state)``, with ``start`` the ``state`` the
+    previous point of the chain returned (``None`` at a chain's first point, after a failed
+    point, or after a point that returned ``None``: those are computed cold). ``func`` must
+    equal ``seeded(params, solver, None)[0]``; the two agree with each other to the solver
+    tolerance for any start.
+    """
 
     func: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, float]]
     unit: str
@@ -63,6 +85,8 @@ class Quantity:
     labels: Mapping[int, str] | None = None  # integer codes → names (phase)
     excludes: tuple[str, ...] = ()  # parameters that make no sense for it (T at the ground state)
     needs: tuple[str, ...] = ()  # optional parameters it cannot do without
+    seeded: Callable[[Mapping[str, Any], Mapping[str, Any], Any],
+                     tuple[dict[str, float], Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +217,9 @@ def _run_check(fixed: Mapping[str, Any], axes: Mapping[str, Any]) -> None:
 # ----------------------------------------------------------------------------- mixed p-spin
 
 _SOLVER_OPTIONS = ("tol", "maxiter", "grid_step", "grid_width", "n_gauss", "max_grid")
+# [solver] keys of warm starts along an axis (see replicasolve.sweeps.spec); a model kind
+# whose quantities have a ``seeded`` form lists them in its solver_keys
+WARM_KEYS = ("warm_start", "warm_axis")
 
 
 def _method(solver: Mapping[str, Any]) -> Any:
@@ -214,28 +241,65 @@ def _pspin_model(params: Mapping[str, Any], T: float) -> Any:
     return MixedPSpin(params["xi"], spins=params["spins"], T=T, field=float(params["field"]))
 
 
-def _solved(params: Mapping[str, Any], solver: Mapping[str, Any], T: float) -> Any:
+def _solved(params: Mapping[str, Any], solver: Mapping[str, Any], T: float,
+            start: Any = None) -> Any:
     from ..solvers import solve
 
-    return solve(_pspin_model(params, T), method=_method(solver), options=_options(solver))
+    return solve(_pspin_model(params, T), method=_method(solver), options=_options(solver),
+                 start=start)
+
+
+def _keep(r: Any) -> Any:
+    """The state a warm chain carries on: a converged result, else nothing (cold next)."""
+    return r if r.converged else None
+
+
+def pspin_free_energy_seeded(params: Mapping[str, Any], solver: Mapping[str, Any],
+                             start: Any) -> tuple[dict[str, float], Any]:
+    """:func:`pspin_free_energy` warm-started from ``start`` (a ParisiResult or None)."""
+    r = _solved(params, solver, float(params["T"]), start)
+    return {"free_energy": float(r.value), "converged": int(bool(r.converged))}, _keep(r)
 
 
 def pspin_free_energy(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
     """Parisi free energy per spin f = -T E ln Z / N (extrapolated for full RSB)."""
-    r = _solved(params, solver, float(params["T"]))
-    return {"free_energy": float(r.value), "converged": int(bool(r.converged))}
+    return pspin_free_energy_seeded(params, solver, None)[0]
+
+
+def pspin_energy_seeded(params: Mapping[str, Any], solver: Mapping[str, Any],
+                        start: Any) -> tuple[dict[str, float], Any]:
+    """:func:`pspin_energy` warm-started from ``start`` (a ParisiResult or None)."""
+    r = _solved(params, solver, float(params["T"]), start)
+    return {"energy": float(r.energy), "converged": int(bool(r.converged))}, _keep(r)
 
 
 def pspin_energy(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
     """Energy per spin e = E⟨H⟩ / N."""
-    r = _solved(params, solver, float(params["T"]))
-    return {"energy": float(r.energy), "converged": int(bool(r.converged))}
+    return pspin_energy_seeded(params, solver, None)[0]
+
+
+def pspin_ground_state_seeded(params: Mapping[str, Any], solver: Mapping[str, Any],
+                              start: Any) -> tuple[dict[str, float], Any]:
+    """:func:`pspin_ground_state` warm-started from ``start`` (a ParisiResult or None)."""
+    r = _solved(params, solver, 0.0, start)
+    return {"ground_state": float(r.value), "converged": int(bool(r.converged))}, _keep(r)
 
 
 def pspin_ground_state(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
     """Ground-state energy per spin (the T = 0 Parisi formula)."""
-    r = _solved(params, solver, 0.0)
-    return {"ground_state": float(r.value), "converged": int(bool(r.converged))}
+    return pspin_ground_state_seeded(params, solver, None)[0]
+
+
+def pspin_phase_seeded(params: Mapping[str, Any], solver: Mapping[str, Any],
+                       start: Any) -> tuple[dict[str, float], Any]:
+    """:func:`pspin_phase` with its 1RSB and 2RSB solves warm-started from ``start`` (the
+    :class:`~replicasolve.solvers.classify.Classification` of the previous point)."""
+    from ..solvers import as_options
+    from ..solvers.classify import classify_detail
+
+    c = classify_detail(_pspin_model(params, float(params["T"])),
+                        as_options(_options(solver)), start=start)
+    return {"phase": PHASE_CODES[c.label]}, c
 
 
 def pspin_phase(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
@@ -274,19 +338,68 @@ def landscape_phase(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dic
     return {"phase": PHASE_CODES[_landscape(params).character(float(params["T"])).label]}
 
 
+def landscape_phase_seeded(params: Mapping[str, Any], solver: Mapping[str, Any],
+                           start: Any) -> tuple[dict[str, float], Any]:
+    """:func:`landscape_phase` with the 1RSB/2RSB solves warm-started from ``start`` (the
+    previous point's Classification) at T > 0; T = 0 is classified cold (its label also
+    looks at ξ'(1) - ξ''(1), :meth:`RandomMLPLandscape.character`)."""
+    from ..solvers.classify import classify_detail
+
+    T = float(params["T"])
+    land = _landscape(params)
+    if T == 0:
+        return landscape_phase(params, solver), None
+    # character(T).label is phase(model(T)) at T > 0: the same classification, seeded
+    c = classify_detail(land.model(T), start=start)
+    return {"phase": PHASE_CODES[c.label]}, c
+
+
+def _landscape_solved(params: Mapping[str, Any], solver: Mapping[str, Any], start: Any) -> Any:
+    """RandomMLPLandscape.solve(T, method, options), the Parisi solve seeded by ``start``.
+
+    Seeding applies to an explicit method and, with ``method = "auto"``, to the full-RSB
+    solve at T > 0 (RS is solved cold; T = 0 and the RS-stable points go through
+    :meth:`RandomMLPLandscape.solve` unchanged)."""
+    from ..solvers import solve
+
+    land = _landscape(params)
+    T = float(params["T"])
+    method = solver.get("method", "auto")
+    opts = _options(solver) or None
+    if start is None or T == 0:
+        return land.solve(T, method, opts)
+    model = land.model(T)
+    if method != "auto":
+        return solve(model, method, opts, start=start)
+    rs = solve(model, "rs", opts)
+    if rs.replicon >= 0:
+        return rs
+    return solve(model, "full", opts, start=start)
+
+
+def landscape_free_energy_seeded(params: Mapping[str, Any], solver: Mapping[str, Any],
+                                 start: Any) -> tuple[dict[str, float], Any]:
+    """:func:`landscape_free_energy` warm-started from ``start`` (a ParisiResult or None)."""
+    r = _landscape_solved(params, solver, start)
+    return {"free_energy": float(r.value), "converged": int(bool(r.converged))}, _keep(r)
+
+
 def landscape_free_energy(params: Mapping[str, Any], solver: Mapping[str, Any]
                           ) -> dict[str, float]:
     """Free energy per input dimension (RS where stable, else full RSB)."""
-    method = solver.get("method", "auto")
-    r = _landscape(params).solve(float(params["T"]), method, _options(solver) or None)
-    return {"free_energy": float(r.value), "converged": int(bool(r.converged))}
+    return landscape_free_energy_seeded(params, solver, None)[0]
+
+
+def landscape_energy_seeded(params: Mapping[str, Any], solver: Mapping[str, Any],
+                            start: Any) -> tuple[dict[str, float], Any]:
+    """:func:`landscape_energy` warm-started from ``start`` (a ParisiResult or None)."""
+    r = _landscape_solved(params, solver, start)
+    return {"energy": float(r.energy), "converged": int(bool(r.converged))}, _keep(r)
 
 
 def landscape_energy(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
     """Energy per input dimension (RS where stable, else full RSB)."""
-    method = solver.get("method", "auto")
-    r = _landscape(params).solve(float(params["T"]), method, _options(solver) or None)
-    return {"energy": float(r.energy), "converged": int(bool(r.converged))}
+    return landscape_energy_seeded(params, solver, None)[0]
 
 
 _T_UNIT = "energy units of xi (per spin)"
@@ -317,14 +430,15 @@ MODELS: dict[str, ModelKind] = {
         },
         quantities={
             "free_energy": Quantity(pspin_free_energy, _T_UNIT, "Parisi free energy per spin",
-                                    needs=("T",)),
-            "energy": Quantity(pspin_energy, _T_UNIT, "energy per spin", needs=("T",)),
+                                    needs=("T",), seeded=pspin_free_energy_seeded),
+            "energy": Quantity(pspin_energy, _T_UNIT, "energy per spin", needs=("T",),
+                               seeded=pspin_energy_seeded),
             "ground_state": Quantity(pspin_ground_state, _T_UNIT, "ground-state energy per spin",
-                                     excludes=("T",)),
+                                     excludes=("T",), seeded=pspin_ground_state_seeded),
             "phase": Quantity(pspin_phase, "", "replica-symmetry-breaking phase", _LABELS,
-                              needs=("T",)),
+                              needs=("T",), seeded=pspin_phase_seeded),
         },
-        solver_keys=("method", "ks", *_SOLVER_OPTIONS),
+        solver_keys=("method", "ks", *_SOLVER_OPTIONS, *WARM_KEYS),
         extra_check=_pspin_check,
     ),
     "landscape": ModelKind(
@@ -337,12 +451,15 @@ MODELS: dict[str, ModelKind] = {
             "T": Param("float", _T_UNIT, low=0),
         },
         quantities={
-            "phase": Quantity(landscape_phase, "", "replica-symmetry-breaking phase", _LABELS),
+            "phase": Quantity(landscape_phase, "", "replica-symmetry-breaking phase", _LABELS,
+                              seeded=landscape_phase_seeded),
             "free_energy": Quantity(landscape_free_energy, _T_UNIT,
-                                    "free energy per input dimension"),
-            "energy": Quantity(landscape_energy, _T_UNIT, "energy per input dimension"),
+                                    "free energy per input dimension",
+                                    seeded=landscape_free_energy_seeded),
+            "energy": Quantity(landscape_energy, _T_UNIT, "energy per input dimension",
+                               seeded=landscape_energy_seeded),
         },
-        solver_keys=("method", *_SOLVER_OPTIONS),
+        solver_keys=("method", *_SOLVER_OPTIONS, *WARM_KEYS),
         extra_check=_landscape_check,
     ),
     "tap": ModelKind(
@@ -388,8 +505,24 @@ def compute_point(kind: str, quantity: str, params: Mapping[str, Any],
     """
     func = MODELS[kind].quantities[quantity].func
     clean = {k: v for k, v in params.items() if v is not None}
-    out = func(clean, solver)
+    return _plain(func(clean, solver))
+
+
+def _plain(out: Mapping[str, Any]) -> dict[str, float]:
     return {k: (int(v) if isinstance(v, (bool, int)) else float(v)) for k, v in out.items()}
+
+
+def compute_seeded(kind: str, quantity: str, params: Mapping[str, Any],
+                   solver: Mapping[str, Any], start: Any) -> tuple[dict[str, float], Any]:
+    """Compute one point of a warm chain: ``(values, state)`` from the quantity's ``seeded``
+    form with ``start`` the previous point's state (:func:`compute_point` and ``None`` for a
+    quantity without one)."""
+    q = MODELS[kind].quantities[quantity]
+    clean = {k: v for k, v in params.items() if v is not None}
+    if q.seeded is None:
+        return _plain(q.func(clean, solver)), None
+    out, state = q.seeded(clean, solver, start)
+    return _plain(out), state
 
 
 def is_finite_number(value: Any) -> bool:

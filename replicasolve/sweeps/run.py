@@ -1,6 +1,8 @@
 """Running a sweep: serially, on a local process pool, or on a Dask cluster — resumably.
 
-Points are computed in chunks; the parent process stores each finished chunk at once
+Points are computed in chunks of warm chains (points along the spec's warm axis, each
+seeded by the one before it: :meth:`SweepSpec.chains`; without warm starts every point is
+its own chain); the parent process stores each finished chunk at once
 (:class:`~replicasolve.sweeps.store.PointStore`), so interrupting a run and starting it
 again computes only the missing points. Every executor calls the same pure function per
 point and the store keeps each number's exact ``repr``, so serial, pool and Dask runs give
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInputError, ReplicaSolveError
-from .quantities import compute_point
+from .quantities import compute_point, compute_seeded
 from .spec import SweepSpec, load_spec
 from .store import PointStore, assemble, load_sweep, save_dataset
 
@@ -57,8 +59,17 @@ class SweepOutcome:
 
 def _compute_chunk(kind: str, quantity: str, solver: Mapping[str, Any],
                    items: Sequence[tuple[int, Mapping[str, Any]]]) -> list[dict[str, Any]]:
-    """Worker side: compute points; a ReplicaSolveError at one point is recorded, not fatal
-    (one non-converging corner must not end a long sweep).
+    """Worker side: compute independent points (cold); see :func:`_compute_chains`."""
+    return _compute_chains(kind, quantity, solver, [[item] for item in items])
+
+
+def _compute_chains(kind: str, quantity: str, solver: Mapping[str, Any],
+                    chains: Sequence[Sequence[tuple[int, Mapping[str, Any]]]],
+                    warm: bool = False) -> list[dict[str, Any]]:
+    """Worker side: compute chains of points in order; with ``warm`` each point is seeded
+    by the state of the point before it in its chain (the first point, and a point after a
+    failed one, start cold). A ReplicaSolveError at one point is recorded, not fatal (one
+    non-converging corner must not end a long sweep).
 
     BLAS runs single-threaded here: points are the unit of parallelism, and OpenBLAS
     threads spinning against the other workers (and numpy's against scipy's pool) made a
@@ -68,12 +79,18 @@ def _compute_chunk(kind: str, quantity: str, solver: Mapping[str, Any],
 
     out = []
     with blas_threads(1):
-        for i, params in items:
-            try:
-                value = compute_point(kind, quantity, params, solver)
-                out.append({"i": i, "v": value, "e": None})
-            except ReplicaSolveError as exc:
-                out.append({"i": i, "v": {}, "e": f"{type(exc).__name__}: {exc}"})
+        for chain in chains:
+            state = None
+            for i, params in chain:
+                try:
+                    if warm:
+                        value, state = compute_seeded(kind, quantity, params, solver, state)
+                    else:
+                        value = compute_point(kind, quantity, params, solver)
+                    out.append({"i": i, "v": value, "e": None})
+                except ReplicaSolveError as exc:
+                    state = None
+                    out.append({"i": i, "v": {}, "e": f"{type(exc).__name__}: {exc}"})
     return out
 
 
@@ -105,11 +122,25 @@ class _Progress:
         sys.stderr.flush()
 
 
-def _chunks(items: list[tuple[int, dict[str, Any]]], workers: int
-            ) -> list[list[tuple[int, dict[str, Any]]]]:
+def _chunks(items: list[Any], workers: int, size_of: Callable[[Any], int] = lambda c: 1
+            ) -> list[list[Any]]:
+    """Consecutive groups of ``items`` (points, or whole warm chains: never split) of about
+    the same number of points each."""
     # several chunks per worker balances uneven point costs; 256 caps what a kill can lose
-    size = max(1, min(256, math.ceil(len(items) / (8 * workers))))
-    return [items[k:k + size] for k in range(0, len(items), size)]
+    total = sum(size_of(c) for c in items)
+    size = max(1, min(256, math.ceil(total / (8 * workers))))
+    out: list[list[Any]] = []
+    cur: list[Any] = []
+    n = 0
+    for c in items:
+        cur.append(c)
+        n += size_of(c)
+        if n >= size:
+            out.append(cur)
+            cur, n = [], 0
+    if cur:
+        out.append(cur)
+    return out
 
 
 def _check_args(executor: str, workers: int | None, scheduler: Any) -> None:
@@ -185,17 +216,23 @@ def execute(
             for rec in batch:
                 on_point(rec["i"])
 
+    # the unit of work is a chain: points along the warm axis that seed each other (a single
+    # point without warm starts); chains depend on the spec and the stored points only, so
+    # every executor computes the same numbers
+    params = dict(todo)
+    chains = [[(i, params[i]) for i in chain] for chain in spec.chains(list(params))]
     args = (spec.model, spec.quantity, dict(spec.solver))
+    warm = spec.warm_axis is not None
     if executor == "dask":
-        used, n_workers = "dask", _run_dask(args, todo, workers, scheduler, finished)
-    elif workers == 1 or len(todo) <= 1:
+        used, n_workers = "dask", _run_dask(args, chains, warm, workers, scheduler, finished)
+    elif workers == 1 or len(chains) <= 1:
         used, n_workers = "serial", 1
-        for chunk in _chunks(todo, 1):
-            finished(_compute_chunk(*args, chunk))
+        for task in _chunks(chains, 1, len):
+            finished(_compute_chains(*args, task, warm))
     else:
         used = "local"
-        n_workers = min(workers or os.cpu_count() or 1, len(todo))
-        _run_pool(args, todo, n_workers, finished)
+        n_workers = min(workers or os.cpu_count() or 1, len(chains))
+        _run_pool(args, chains, warm, n_workers, finished)
     bar.update(0, final=True)
 
     ds = assemble(spec, records)
@@ -205,12 +242,13 @@ def execute(
     return SweepOutcome(ds, out, "computed", len(todo), reused, failed, used, n_workers)
 
 
-def _run_pool(args: tuple[Any, ...], todo: list[tuple[int, dict[str, Any]]], workers: int,
+def _run_pool(args: tuple[Any, ...], chains: list[list[tuple[int, dict[str, Any]]]],
+              warm: bool, workers: int,
               finished: Callable[[list[dict[str, Any]]], None]) -> None:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    chunks = _chunks(todo, workers)
+    chunks = _chunks(chains, workers, len)
     # spawn, not fork: forking a parent that holds threads (BLAS, numba, a test runner) can
     # deadlock the child
     pool = ProcessPoolExecutor(max_workers=workers,
@@ -222,7 +260,7 @@ def _run_pool(args: tuple[Any, ...], todo: list[tuple[int, dict[str, Any]]], wor
         while nxt < len(chunks) or pending:
             # a bounded queue: the parent stores results while workers compute
             while nxt < len(chunks) and len(pending) < 2 * workers:
-                pending.add(pool.submit(_compute_chunk, *args, chunks[nxt]))
+                pending.add(pool.submit(_compute_chains, *args, chunks[nxt], warm))
                 nxt += 1
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
@@ -256,8 +294,8 @@ def _dask_client(workers: int | None, scheduler: Any) -> tuple[Any, Any]:
     return Client(cluster), cluster
 
 
-def _run_dask(args: tuple[Any, ...], todo: list[tuple[int, dict[str, Any]]],
-              workers: int | None, scheduler: Any,
+def _run_dask(args: tuple[Any, ...], chains: list[list[tuple[int, dict[str, Any]]]],
+              warm: bool, workers: int | None, scheduler: Any,
               finished: Callable[[list[dict[str, Any]]], None]) -> int:
     from distributed import as_completed
 
@@ -266,8 +304,9 @@ def _run_dask(args: tuple[Any, ...], todo: list[tuple[int, dict[str, Any]]],
     futures: list[Any] = []
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        chunks = _chunks(todo, n_workers)
-        futures = [client.submit(_compute_chunk, *args, chunk, pure=False) for chunk in chunks]
+        chunks = _chunks(chains, n_workers, len)
+        futures = [client.submit(_compute_chains, *args, chunk, warm, pure=False)
+                   for chunk in chunks]
         for fut in as_completed(futures):
             finished(fut.result())
         return n_workers

@@ -17,6 +17,20 @@ A spec is TOML (or the same structure as a Python dict)::
 
     [solver]                           # pspin / landscape: method, ks, tol, ...; tap / run: rtol
     method = "full"
+    warm_start = true                  # pspin / landscape (default true): see below
+    warm_axis = "T"                    # default: the last numeric axis
+
+Warm starts: where the quantity supports it (:mod:`replicasolve.sweeps.quantities` says
+which), the points along the warm axis (``warm_axis``; by default the last, fastest axis
+that is numeric)
+are computed in order within one task, each solver started from the solution of the point
+before it; tasks split the other axes, so a pool or Dask cluster still runs chains in
+parallel. ``warm_start`` defaults to true where supported (false elsewhere; asking for true
+there is an error). A chain is at most :data:`WARM_SEGMENT` points long (the axis is cut at
+fixed positions, so every executor computes the same chains and gives the same numbers);
+its first point, a point after a failed or unconverged one, and the first point still
+missing when an interrupted sweep is resumed are computed cold. Warm and cold values agree
+to the solver tolerance.
 
 Every problem (an unknown key, an empty axis, an axis that is not a parameter of the model,
 a quantity the model cannot compute, a value out of range) is an
@@ -37,9 +51,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInputError
-from .quantities import MODELS, Param
+from .quantities import MODELS, WARM_KEYS, Param
 
-__all__ = ["SweepSpec", "load_spec", "spec_from_toml"]
+__all__ = ["WARM_SEGMENT", "SweepSpec", "load_spec", "spec_from_toml"]
+
+# the longest warm chain: the warm axis is cut into segments of this many points (at fixed
+# positions), each starting cold; it bounds what a killed task loses and keeps tasks short
+WARM_SEGMENT = 64
 
 _TOP_KEYS = ("name", "quantity", "seed", "model", "axes", "solver")
 _RANGE_KEYS = ("start", "stop", "num", "step")
@@ -192,6 +210,47 @@ class SweepSpec:
             params.update(zip(self.dims, combo, strict=True))
             yield flat, params
 
+    @property
+    def warm_axis(self) -> str | None:
+        """The axis along which points seed each other, or ``None`` (no warm start)."""
+        kind = MODELS[self.model]
+        if kind.quantities[self.quantity].seeded is None \
+                or not self.solver.get("warm_start", True):
+            return None
+        if "warm_axis" in self.solver:
+            return str(self.solver["warm_axis"])
+        numeric = [n for n in self.dims if kind.params[n].kind in ("float", "int")]
+        return numeric[-1] if numeric else None
+
+    def chains(self, flats: Iterator[int] | list[int]) -> list[list[int]]:
+        """The points ``flats`` grouped into warm chains (each in order along the warm
+        axis: consecutive indices within one :data:`WARM_SEGMENT`), ordered by their first
+        point; without a warm axis every point is its own chain."""
+        axis = self.warm_axis
+        flats = sorted(flats)
+        if axis is None:
+            return [[i] for i in flats]
+        a = self.dims.index(axis)
+        groups: dict[tuple[int, ...], list[tuple[int, int]]] = {}
+        for i in flats:
+            idx = _unravel(i, self.shape)
+            other = idx[:a] + idx[a + 1:]
+            groups.setdefault(other, []).append((idx[a], i))
+        chains: list[list[int]] = []
+        for members in groups.values():
+            members.sort()
+            chain: list[int] = []
+            prev = None
+            for j, i in members:
+                if chain and (j != prev + 1 or j % WARM_SEGMENT == 0):
+                    chains.append(chain)
+                    chain = []
+                chain.append(i)
+                prev = j
+            chains.append(chain)
+        chains.sort(key=lambda c: c[0])
+        return chains
+
     # ---------------------------------------------------------------- identity
     def to_dict(self) -> dict[str, Any]:
         """The canonical plain form (what :func:`load_spec` accepts back)."""
@@ -338,6 +397,7 @@ def _from_dict(raw: Mapping[str, Any]) -> SweepSpec:
         raise InvalidInputError(f"model {kind_name!r} takes no [solver] settings")
     _unknown("[solver]", solver_t, kind.solver_keys)
     solver = _check_solver(dict(solver_t))
+    _check_warm(solver, q, kind_name, quantity, dict(axes), kind)
 
     seed = raw.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -351,6 +411,30 @@ def _from_dict(raw: Mapping[str, Any]) -> SweepSpec:
     if spec.n_points > MAX_POINTS:
         raise InvalidInputError(f"{spec.n_points} points is more than {MAX_POINTS:,}")
     return spec
+
+
+def _check_warm(solver: Mapping[str, Any], q: Any, kind_name: str, quantity: str,
+                axes: Mapping[str, Any], kind: Any) -> None:
+    """``warm_start`` is a boolean, true only where the quantity can warm start;
+    ``warm_axis`` names a numeric axis, and only with warm starts on."""
+    if not any(k in solver for k in WARM_KEYS):
+        return
+    warm = solver.get("warm_start", True)
+    if not isinstance(warm, bool):
+        raise InvalidInputError(f"[solver] warm_start must be true or false, got {warm!r}")
+    if warm and q.seeded is None:
+        raise InvalidInputError(f"[solver] warm_start: quantity {quantity!r} of model "
+                                f"{kind_name!r} cannot be warm-started")
+    if "warm_axis" in solver:
+        name = solver["warm_axis"]
+        if not warm:
+            raise InvalidInputError("[solver] warm_axis needs warm_start = true")
+        if not isinstance(name, str) or name not in axes:
+            raise InvalidInputError(f"[solver] warm_axis must be one of the axes "
+                                    f"({_allowed(axes)}), got {name!r}")
+        if kind.params[name].kind not in ("float", "int"):
+            raise InvalidInputError(f"[solver] warm_axis {name!r} is not a numeric axis: "
+                                    "its neighbours cannot seed each other")
 
 
 def _check_solver(solver: dict[str, Any]) -> dict[str, Any]:
