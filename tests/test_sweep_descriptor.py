@@ -1,7 +1,6 @@
 """The ``descriptor`` sweep model (replicasolve.sweeps.descriptor_model): q̄(T) of a network.
 
-Until ``replicasolve/sweeps/quantities.py`` registers it, each test registers the model kind
-in the shared ``MODELS`` dict with monkeypatch (spec, run and store all read that dict).
+Registered in :data:`replicasolve.sweeps.quantities.MODELS` as ``"descriptor"``.
 """
 
 from __future__ import annotations
@@ -26,15 +25,13 @@ from replicasolve.train.snapshots import write_snapshot
 xr = pytest.importorskip("xarray")
 
 ROOT = Path(__file__).resolve().parents[1]
-REGISTERED = "descriptor" in quantities.MODELS  # the one-line registration is in place
 SIZES = [12, 8, 8, 4]
 FAST = {"replicas": 4, "sweeps": 60, "burn_in": 20, "seed": 11, "equilibration": "none"}
 TEMPS = [0.4, 1.0, 2.5]
 
 
-@pytest.fixture(autouse=True)
-def registered(monkeypatch):
-    monkeypatch.setitem(quantities.MODELS, "descriptor", DESCRIPTOR)
+def test_registered() -> None:
+    assert quantities.MODELS["descriptor"] is DESCRIPTOR
 
 
 def _spec(model: dict | None = None, axes: dict | None = None, solver: dict | None = None,
@@ -141,8 +138,6 @@ def test_points_are_deterministic_across_processes(tmp_path) -> None:
     code = (
         "import json, sys\n"
         "from replicasolve.sweeps import quantities\n"
-        "from replicasolve.sweeps.descriptor_model import DESCRIPTOR\n"
-        "quantities.MODELS['descriptor'] = DESCRIPTOR\n"
         f"out = quantities.compute_point('descriptor', 'qbar', {params!r}, {FAST!r})\n"
         "print(json.dumps({k: repr(v) for k, v in out.items()}))\n"
     )
@@ -153,8 +148,6 @@ def test_points_are_deterministic_across_processes(tmp_path) -> None:
 
 
 @pytest.mark.slow  # spawned workers compile the Monte Carlo kernels afresh (~30 s)
-@pytest.mark.skipif(not REGISTERED, reason="pool workers import the registry afresh: needs "
-                    "MODELS['descriptor'] = DESCRIPTOR in replicasolve/sweeps/quantities.py")
 def test_pool_matches_serial(tmp_path) -> None:
     spec = _spec(axes={"T": [0.5, 1.0, 2.0, 4.0]})
     serial = run_sweep(spec, tmp_path / "s.nc", workers=1, progress=False)
@@ -242,10 +235,15 @@ def test_check_solver_rejects_bad_settings(solver, words) -> None:
     assert words in str(err.value)
 
 
-def test_a_bad_solver_value_is_a_failed_point_not_a_crash(tmp_path) -> None:
-    """The spec does not pass [solver] values to a model's checks (only key names are
-    checked up front); each point checks them first, so they fail at once, as errors."""
-    ds = run_sweep(_spec(solver={"replicas": 1}, axes={"T": [1.0]}), tmp_path / "b.nc",
-                   workers=1, progress=False)
-    assert ds.attrs["failed_points"] == 1
-    assert "replicas must be a whole number >= 2" in ds.attrs["errors"]
+def test_a_bad_solver_value_fails_before_any_work(monkeypatch, tmp_path) -> None:
+    """[solver] values go through the model's solver_check in load_spec: a bad one is an
+    InvalidInputError naming it, before any point runs (the quantity would raise)."""
+    _never_called(monkeypatch)
+    for solver, words in [({"replicas": 1}, "replicas must be a whole number >= 2"),
+                          ({"update": "glauber"}, "update must be one of"),
+                          ({"sweeps": 10, "measure_every": 20}, "exceeds")]:
+        with pytest.raises(InvalidInputError) as err:
+            run_sweep(_spec(solver=solver, axes={"T": [1.0]}), tmp_path / "b.nc", workers=1,
+                      progress=False)
+        assert words in str(err.value)
+        assert not (tmp_path / "b.nc").exists()

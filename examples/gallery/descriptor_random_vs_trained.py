@@ -63,18 +63,6 @@ HIGH_T_FACTOR = 2.0  # chi_SG checked for T >= 2 T_c
 CHI_REL, QBAR_REL, N_SIGMA = 0.10, 0.05, 4.0
 
 
-def _registered(workers: int) -> int:
-    """Register the descriptor model kind if the registry lacks it (until quantities.py
-    does); spawned pool workers would not see that, so the sweep then runs serially."""
-    from replicasolve.sweeps.descriptor_model import DESCRIPTOR
-    from replicasolve.sweeps.quantities import MODELS
-
-    if "descriptor" in MODELS:
-        return workers
-    MODELS["descriptor"] = DESCRIPTOR
-    return 1
-
-
 def chi_paramagnet(T: Any, t_c: float) -> np.ndarray:
     """χ_SG = N⟨Q²⟩ = 1/(1 − (T_c/T)²) of a bipartite SK model of equal layers above T_c."""
     return 1.0 / (1.0 - (t_c / np.asarray(T, dtype=float)) ** 2)
@@ -90,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     out = Path(args.out)
     nc = claim(out, OUTPUTS[:-1], args.force)[0]
     folder = claim_run(out, OUTPUTS[-1], args.force)
-    workers = _registered(args.workers)
+    workers = args.workers
     spec = load_toml(f"{NAME}.toml")
     settings = dict(FULL)
     if args.quick:

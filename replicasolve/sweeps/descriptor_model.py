@@ -282,5 +282,6 @@ DESCRIPTOR = ModelKind(
     },
     solver_keys=tuple(SOLVER_DEFAULTS),
     extra_check=_descriptor_check,
+    solver_check=check_solver,
 )
 """The ``descriptor`` model kind (register with ``MODELS["descriptor"] = DESCRIPTOR``)."""

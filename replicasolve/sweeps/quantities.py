@@ -100,6 +100,8 @@ class ModelKind:
     # extra_check(fixed, axes): cross-parameter checks before any work (axes: name → values)
     extra_check: Callable[[Mapping[str, Any], Mapping[str, Any]], None] | None = field(
         default=None)
+    # solver_check(solver): checks the values of the [solver] table before any work
+    solver_check: Callable[[Mapping[str, Any]], Any] | None = field(default=None)
 
 
 # ----------------------------------------------------------------------------- msk
@@ -529,3 +531,9 @@ def is_finite_number(value: Any) -> bool:
     """Whether ``value`` is a real, finite number (not a bool)."""
     return (isinstance(value, (int, float)) and not isinstance(value, bool)
             and math.isfinite(value))
+
+
+# the descriptor model lives in its own module, which imports ModelKind etc. from this one
+from .descriptor_model import DESCRIPTOR  # noqa: E402
+
+MODELS["descriptor"] = DESCRIPTOR

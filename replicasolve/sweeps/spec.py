@@ -397,6 +397,8 @@ def _from_dict(raw: Mapping[str, Any]) -> SweepSpec:
         raise InvalidInputError(f"model {kind_name!r} takes no [solver] settings")
     _unknown("[solver]", solver_t, kind.solver_keys)
     solver = _check_solver(dict(solver_t))
+    if kind.solver_check is not None:
+        kind.solver_check(solver)
     _check_warm(solver, q, kind_name, quantity, dict(axes), kind)
 
     seed = raw.get("seed", 0)
