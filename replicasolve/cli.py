@@ -402,9 +402,25 @@ def _cmd_landscape(args: argparse.Namespace) -> int:
                   f"entropy s      {fw.entropy:.12f}", f"overlap q      {fw.q:.10f}",
                   f"converged      {fw.converged} (residual {fw.residual:.1e}, quadrature "
                   f"error {fw.quadrature_error:.1e})"]
-        if args.stability:
-            if args.depth != 1:
-                raise UsageError("--stability is derived for depth 1 only")
+        if args.stability and args.depth >= 2:
+            from .models.finite_width_deep import finite_width_replicon_deep
+
+            deep = finite_width_replicon_deep(args.activation, land.sigma_w2, land.sigma_b2,
+                                              args.alpha, args.T, args.depth, saddle=fw)
+            # at depth >= 2 only the local (replicon) test exists: a discontinuous 1RSB
+            # transition would not show in it, so the RS label says "locally stable"
+            verdict = "RS" if deep.stable else "RSB"
+            out.update(replicon=deep.replicon, pivots=[float(v) for v in deep.pivots],
+                       replicon_error=deep.quadrature_error, character=verdict,
+                       character_criterion="replicon and layer pivots (local stability; "
+                       "no 1RSB gain at depth >= 2)")
+            lines += [f"replicon       {deep.replicon:.6g} (quadrature error "
+                      f"{deep.quadrature_error:.1e}); layer pivots "
+                      + ", ".join(f"{v:.4g}" for v in deep.pivots)
+                      + " (all must be > 0 with the replicon)",
+                      f"character      {verdict}{' (locally stable)' if deep.stable else ''}; "
+                      "the 1RSB gain is computed at depth 1 only"]
+        elif args.stability:
             from .models.finite_width_krsb import finite_width_krsb
             from .models.finite_width_replicon import finite_width_replicon
 
@@ -604,8 +620,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="finite width ratio N_1/N (action solve, depth 1..: the RS saddle of "
                     "the layer-overlap action; default: the infinite-width limit)")
     ls.add_argument("--stability", action="store_true",
-                    help="with --alpha and depth 1: also the replicon of the RS solution and "
-                    "the 1RSB optimum (its gain over RS)")
+                    help="with --alpha: also the replicon of the RS solution (any depth) "
+                    "and, at depth 1, the 1RSB optimum (its gain over RS)")
     ls.add_argument("--json", action="store_true", help="print one JSON object")
     ls.set_defaults(func=_cmd_landscape)
 

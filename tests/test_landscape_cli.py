@@ -80,3 +80,23 @@ def test_finite_width_stability(capsys) -> None:
     assert out["character"] == "RSB"
     assert _status(["landscape", "--activation", "sin", "--depth", "1", "--T", "0.5",
                     "--stability"]) == 2
+
+
+@pytest.mark.parametrize("activation,alpha,T,expected", [
+    # sin, L = 2, α = 1, T = 0.3: Λ > 0 but the first layer pivot < 0, so RS is unstable
+    # (derivations/finite_width_deep_replicon.py); tanh, L = 2, α = 2, T = 0.3: stable
+    ("sin", 1, 0.3, "RSB"),
+    ("tanh", 2, 0.3, "RS"),
+])
+def test_finite_width_stability_at_depth_two(capsys, activation, alpha, T, expected) -> None:
+    from replicasolve.models.finite_width_deep import finite_width_replicon_deep
+
+    argv = ["landscape", "--activation", activation, "--depth", "2", "--sigma-w2", "2",
+            "--alpha", str(alpha), "--T", str(T), "--stability", "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    api = finite_width_replicon_deep(activation, 2.0, 0.0, alpha, T, 2)
+    assert out["replicon"] == pytest.approx(api.replicon, abs=1e-12)
+    assert out["pivots"] == pytest.approx(list(api.pivots), abs=1e-12)
+    assert out["character"] == expected == ("RS" if api.stable else "RSB")
+    assert "one_rsb_gain" not in out

@@ -43,9 +43,11 @@ activation has no correction at any α (the field W_1ᵀw_2 has a norm that conc
 
 The action needs |φ(x)| = o(x²): for φ = x² (or faster) E_ε exp(sqrt(ĝ) ζ φ) diverges at
 large ζ (ζ is the normalised read-out weight of a hidden unit), so such activations are
-refused. Only the RS saddle point is solved here; its stability at depth 1 (the replicon) is
-:func:`replicasolve.models.finite_width_replicon.finite_width_replicon`, and RSB at depth 1
-is :mod:`replicasolve.models.finite_width_krsb` (whose k = 0 functional is Φ above).
+refused. Only the RS saddle point is solved here; its stability (the replicon) is
+:func:`replicasolve.models.finite_width_replicon.finite_width_replicon` at depth 1 and
+:func:`replicasolve.models.finite_width_deep.finite_width_replicon_deep` at any depth, and RSB
+at depth 1 is :mod:`replicasolve.models.finite_width_krsb` (whose k = 0 functional is Φ
+above).
 
 Quadrature: the single-site integrals T_l and their moments are sums on a grid in the field
 z for periodic or bounded φ (spectrally accurate at any tilt; ~1e-14 at α = 2, T = 0.3 for

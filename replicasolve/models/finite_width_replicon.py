@@ -118,7 +118,8 @@ def finite_width_replicon(activation: Any, sigma_w2: float, sigma_b2: float, alp
         activation: name, formula or Activation, as for ``finite_width_rs``.
         sigma_w2: weight variance σ_w² > 0.
         sigma_b2: bias variance σ_b² ≥ 0.
-        alpha: width ratio α = N_1/N, finite and > 0 (a scalar: depth 1 only).
+        alpha: width ratio α = N_1/N, finite and > 0 (a scalar: depth 1; deeper networks:
+            :func:`~replicasolve.models.finite_width_deep.finite_width_replicon_deep`).
         T: temperature > 0.
         method: ``"auto"``, ``"grid"`` or ``"hermite"``, as ``finite_width_rs``.
         order: Gauss–Hermite points in η and ε (16..240; ``"hermite"``).
@@ -130,15 +131,16 @@ def finite_width_replicon(activation: Any, sigma_w2: float, sigma_b2: float, alp
         Λ as a float, or (Λ, FiniteWidthResult) with ``return_solution``.
 
     Raises:
-        InvalidInputError: bad parameters (as ``finite_width_rs``), or a depth other than 1.
+        InvalidInputError: bad parameters (as ``finite_width_rs``), or more than one width ratio.
         ConvergenceError: the RS solve or the single-site integral fails.
     """
     if np.ndim(alpha) != 0:
         vals = list(alpha)  # type: ignore[call-overload]
         if len(vals) != 1:
             raise InvalidInputError(
-                "the finite-width replicon is derived for one hidden layer only: give one "
-                f"width ratio alpha, got {len(vals)}")
+                "finite_width_replicon is the one-hidden-layer case: give one width ratio "
+                f"alpha, got {len(vals)}; for depth >= 2 use "
+                "replicasolve.models.finite_width_deep.finite_width_replicon_deep")
         alpha = vals[0]
     sol = finite_width_rs(activation, sigma_w2, sigma_b2, alpha, T, method=method,
                           order=order, zeta_points=zeta_points)
