@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from .._trust_region import trust_region_step as _tr_step  # noqa: F401 (re-export)
 from ..errors import ConvergenceError, InvalidInputError
 
 # Kernels are cut where the Gaussian weight is e^{-60.5} ~ 5e-27 of its peak.
@@ -61,16 +62,6 @@ GRID_STEP = 2 * math.pi / 128
 # oscillating, and tanh at σ_w² = 2 was at rounding (error indicator ≤ 1e-12 in f, e, q at
 # α = 2, T = 0.3) already at 0.15; 2π/64 keeps a margin at half the cost of 2π/128.
 LINE_STEP = 2 * math.pi / 64
-
-
-def _tr_step(lam: np.ndarray, vec: np.ndarray, g: np.ndarray, radius: float) -> np.ndarray:
-    """The exact trust-region step of :func:`replicasolve.solvers.spherical._tr_step`.
-
-    The finite-width modules reach it only through here (imported at call time:
-    ``solvers.spherical`` pulls in scipy, and ``import replicasolve`` must stay light)."""
-    from ..solvers.spherical import _tr_step as step
-
-    return step(lam, vec, g, radius)
 
 
 # --------------------------------------------------------------------------------------

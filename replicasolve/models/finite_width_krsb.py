@@ -582,7 +582,7 @@ def _minimise(value: Callable[[np.ndarray], Any], y0: np.ndarray, k: int, analyt
     gradient, step 1e-6, refreshed every ``refresh`` iterations, after a poor model
     prediction or a change of the free set, and updated by BFGS in between; the step solves
     the trust-region subproblem exactly (Moré–Sorensen,
-    :func:`replicasolve.solvers.spherical._tr_step`). Line-search quasi-Newton methods fail
+    :func:`replicasolve._trust_region.trust_region_step`). Line-search quasi-Newton methods fail
     here: a new RSB level opens along valleys so flat (Hessian eigenvalues ~1e-6 against ~1)
     that the decrease per step falls below the rounding of Φ long before the optimum
     (L-BFGS-B stopped 2e-9 short of the 2RSB optimum of sin at α = 4, T = 0.5, the size of

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 from scipy import integrate, optimize
 
+from .._trust_region import trust_region_step as _tr_step
 from ..errors import InvalidInputError
 from ._ordered import project_ordered
 from .extrapolate import extrapolate_k
@@ -353,34 +354,6 @@ class _Opt:
     iterations: int
     converged: bool
     message: str
-
-
-def _tr_step(lam: np.ndarray, vec: np.ndarray, g: np.ndarray, radius: float) -> np.ndarray:
-    """Minimiser of g·s + s·H s/2 over |s| <= radius, H = vec diag(lam) vecᵀ (the
-    trust-region subproblem, Moré–Sorensen; the "hard case" is absorbed by the shift floor).
-    """
-    gc = vec.T @ g
-    lo = max(0.0, -float(lam[0])) if lam.size else 0.0
-    floor = 1e-12 * max(float(np.max(np.abs(lam), initial=0.0)), 1e-300)
-
-    def size(mu: float) -> float:
-        return float(np.linalg.norm(gc / np.maximum(lam + mu, floor)))
-
-    mu = 0.0
-    if lo > 0 or size(0.0) > radius:
-        a, b = lo, lo + 1.0
-        while size(b) > radius:
-            b = lo + 4.0 * (b - lo)
-        for _ in range(100):  # ||s(μ)|| is decreasing in μ: bisect to 1e-3 relative
-            mid = 0.5 * (a + b)
-            if size(mid) > radius:
-                a = mid
-            else:
-                b = mid
-            if b - a <= 1e-3 * b:
-                break
-        mu = b
-    return -vec @ (gc / np.maximum(lam + mu, floor))
 
 
 def _minimise(obj: _Objective, z0: np.ndarray, tol: float, maxiter: int) -> _Opt:
