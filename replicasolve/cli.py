@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import ReplicaSolveError
+from .errors import ExecutorError, ReplicaSolveError
 
 DEFAULT_SIZES = "784,512,512,512,10"
 
@@ -643,6 +643,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.func = _cmd_demo
     try:
         status = args.func(args)  # None (0), or 3 from parisi when it did not converge
+    except ExecutorError as exc:  # not bad input: the cluster went away mid-run
+        print(f"replicasolve: error: {exc}", file=sys.stderr)
+        return 4
     except ReplicaSolveError as exc:
         print(f"replicasolve: error: {exc}", file=sys.stderr)
         return 2

@@ -6,7 +6,7 @@ command line can turn them into one clear line on stderr.
 
 from __future__ import annotations
 
-__all__ = ["ConvergenceError", "InvalidInputError", "ReplicaSolveError"]
+__all__ = ["ConvergenceError", "ExecutorError", "InvalidInputError", "ReplicaSolveError"]
 
 
 class ReplicaSolveError(Exception):
@@ -19,3 +19,8 @@ class InvalidInputError(ReplicaSolveError, ValueError):
 
 class ConvergenceError(ReplicaSolveError, RuntimeError):
     """A numerical method did not reach the asked precision."""
+
+
+class ExecutorError(ReplicaSolveError, RuntimeError):
+    """The machinery that runs the work failed (e.g. a Dask scheduler or its workers were lost
+    mid-run); work finished before the failure is kept (the message says where)."""

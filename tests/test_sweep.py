@@ -405,6 +405,41 @@ def test_dask_matches_the_local_pool(tmp_path) -> None:
     xr.testing.assert_identical(ds, local)
 
 
+def test_lost_dask_cluster_stops_cleanly_and_resumes(tmp_path) -> None:
+    """The cluster is shut down after the first stored batch: the run stops with one
+    ExecutorError (no traceback from distributed), the stored points stay in .parts, and
+    the same call on the local pool computes only the rest and equals a fresh serial run."""
+    distributed = pytest.importorskip("distributed")
+    from replicasolve.errors import ExecutorError
+
+    out = tmp_path / "lost.nc"
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                       dashboard_address=None)
+    client = distributed.Client(cluster)
+    stored: list[int] = []
+
+    def kill_after_first(i: int) -> None:
+        stored.append(i)
+        if cluster.status.name == "running":
+            client.close()
+            cluster.close()
+
+    try:
+        with pytest.raises(ExecutorError, match="finished points are kept"):
+            run_sweep(_msk_spec(), out, executor="dask", scheduler=client, progress=False,
+                      on_point=kill_after_first)
+    finally:
+        client.close()
+        cluster.close()
+    assert 0 < len(stored) < len(DEPTHS) * len(VARIANCES)
+    assert not out.exists()
+    resumed = execute(_msk_spec(), out, workers=1, progress=False)
+    assert resumed.reused == len(stored)
+    assert resumed.computed == len(DEPTHS) * len(VARIANCES) - len(stored)
+    serial = run_sweep(_msk_spec(), tmp_path / "serial.nc", workers=1, progress=False)
+    xr.testing.assert_identical(resumed.dataset, serial)
+
+
 def test_cli_dask_local_cluster(tmp_path, capsys) -> None:
     pytest.importorskip("distributed")
     spec, out = _toml(tmp_path), tmp_path / "d.nc"

@@ -11,6 +11,7 @@ identical Datasets.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInputError, ReplicaSolveError
+from ..errors import ExecutorError, InvalidInputError, ReplicaSolveError
 from .quantities import compute_point, compute_seeded
 from .spec import SweepSpec, load_spec
 from .store import PointStore, assemble, load_sweep, save_dataset
@@ -307,16 +308,33 @@ def _run_dask(args: tuple[Any, ...], chains: list[list[tuple[int, dict[str, Any]
         chunks = _chunks(chains, n_workers, len)
         futures = [client.submit(_compute_chains, *args, chunk, warm, pure=False)
                    for chunk in chunks]
+        done = 0
         for fut in as_completed(futures):
-            finished(fut.result())
+            try:
+                batch = fut.result()
+            except Exception as exc:
+                # points record their own errors, so a task that raises means the scheduler
+                # or a worker was lost: stop cleanly, keeping what was stored
+                text = str(exc).strip()
+                why = f"{type(exc).__name__}: {text.splitlines()[0] if text else 'no message'}"
+                raise ExecutorError(
+                    f"the Dask run stopped after {done} of {len(futures)} tasks ({why}); the "
+                    "finished points are kept: run the same command again to compute only "
+                    "the missing ones") from None
+            finished(batch)
+            done += 1
         return n_workers
     finally:
-        if futures:
-            client.cancel(futures)
+        # after a lost scheduler these calls fail too; the first error is the one to report
+        with contextlib.suppress(Exception):
+            if futures:
+                client.cancel(futures)
         if owned:
-            client.close()
+            with contextlib.suppress(Exception):
+                client.close()
             if cluster is not None:
-                cluster.close()
+                with contextlib.suppress(Exception):
+                    cluster.close()
 
 
 def run_sweep(
