@@ -67,19 +67,10 @@ import numpy as np
 import sympy as sp
 
 from replicasolve.symbolic.checks import Checks
+from replicasolve.symbolic.replica import pairs, replicon_vector
 
 _CHECKS = Checks()
 check = _CHECKS.check
-
-
-def pairs(n: int) -> list[tuple[int, int]]:
-    return [(a, b) for a in range(n) for b in range(a + 1, n)]
-
-
-def replicon_vector(n: int) -> list[int]:
-    """δX_12 = δX_34 = 1, δX_13 = δX_24 = -1, other pairs 0: every row sums to zero."""
-    v = {(0, 1): 1, (2, 3): 1, (0, 2): -1, (1, 3): -1}
-    return [v.get(p, 0) for p in pairs(n)]
 
 
 # ----------------------------------------------------------------------------- symbolic
