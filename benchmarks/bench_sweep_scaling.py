@@ -1,24 +1,36 @@
 """A 2,000-point sweep on 1 and 2 workers, and the per-point overhead of the Dask path.
 
-Figure: wall time of :func:`replicasolve.sweeps.run_sweep` for the multilayer-SK critical
-temperature (``msk_critical`` of 40 depths × 50 weight variances = 2,000 points; each point
-is a tridiagonal eigenvalue problem plus, to make the quantity cheap but not trivial, a
-layer-size vector of length depth + 1) with
+Figure: wall time of :func:`replicasolve.sweeps.run_sweep` for two cheap quantities over
+2,000 points each:
+
+- ``rs``: the RS free energy of the spherical SK model with a field (``pspin``, 40 T × 50 h;
+  about 5 ms a point: a 1-D Newton solve), the workload the speed-up is quoted for;
+- ``msk``: the multilayer-SK critical temperature (40 depths × 50 weight variances; about
+  0.2 ms a point, a small eigenvalue problem), where the fixed costs of starting workers
+  (≈ 0.3 s) dominate, so its speed-up measures the overheads rather than the scaling;
+
+each with
 
 - ``workers=1`` (serial, in-process: the baseline, measured in the same run),
 - the local process pool with 2 workers (speed-up = serial / pool; near 2 is linear),
 - Dask ``LocalCluster`` with 2 worker processes (overhead per point = (Dask − pool) / 2000).
 
 Every run writes its own netCDF file in a temporary folder, and the three Datasets are
-checked to be identical (the executors must not change a single value).
+checked to be identical (the executors must not change a single value). A 4-point sweep runs
+first, untimed, so that the parent's one-time imports (xarray, scipy, the netCDF writer:
+about 1 s) are not charged to the serial baseline (the pool's workers pay theirs in
+parallel, inside its time).
 
-Usage: ``python benchmarks/bench_sweep_scaling.py [--points-per-axis 40x50] [--no-dask]``.
+Usage: ``python benchmarks/bench_sweep_scaling.py [--points-per-axis 40x50] [--no-dask]
+[--only rs|msk]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -27,15 +39,26 @@ import numpy as np
 from replicasolve.sweeps import run_sweep
 
 
-def spec(depths: int, variances: int) -> dict:
+def spec(kind: str, n1: int, n2: int) -> dict:
+    if kind == "msk":
+        return {
+            "name": "bench: msk T_c",
+            "quantity": "T_c",
+            "model": {"kind": "msk"},
+            "axes": {
+                "depth": list(range(1, n1 + 1)),
+                "variance": {"start": 0.5, "stop": 3.0, "num": n2},
+            },
+        }
     return {
-        "name": "bench: msk T_c",
-        "quantity": "T_c",
-        "model": {"kind": "msk"},
+        "name": "bench: spherical SK RS free energy",
+        "quantity": "free_energy",
+        "model": {"kind": "pspin", "xi": "q**2/2", "spins": "spherical"},
         "axes": {
-            "depth": list(range(1, depths + 1)),
-            "variance": {"start": 0.5, "stop": 3.0, "num": variances},
+            "T": {"start": 0.3, "stop": 1.5, "num": n1},
+            "field": {"start": 0.0, "stop": 1.0, "num": n2},
         },
+        "solver": {"method": "rs"},
     }
 
 
@@ -45,37 +68,66 @@ def timed(fn) -> tuple[float, object]:
     return time.perf_counter() - t0, out
 
 
+def worker_start(kind: str) -> float:
+    """Wall time of a fresh interpreter that imports the sweep machinery and computes one
+    point: what each spawned pool worker pays before its first useful point."""
+    one = spec(kind, 1, 1)
+    code = ("from replicasolve.sweeps.quantities import compute_point\n"
+            "from replicasolve.sweeps.spec import load_spec\n"
+            f"s = load_spec({one!r})\n"
+            "i, p = next(iter(s.points()))\n"
+            "compute_point(s.model, s.quantity, p, dict(s.solver))\n")
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    return time.perf_counter() - t0
+
+
+def bench(kind: str, n1: int, n2: int, tmp: str, dask: bool) -> None:
+    s = spec(kind, n1, n2)
+    n = n1 * n2
+    key = "T_c" if kind == "msk" else "free_energy"
+    print(f"\n[{kind}] {s['name']}: {n} points; {os.cpu_count()} CPUs")
+    warm = spec(kind, 2, 2)
+    run_sweep(warm, f"{tmp}/{kind}_warm.nc", workers=1, progress=False)  # imports, untimed
+    t1, ds1 = timed(lambda: run_sweep(s, f"{tmp}/{kind}_serial.nc", workers=1,
+                                      progress=False))
+    print(f"serial (1 worker):  {t1:7.2f} s   {1e3 * t1 / n:6.3f} ms/point")
+    t2, ds2 = timed(lambda: run_sweep(s, f"{tmp}/{kind}_pool.nc", workers=2, progress=False))
+    print(f"local pool, 2:      {t2:7.2f} s   {1e3 * t2 / n:6.3f} ms/point   "
+          f"speed-up {t1 / t2:.2f}x (linear = 2)")
+    same = bool(np.array_equal(ds1[key].values, ds2[key].values, equal_nan=True))
+    print(f"pool == serial, bit for bit: {same}")
+    start = worker_start(kind)
+    print(f"worker start-up (spawn + imports + first point, fresh process): {start:.2f} s, "
+          f"paid once per worker, in parallel; speed-up net of it "
+          f"{t1 / max(t2 - start, 1e-9):.2f}x")
+    if not dask:
+        return
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        print("Dask: not installed (pip install 'dask[distributed]')")
+        return
+    t3, ds3 = timed(lambda: run_sweep(s, f"{tmp}/{kind}_dask.nc", executor="dask",
+                                      workers=2, progress=False))
+    print(f"Dask LocalCluster, 2: {t3:5.2f} s   {1e3 * t3 / n:6.3f} ms/point   "
+          f"overhead vs pool {1e3 * (t3 - t2) / n:+.3f} ms/point (includes the "
+          "cluster start)")
+    print(f"Dask == serial, bit for bit: "
+          f"{bool(np.array_equal(ds1[key].values, ds3[key].values, equal_nan=True))}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--points-per-axis", default="40x50")
     p.add_argument("--no-dask", action="store_true")
+    p.add_argument("--only", choices=["rs", "msk"])
     args = p.parse_args()
-    nd, nv = (int(v) for v in args.points_per_axis.split("x"))
-    s = spec(nd, nv)
-    n = nd * nv
-    print(f"sweep: msk T_c over {nd} depths x {nv} variances = {n} points; "
-          f"{os.cpu_count()} CPUs")
+    n1, n2 = (int(v) for v in args.points_per_axis.split("x"))
     with tempfile.TemporaryDirectory() as tmp:
-        t1, ds1 = timed(lambda: run_sweep(s, f"{tmp}/serial.nc", workers=1, progress=False))
-        print(f"serial (1 worker):  {t1:7.2f} s   {1e3 * t1 / n:6.3f} ms/point")
-        t2, ds2 = timed(lambda: run_sweep(s, f"{tmp}/pool.nc", workers=2, progress=False))
-        print(f"local pool, 2:      {t2:7.2f} s   {1e3 * t2 / n:6.3f} ms/point   "
-              f"speed-up {t1 / t2:.2f}x (linear = 2)")
-        same = bool(np.array_equal(ds1["T_c"].values, ds2["T_c"].values))
-        print(f"pool == serial, bit for bit: {same}")
-        if not args.no_dask:
-            try:
-                import distributed  # noqa: F401
-            except ImportError:
-                print("Dask: not installed (pip install 'dask[distributed]')")
-                return
-            t3, ds3 = timed(lambda: run_sweep(s, f"{tmp}/dask.nc", executor="dask",
-                                              workers=2, progress=False))
-            print(f"Dask LocalCluster, 2: {t3:5.2f} s   {1e3 * t3 / n:6.3f} ms/point   "
-                  f"overhead vs pool {1e3 * (t3 - t2) / n:+.3f} ms/point (includes the "
-                  "cluster start)")
-            print(f"Dask == serial, bit for bit: "
-                  f"{bool(np.array_equal(ds1['T_c'].values, ds3['T_c'].values))}")
+        for kind in ("rs", "msk"):
+            if args.only in (None, kind):
+                bench(kind, n1, n2, tmp, not args.no_dask)
 
 
 if __name__ == "__main__":
