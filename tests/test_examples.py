@@ -53,3 +53,14 @@ def test_training_example_runs_end_to_end(tmp_path):
         assert any(line.startswith(f"{n}.") for line in out.stdout.splitlines()), n
     assert (tmp_path / "standard_small" / "scan.nc").exists()
     assert list((tmp_path / "binarized_large" / "figures").glob("*.png"))
+
+
+@pytest.mark.slow
+def test_landscape_mc_rsb_check_runs():
+    """The Monte Carlo check in an RSB phase prints one verdict line per claim (small run:
+    the numbers themselves are tested in tests/test_landscape_mc_rsb.py)."""
+    script = ROOT / "examples" / "landscape_mc_rsb_check.py"
+    out = subprocess.run([sys.executable, str(script), "--sizes", "12,16", "--networks", "4",
+                          "--sweeps", "300"], capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("agrees") + out.stdout.count("does not agree") >= 2
