@@ -36,6 +36,19 @@ Longer and wider, e.g.::
     python examples/descriptor_experiments.py --out runs/d512 --narrow 128,128 \\
         --wide 512,512,512 --epochs 40 --n-train 4000 --sweeps 4000 --burn-in 2000
 
+Measured with the defaults (3 seeds, 21 curves, 2,049 s on 2 busy cores; mean of q̄ over
+the temperatures equilibrated in every run, ± network-to-network standard error):
+
+- random → trained: 0.079 → 0.258, +0.180 ± 0.018, p = 0.010 (every T from 0.69 to 3 by
+  more than 5 standard errors);
+- epochs 0 → 1: +0.110 ± 0.010 (p = 0.009); 1 → 3: +0.033 ± 0.015 (p = 0.15); 3 → 10:
+  −0.007 ± 0.037 (p = 0.87): q̄ grows in the first epoch and then levels off;
+- true → shuffled labels: +0.040 ± 0.023 (p = 0.23; per temperature +0.01 to +0.10, each
+  within 2 errors): not resolved with 3 networks;
+- narrow → wide, random: +0.018 ± 0.007 (p = 0.11); trained: not compared, because the
+  trained 784-256-256-10 networks did not pass the equilibration test at any T with 1,000
+  sweeps (τ_|q| up to 63 sweeps; use ``--sweeps 4000``).
+
 Training runs, curves (netCDF) and figures go under ``--out``; a second run of the script
 reuses what is there (training resumes, a curve is recomputed only if its settings changed).
 """
