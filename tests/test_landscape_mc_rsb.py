@@ -158,7 +158,13 @@ def test_finite_size_fit_recovers_exact_lines() -> None:
     assert fit["a_err"] == pytest.approx(expect, rel=1e-10)
     slow = finite_size_fit(n, -0.4 + 0.3 * n ** (-2 / 3), [1e-3] * 3, exponent=2 / 3)
     assert slow["a"] == pytest.approx(-0.4, abs=1e-12)
-    assert finite_size_fit(n, -0.4 + 0.3 * n ** (-2 / 3), [1e-3] * 3)["chi2"] > 1.0
+    wrong = finite_size_fit(n, -0.4 + 0.3 * n ** (-2 / 3), [1e-3] * 3)
+    assert wrong["chi2"] > 1.0
+    # a misfit inflates the errors by the Birge ratio sqrt(chi2/dof) (dof = 1 here)
+    plain = finite_size_fit(n, -0.4 + 0.3 * n ** (-2 / 3), [1e-3] * 3, birge=False)
+    assert wrong["scale"] == pytest.approx(math.sqrt(wrong["chi2"]), rel=1e-12)
+    assert wrong["a_err"] == pytest.approx(plain["a_err"] * wrong["scale"], rel=1e-12)
+    assert fit["scale"] == 1.0  # a perfect fit is not scaled down
     power = finite_size_fit(n, 3.0 / n, [1e-3, 1e-3, 1e-3], model="power")
     assert power["p"] == pytest.approx(-1.0, abs=1e-10)
     assert power["c"] == pytest.approx(3.0, rel=1e-10)

@@ -591,7 +591,7 @@ def overlap_theory(activation: str, sigma_w2: float, sigma_b2: float, alpha: flo
 
 def finite_size_fit(sizes: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray,
                     errors: Sequence[float] | np.ndarray, model: str = "linear",
-                    exponent: float = 1.0) -> dict[str, float]:
+                    exponent: float = 1.0, birge: bool = True) -> dict[str, float]:
     """Weighted least-squares finite-size fit of measured values y(N) ± σ(N).
 
     ``model="linear"``: y = a + b/N^ω with ω = ``exponent`` (default 1; a is the N → ∞
@@ -599,12 +599,15 @@ def finite_size_fit(sizes: Sequence[float] | np.ndarray, values: Sequence[float]
     SK model, Aspelmeier, Billoire, Marinari & Moore, J. Phys. A 41, 324008 (2008));
     ``model="power"``:
     ln y = ln c + p ln N with σ_ln = σ/y (p = -1 for an RS breadth ∝ 1/N). Parameter errors
-    from the covariance (XᵀWX)⁻¹, not rescaled by χ²; χ² and dof are returned so that a
-    poor fit is visible.
+    from the covariance (XᵀWX)⁻¹, multiplied by the Birge ratio sqrt(χ²/dof) when it
+    exceeds 1 and ``birge`` is on (default): a fit worse than its error bars allow must not
+    report the error bars' precision (Birge, Phys. Rev. 40, 207 (1932); the PDG's scale
+    factor). χ², dof and the factor applied are returned.
 
     Returns:
-        {"a", "a_err", "b", "b_err", "chi2", "dof"} for ``"linear"``,
-        {"c", "c_err", "p", "p_err", "chi2", "dof"} for ``"power"`` (c_err relative).
+        {"a", "a_err", "b", "b_err", "chi2", "dof", "scale"} for ``"linear"``,
+        {"c", "c_err", "p", "p_err", "chi2", "dof", "scale"} for ``"power"`` (c_err
+        relative).
 
     Raises:
         InvalidInputError: fewer than 2 sizes, non-positive errors, mismatched shapes, or
@@ -634,12 +637,14 @@ def finite_size_fit(sizes: Sequence[float] | np.ndarray, values: Sequence[float]
     cov = np.linalg.inv(x.T @ (w[:, None] * x))
     par = cov @ (x.T @ (w * yy))
     chi2 = float(np.sum(w * (yy - x @ par) ** 2))
-    err = np.sqrt(np.diag(cov))
+    dof = n.size - 2
+    scale = math.sqrt(chi2 / dof) if birge and dof > 0 and chi2 > dof else 1.0
+    err = scale * np.sqrt(np.diag(cov))
     if model == "linear":
         return {"a": float(par[0]), "a_err": float(err[0]), "b": float(par[1]),
-                "b_err": float(err[1]), "chi2": chi2, "dof": float(n.size - 2)}
+                "b_err": float(err[1]), "chi2": chi2, "dof": float(dof), "scale": scale}
     return {"c": float(math.exp(par[0])), "c_err": float(err[0]), "p": float(par[1]),
-            "p_err": float(err[1]), "chi2": chi2, "dof": float(n.size - 2)}
+            "p_err": float(err[1]), "chi2": chi2, "dof": float(dof), "scale": scale}
 
 
 def _jackknife(stat: Callable[[np.ndarray], float], data: np.ndarray) -> tuple[float, float]:
