@@ -15,6 +15,16 @@ Both runs use the same seed and start, and the benchmark checks that they end in
 bitwise-identical states (the blocked kernel changes the speed, not the trajectory).
 Ratio = flips/s(blocked) / flips/s(per flip), from the best of ``--repeat`` runs each.
 
+Threads (``--threads``, default 1,2): the blocked kernel is also run with ``threads=T``
+(the replicas split into T groups of columns swept side by side, each thread streaming the
+same blocks of J); each threaded run must end in the same state, bit for bit, as the
+per-flip run. The per-flip baseline always runs on one thread. The machine's load average
+is printed before and after, and "cpu/wall" shows how many cores the run actually got:
+the threads meet at the end of every sweep, so a thread that shares its core with another
+busy process holds up the others (on a 2-core machine with one other CPU-bound process the
+2-thread runs got one core between them, cpu/wall ≈ 1, and were slower than 1 thread);
+only rows with cpu/wall near the thread count measure the kernel.
+
 Bandwidth accounting. "J traffic" is N² · itemsize bytes per sweep: every row of J is
 read from memory once per sweep for all R replicas (the blocked kernel reads each block of
 B rows once and serves all replicas from cache; the per-flip kernel reads row i once per
@@ -22,7 +32,10 @@ spin while R ≥ 8 replicas practically always flip some of it). Fields (R · N 
 0.6 MB at R = 32 in float64), the B × B sub-block of J read while deciding and the uniforms
 are not counted. It is printed as a fraction of the machine's streaming bandwidth, measured
 in the same run as the bytes read + written per second by a numpy copy of a 1 GiB array
-(best of 3 copies, before and after the timed runs; the larger is used). Caveat: a float32
+(best of 3 copies, before and after the timed runs; the larger is used). Because one core
+may not saturate the memory system, the same copy is also timed split over the largest
+thread count (a numba ``prange`` copy), and the fraction is printed against both
+denominators: "J/1T-stream" (one-core copy) and "J/TT-stream" (multi-thread copy). Caveat: a float32
 J at N = 2330 (21.7 MB) fits in a 32 MB L3 cache, so its "traffic" may be served by the
 L3; ``--n 8000`` gives a J that does not fit in either precision.
 
@@ -36,6 +49,7 @@ acceptance rates near T_c.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -57,6 +71,38 @@ def streaming_bandwidth(gib: float = 1.0, repeat: int = 3) -> float:
     return 2 * a.nbytes / best
 
 
+def streaming_bandwidth_threads(threads: int, gib: float = 1.0, repeat: int = 3) -> float:
+    """:func:`streaming_bandwidth` with the copy split over ``threads`` numba threads."""
+    import numba
+
+    @numba.njit(parallel=True, cache=False)
+    def pcopy(dst, src, parts):  # one contiguous slice per thread
+        m = src.shape[0]
+        for p in numba.prange(parts):
+            lo = p * m // parts
+            hi = (p + 1) * m // parts
+            dst[lo:hi] = src[lo:hi]
+
+    saved = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        a = np.ones(int(gib * 2**30) // 8)
+        b = np.empty_like(a)
+        pcopy(b, a, threads)  # compile, touch every page
+        best = np.inf
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            pcopy(b, a, threads)
+            best = min(best, time.perf_counter() - t0)
+    finally:
+        numba.set_num_threads(saved)
+    return 2 * a.nbytes / best
+
+
+def load() -> str:
+    return "load average {:.2f} {:.2f} {:.2f} (1, 5, 15 min)".format(*os.getloadavg())
+
+
 def sk_like(n: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     g = np.triu(rng.standard_normal((n, n)) / np.sqrt(n), 1)
@@ -64,14 +110,16 @@ def sk_like(n: int, seed: int = 0) -> np.ndarray:
 
 
 def one_run(system: IsingSystem, T: float, replicas: int, sweeps: int, dtype: str,
-            start: np.ndarray, block: int) -> tuple[float, float, ising.MCResult]:
+            start: np.ndarray, block: int, threads: int = 1
+            ) -> tuple[float, float, ising.MCResult]:
     """Wall time and process CPU time of one run with dense block size ``block``."""
     saved = ising._DENSE_BLOCK
     ising._DENSE_BLOCK = block
     try:
         c0 = time.process_time()
         res = run_replicas(system, T, replicas=replicas, sweeps=sweeps, burn_in=0,
-                           measure_every=sweeps, dtype=dtype, start=start, seed=1)
+                           measure_every=sweeps, dtype=dtype, start=start, seed=1,
+                           threads=threads)
         cpu = time.process_time() - c0
     finally:
         ising._DENSE_BLOCK = saved
@@ -86,62 +134,82 @@ def main() -> None:
     ap.add_argument("--T", type=float, default=1.0, help="temperature (T_c of SK is 1)")
     ap.add_argument("--repeat", type=int, default=3, help="timed repeats (best is kept)")
     ap.add_argument("--dtypes", default="float64,float32")
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     args = ap.parse_args()
     sweeps = 8 if args.quick else 40
     warm = 20 if args.quick else 100
     repeat = 1 if args.quick else args.repeat
     n = args.n
     block = ising._DENSE_BLOCK
+    tlist = [int(x) for x in args.threads.split(",")]
+    tmax = max(tlist)
+    gib = 0.25 if args.quick else 1.0
 
-    stream0 = streaming_bandwidth(0.25 if args.quick else 1.0)
-    print(f"streaming bandwidth (numpy copy, read + write): {stream0 / 1e9:.1f} GB/s")
+    print(load())
+    stream0 = streaming_bandwidth(gib)
+    streamt0 = streaming_bandwidth_threads(tmax, gib) if tmax > 1 else stream0
+    print(f"streaming bandwidth (copy, read + write): {stream0 / 1e9:.1f} GB/s on 1 thread, "
+          f"{streamt0 / 1e9:.1f} GB/s on {tmax} threads")
     system = IsingSystem.dense(sk_like(n))
     print(f"SK-like J_ij ~ N(0, 1/N), N = {n}, T = {args.T}, Metropolis, {sweeps} timed "
-          f"sweeps, best (median) of {repeat}; blocked B = {block} vs per-flip baseline")
+          f"sweeps, best (median) of {repeat}; blocked B = {block} on {tlist} threads vs "
+          f"per-flip baseline (1 thread)")
     rows = []
+    variants = [(0, 1)] + [(block, t) for t in tlist]
     for dtype in args.dtypes.split(","):
         item = np.dtype(dtype).itemsize
         for r in (int(x) for x in args.replicas.split(",")):
             eq = run_replicas(system, args.T, replicas=r, sweeps=warm, burn_in=0,
                               measure_every=warm, dtype=dtype, overlaps=False, seed=99)
-            times: dict[int, list[tuple[float, float]]] = {0: [], block: []}
+            times: dict[tuple[int, int], list[tuple[float, float]]] = {v: [] for v in variants}
             final = {}
-            for _ in range(repeat):  # interleaved, so slow phases of the machine hit both
-                for b in (0, block):
-                    wall, cpu, res = one_run(system, args.T, r, sweeps, dtype, eq.spins, b)
-                    times[b].append((wall, cpu))
-                    final[b] = res
-            same = all(getattr(final[0], k).tobytes() == getattr(final[block], k).tobytes()
-                       for k in ("spins", "fields", "energies", "overlaps"))
-            rows.append((dtype, item, r, times, final[block].acceptance, same))
-    stream1 = streaming_bandwidth(0.25 if args.quick else 1.0)
+            for _ in range(repeat):  # interleaved, so slow phases of the machine hit all
+                for b, t in variants:
+                    wall, cpu, res = one_run(system, args.T, r, sweeps, dtype, eq.spins, b, t)
+                    times[(b, t)].append((wall, cpu))
+                    final[(b, t)] = res
+            same = {v: all(getattr(final[(0, 1)], k).tobytes() == getattr(final[v], k).tobytes()
+                           for k in ("spins", "fields", "energies", "overlaps"))
+                    for v in variants}
+            used = {v: final[v].settings.threads for v in variants}
+            rows.append((dtype, item, r, times, final[(block, tlist[0])].acceptance, same,
+                         used))
+    stream1 = streaming_bandwidth(gib)
+    streamt1 = streaming_bandwidth_threads(tmax, gib) if tmax > 1 else stream1
     stream = max(stream0, stream1)
-    print(f"streaming bandwidth again after the runs: {stream1 / 1e9:.1f} GB/s; "
-          f"using {stream / 1e9:.1f} GB/s")
-    print(f"\n{'dtype':8s} {'R':>3s} {'accept':>6s} | {'per-flip M flips/s':>19s} "
-          f"{'J/stream':>8s} | {'blocked M flips/s':>18s} {'J/stream':>8s} | "
-          f"{'ratio':>5s} {'cpu ratio':>9s} identical")
-    for dtype, item, r, times, acc, same in rows:
+    streamt = max(streamt0, streamt1)
+    print(f"streaming bandwidth again after the runs: {stream1 / 1e9:.1f} GB/s on 1 thread, "
+          f"{streamt1 / 1e9:.1f} GB/s on {tmax} threads; using {stream / 1e9:.1f} and "
+          f"{streamt / 1e9:.1f} GB/s")
+    print(load())
+    print(f"\n{'dtype':8s} {'R':>3s} {'accept':>6s} {'kernel':>12s} {'M flips/s':>17s} "
+          f"{'J/1T-stream':>11s} {'J/' + str(tmax) + 'T-stream':>11s} {'vs per-flip':>11s} "
+          f"{'cpu/wall':>8s} identical")
+    best_frac = {}
+    for dtype, item, r, times, acc, same, used in rows:
         work = n * r * sweeps
         jbytes = sweeps * n * n * item
-
-        def stats(b: int, k: int, times=times) -> tuple[float, float]:
-            ts = [x[k] for x in times[b]]
-            return min(ts), float(np.median(ts))
-
-        (w0, w0m), (w1, w1m) = stats(0, 0), stats(block, 0)
-        c0, c1 = stats(0, 1)[0], stats(block, 1)[0]
-        print(f"{dtype:8s} {r:3d} {acc:6.3f} | {work / w0 / 1e6:7.2f} ({work / w0m / 1e6:6.2f})"
-              f"     {jbytes / w0 / stream:8.2f} | {work / w1 / 1e6:7.2f} "
-              f"({work / w1m / 1e6:6.2f})    {jbytes / w1 / stream:8.2f} | "
-              f"{w0 / w1:5.2f} {c0 / c1:9.2f} {'yes' if same else 'NO'}")
-    print("\n(flips/s: best (median) wall time; J/stream: J traffic of the best run as a "
-          "fraction of streaming; cpu ratio: the same ratio from process CPU time)")
-    best = max(n * n * item * sweeps / min(x[0] for x in times[block]) / stream
-               for dtype, item, r, times, acc, same in rows if r >= 32)
-    print(f"target J traffic >= 0.5 of streaming at R >= 32: "
-          f"{'met' if best >= 0.5 else 'NOT met'} (best {best:.2f})")
-    if not all(same for *_, same in rows):
+        w_ref = min(x[0] for x in times[(0, 1)])
+        for v in variants:
+            ws = [x[0] for x in times[v]]
+            w, wm = min(ws), float(np.median(ws))
+            cpu = times[v][ws.index(w)][1]
+            name = "per-flip" if v[0] == 0 else f"blocked {used[v]}T"
+            print(f"{dtype:8s} {r:3d} {acc:6.3f} {name:>12s} {work / w / 1e6:7.2f} "
+                  f"({work / wm / 1e6:7.2f}) {jbytes / w / stream:11.2f} "
+                  f"{jbytes / w / streamt:11.2f} {w_ref / w:11.2f} {cpu / w:8.2f} "
+                  f"{'yes' if same[v] else 'NO'}")
+            if v[0] and r >= 32:
+                key = v[1]
+                best_frac[key] = max(best_frac.get(key, 0.0), jbytes / w / stream)
+    print("\n(M flips/s: best (median) wall time; J/xT-stream: J traffic of the best run as a "
+          "fraction of the 1-thread or multi-thread streaming copy; vs per-flip: speed-up "
+          "over the 1-thread per-flip kernel; cpu/wall: process CPU time over wall time of "
+          "the best run)")
+    for t, f in sorted(best_frac.items()):
+        print(f"target J traffic >= 0.5 of (1-thread) streaming at R >= 32 with {t} "
+              f"thread(s): {'met' if f >= 0.5 else 'NOT met'} (best {f:.2f})")
+    if not all(all(same.values()) for *_, same, _u in rows):
         raise SystemExit("blocked and per-flip runs differ: the blocked kernel is wrong")
 
 

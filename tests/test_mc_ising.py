@@ -209,6 +209,106 @@ def test_blocked_dense_parallel_tempering_and_cold_start_bitwise(
     np.testing.assert_array_equal(got.round_trips_per_walker, ref.round_trips_per_walker)
 
 
+# threads: the replicas are split into groups of columns swept side by side by several
+# threads; each column's trajectory must be exactly that of the one-thread sweep. R = 5
+# gives groups of 2 + 3 columns (R not divisible by the threads), R = 20 in float64
+# cache-line-aligned groups of 8 + 12.
+def _threads_available() -> int:
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("replicas", [5, 20])
+def test_threads_bitwise_equal_to_one_thread(method: str, dtype: str, replicas: int) -> None:
+    J, h = small_sk(150, seed=12)
+    system = IsingSystem.dense(J, h)
+    kw = dict(replicas=replicas, sweeps=40, burn_in=7, method=method, seed=4, dtype=dtype,
+              resync_every=17)
+    ref = run_replicas(system, 1.0, threads=1, **kw)
+    assert ref.settings.threads == 1
+    for threads in (2, 3):
+        got = run_replicas(system, 1.0, threads=threads, **kw)
+        assert got.settings.threads == min(threads, _threads_available())
+        _outputs_equal(got, ref)
+
+
+def test_threads_parallel_tempering_cold_start_and_none() -> None:
+    J, h = small_sk(90, seed=8)
+    system = IsingSystem.dense(J, h)
+    kw = dict(replicas_per_T=3, sweeps=150, burn_in=10, seed=2, start="cold", swap_every=2)
+    ref = parallel_tempering(system, [0.5, 0.8, 1.3], threads=1, **kw)
+    for threads in (2, None):
+        got = parallel_tempering(system, [0.5, 0.8, 1.3], threads=threads, **kw)
+        if threads == 2:
+            assert got.settings.threads == min(2, _threads_available())
+        for ra, rb in zip(got.results, ref.results, strict=True):
+            _outputs_equal(ra, rb)
+        np.testing.assert_array_equal(got.swap_acceptance, ref.swap_acceptance)
+        np.testing.assert_array_equal(got.round_trips_per_walker, ref.round_trips_per_walker)
+
+
+def test_threads_kernel_any_column_groups() -> None:
+    # the threaded sweep with arbitrary column groups (more groups than threads, groups of
+    # one column, unequal groups) against the one-thread sweep, at the kernel level, so it
+    # runs the same on a machine with any number of cores
+    from replicasolve.mc import _ising_kernels as kern
+
+    n, ncol, bsize, tile = 70, 7, 16, 24
+    system = IsingSystem.dense(small_sk(n, seed=5)[0])
+    dense_j = system._segments(np.float64)[0].reshape(n, -1)
+    rng = np.random.default_rng(0)
+    spins0 = (2 * rng.integers(0, 2, (n, ncol)) - 1).astype(np.int8)
+    rnd = rng.random((ncol, 6, n))
+    beta = np.linspace(0.5, 2.0, ncol)
+    temp_of_col = np.arange(ncol, dtype=np.int64)
+
+    def run(bounds: list[int] | None) -> tuple[np.ndarray, ...]:
+        spins = spins0.copy()
+        fields = np.zeros((ncol, dense_j.shape[1]))
+        rows = np.zeros((ncol, bsize), np.int64)
+        sg = np.zeros((ncol, bsize))
+        nf = np.zeros(ncol, np.int64)
+        kern.fresh_fields_dense(dense_j, np.zeros(n), spins, fields, bsize, tile, rows, sg,
+                                nf)
+        pend, xs = np.zeros((bsize, ncol)), np.zeros((bsize, ncol))
+        flips = np.zeros(ncol, np.int64)
+        for t in range(rnd.shape[1]):
+            if bounds is None:
+                kern.sweep_dense(dense_j, spins, fields, beta, rnd, t, t % 2 == 1,
+                                 temp_of_col, flips, True, bsize, tile, rows, sg, nf, pend,
+                                 xs, np.zeros(ncol, np.int8), 0, ncol)
+            else:
+                g = len(bounds) - 1
+                flips_g = np.zeros((g, ncol), np.int64)
+                kern.sweep_dense_threads(dense_j, spins, fields, beta, rnd, t, t % 2 == 1,
+                                         temp_of_col, flips_g, True, bsize, tile, rows, sg,
+                                         np.zeros((g, ncol), np.int64), pend, xs,
+                                         np.zeros((g, ncol), np.int8),
+                                         np.array(bounds, np.int64))
+                flips += flips_g.sum(axis=0)
+        return spins, fields, flips
+
+    ref = run(None)
+    assert 0 < ref[2].sum() < n * ncol * rnd.shape[1]
+    for bounds in ([0, 7], [0, 3, 7], [0, 1, 2, 3, 4, 5, 6, 7], [0, 6, 7]):
+        got = run(bounds)
+        for x, y in zip(got, ref, strict=True):
+            assert x.tobytes() == y.tobytes(), bounds
+
+
+def test_threads_layered_uses_one_thread() -> None:
+    bonds, h = small_layered()
+    system = IsingSystem.layered(bonds, h)
+    kw = dict(replicas=4, sweeps=100, burn_in=5, seed=3)
+    a = run_replicas(system, 1.0, **kw)
+    b = run_replicas(system, 1.0, threads=2, **kw)
+    assert b.settings.threads == 1
+    _outputs_equal(a, b)
+
+
 def test_layered_equals_densified_parallel_tempering_and_cold_start() -> None:
     bonds = random_layered([6, 8, 5], 1.0, seed=4)
     lay = IsingSystem.layered(bonds, [np.full(6, 0.1), np.zeros(8), np.full(5, -0.2)])
@@ -416,6 +516,8 @@ def _sk4() -> np.ndarray:
         (lambda: run_replicas(IsingSystem.dense(_sk4()), 1.0, start="warm"), "start"),
         (lambda: run_replicas(IsingSystem.dense(_sk4()), 1.0, start=np.zeros(4)), r"\+1 or -1"),
         (lambda: run_replicas(IsingSystem.dense(_sk4()), 1.0, seed=-1), "seed"),
+        (lambda: run_replicas(IsingSystem.dense(_sk4()), 1.0, threads=0), "threads"),
+        (lambda: run_replicas(IsingSystem.dense(_sk4()), 1.0, threads=1.5), "threads"),
         (lambda: run_replicas(_sk4(), 1.0), "IsingSystem"),
         (lambda: run_replicas(IsingSystem.dense(_sk4()), 1.0, sweeps=5, measure_every=10),
          "measure_every"),

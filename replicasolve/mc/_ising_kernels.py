@@ -40,12 +40,22 @@ bitwise-identical trajectories: the dense row only adds exact zeros on top. The 
 dense kernels keep this order (they only change when the additions happen and how many
 rows share one load and store of a field element), so they too are bitwise identical to
 the per-flip kernels; the tests check it against them.
+
+Threads
+-------
+Columns never interact inside a sweep (own uniforms, own fields, own spins), so the dense
+sweep can run disjoint groups of columns on different threads
+(:func:`sweep_dense_threads`, driven by :func:`run_chunk_threads`): each column gets the
+same additions in the same order as on one thread, so the results are bitwise the same for
+any grouping. The parallel code lives in its own entry point, so one-thread runs never
+compile or load it.
 """
 
 from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 from .._numba import njit
@@ -215,13 +225,14 @@ def _acc_rows(y, J, rows, sg, m, j0, j1):
 
 
 @njit
-def _apply_rows(J, fields, rows, sg, nf, tile):
-    """``fields[c, :n] += Σ_p sg[c, p] J[rows[c, p], :n]`` (p in order) for every column
-    (n = ``J.shape[0]``; columns beyond, the padding of the rows, are not touched)."""
+def _apply_rows(J, fields, rows, sg, nf, tile, c0, c1):
+    """``fields[c, :n] += Σ_p sg[c, p] J[rows[c, p], :n]`` (p in order) for the columns
+    c0 <= c < c1 (n = ``J.shape[0]``; columns beyond, the padding of the rows, are not
+    touched)."""
     n = J.shape[0]
     for j0 in range(0, n, tile):
         j1 = min(j0 + tile, n)
-        for c in range(fields.shape[0]):
+        for c in range(c0, c1):
             if nf[c] > 0:
                 _acc_rows(fields[c, j0:j1], J, rows[c], sg[c], nf[c], j0, j1)
 
@@ -243,7 +254,7 @@ def fresh_fields_dense(J, h, spins, out, bsize, tile, rows, sg, nf):
                 rows[c, i - i0] = i
                 sg[c, i - i0] = one if spins[i, c] > 0 else -one
             nf[c] = i1 - i0
-        _apply_rows(J, out, rows, sg, nf, tile)
+        _apply_rows(J, out, rows, sg, nf, tile, 0, ncol)
 
 
 @njit
@@ -262,7 +273,7 @@ def resync_fields_dense(J, h, spins, fields, scratch, bsize, tile, rows, sg, nf)
 
 @njit
 def sweep_dense(J, spins, fields, col_beta, rnd, t, heatbath, temp_of_col, flips_by_temp,
-                count, bsize, tile, rows, sg, nf, pend, xs, code):
+                count, bsize, tile, rows, sg, nf, pend, xs, code, c0, c1):
     """:func:`sweep` for a dense ``J`` of shape (N, N + padding), blocked (see above): the
     same decisions from the same field values, hence the same trajectory bit for bit.
 
@@ -275,15 +286,18 @@ def sweep_dense(J, spins, fields, col_beta, rnd, t, heatbath, temp_of_col, flips
     :func:`sweep`. ``rows``, ``sg``: (C, bsize) scratch; ``pend``, ``xs``: (bsize, C)
     scratch (the block's fields and uniforms, column index fastest); ``nf``: (C,) int64
     and ``code``: (C,) int8 scratch.
+
+    Only the columns c0 <= c < c1 are swept and only their entries of the scratch arrays
+    are touched (columns are independent), so disjoint column ranges may be swept at the
+    same time by different threads (:func:`sweep_dense_threads`).
     """
     n = spins.shape[0]
-    ncol = spins.shape[1]
     two = fields.dtype.type(2.0)
     thresh = 1.000000001
     for i0 in range(0, n, bsize):
         i1 = min(i0 + bsize, n)
         bl = i1 - i0
-        for c in range(ncol):
+        for c in range(c0, c1):
             nf[c] = 0
             for b in range(bl):
                 pend[b, c] = fields[c, i0 + b]
@@ -295,7 +309,7 @@ def sweep_dense(J, spins, fields, col_beta, rnd, t, heatbath, temp_of_col, flips
             pu = pend[bi]
             xu = xs[bi]
             # code: 0 reject, 1 accept, 2 undecided (needs exp); branch-free, vectorised
-            for c in range(ncol):
+            for c in range(c0, c1):
                 de = 2.0 * sp[c] * float(pu[c])
                 y = col_beta[c] * de
                 x = xu[c]
@@ -309,7 +323,7 @@ def sweep_dense(J, spins, fields, col_beta, rnd, t, heatbath, temp_of_col, flips
                     code[c] = 1
                 else:
                     code[c] = 0 if far else 2
-            for c in range(ncol):
+            for c in range(c0, c1):
                 if code[c] == 2:
                     de = 2.0 * sp[c] * float(pu[c])
                     y = col_beta[c] * de
@@ -322,7 +336,7 @@ def sweep_dense(J, spins, fields, col_beta, rnd, t, heatbath, temp_of_col, flips
                             code[c] = x * (1.0 + math.exp(y)) < 1.0
                     else:
                         code[c] = x < math.exp(-y)
-            for c in range(ncol):
+            for c in range(c0, c1):
                 if code[c] == 1:
                     si = sp[c]
                     sp[c] = -si
@@ -335,7 +349,29 @@ def sweep_dense(J, spins, fields, col_beta, rnd, t, heatbath, temp_of_col, flips
                         pend[k, c] += a * jb[k]
                     if count:
                         flips_by_temp[temp_of_col[c]] += 1
-        _apply_rows(J, fields, rows, sg, nf, tile)
+        _apply_rows(J, fields, rows, sg, nf, tile, c0, c1)
+
+
+@njit(parallel=True)
+def sweep_dense_threads(J, spins, fields, col_beta, rnd, t, heatbath, temp_of_col, flips_g,
+                        count, bsize, tile, rows, sg, nf_g, pend, xs, code_g, bounds):
+    """:func:`sweep_dense` of the column groups ``bounds[g] <= c < bounds[g + 1]`` in
+    parallel (``numba.prange``, one group per iteration; the number of threads is numba's
+    current one, and the caller makes one group per thread). Each group sweeps all of J,
+    block by block in the same order, with no synchronisation inside the sweep: threads
+    given equal shares of the columns keep about the same pace, so the block one thread
+    reads from memory is still in the shared last-level cache when the others read it
+    (they would have to drift apart by most of a cache's worth of J not to share it).
+    Each column's trajectory is that of the one-thread sweep, bit for bit. ``flips_g``, ``nf_g``,
+    ``code_g``: per-group rows (group g counts its flips in ``flips_g[g]``; the caller
+    adds them up), each row a separate cache line so that the threads do not share lines
+    they write; ``rows``, ``sg``, ``pend``, ``xs``: shared, each group touching only its
+    columns.
+    """
+    for g in numba.prange(bounds.shape[0] - 1):
+        sweep_dense(J, spins, fields, col_beta, rnd, t, heatbath, temp_of_col, flips_g[g],
+                    count, bsize, tile, rows, sg, nf_g[g], pend, xs, code_g[g], bounds[g],
+                    bounds[g + 1])
 
 
 @njit
@@ -460,31 +496,85 @@ def run_chunk(data, seg_col, seg_len, seg_ptr, h, h64, spins, fields, scratch,
     ``rows``, ``sg``, ``pend`` of shape (C, bsize) and ``nf`` (C,)), which give bitwise the
     same results as the row-segment kernels used when ``bsize == 0``.
     """
-    nt = col_of_slot.shape[0]
+    ncol = spins.shape[1]
     n_swap = 0
     for t in range(n_sweeps):
         g = g0 + t
         prod = g >= burn_in
         if bsize > 0:
             sweep_dense(dense_j, spins, fields, col_beta, rnd, t, heatbath, temp_of_col,
-                        flips_by_temp, prod, bsize, tile, rows, sg, nf, pend, xs, code)
+                        flips_by_temp, prod, bsize, tile, rows, sg, nf, pend, xs, code, 0,
+                        ncol)
         else:
             sweep(data, seg_col, seg_len, seg_ptr, spins, fields, col_beta, rnd, t, heatbath,
                   temp_of_col, flips_by_temp, prod, idx, dl)
-        if resync_every > 0 and (g + 1) % resync_every == 0:
-            if bsize > 0:
-                d = resync_fields_dense(dense_j, h, spins, fields, scratch, bsize, tile, rows,
-                                        sg, nf)
-            else:
-                d = resync_fields(data, seg_col, seg_len, seg_ptr, h, spins, fields, scratch)
-            if d > drift[0]:
-                drift[0] = d
-        if nt > 1 and (g + 1) % swap_every == 0:
-            _exchange(spins, fields, h64, betas, col_beta, temp_of_col, col_of_slot,
-                      swap_rnd[n_swap], prod, swap_tries, swap_accepts)
-            n_swap += 1
-            _track_round_trips(temp_of_col, nt, rt_state, round_trips, prod)
-        if prod and (g - burn_in + 1) % measure_every == 0:
-            row = (g - burn_in + 1) // measure_every - 1
-            measure(spins, fields, h64, col_of_slot, row, energies, mags, overlaps, buf)
+        n_swap = _after_sweep(data, seg_col, seg_len, seg_ptr, h, h64, spins, fields,
+                              scratch, betas, col_beta, temp_of_col, col_of_slot, swap_rnd, g,
+                              burn_in, measure_every, swap_every, resync_every, energies,
+                              mags, overlaps, swap_tries, swap_accepts, rt_state,
+                              round_trips, drift, buf, dense_j, bsize, tile, rows, sg, nf,
+                              n_swap)
+    return n_swap
+
+
+@njit
+def run_chunk_threads(data, seg_col, seg_len, seg_ptr, h, h64, spins, fields, scratch,
+                      betas, col_beta, temp_of_col, col_of_slot, rnd, swap_rnd, heatbath,
+                      g0, n_sweeps, burn_in, measure_every, swap_every, resync_every,
+                      energies, mags, overlaps, flips_by_temp, swap_tries, swap_accepts,
+                      rt_state, round_trips, drift, buf,
+                      dense_j, bsize, tile, rows, sg, nf, pend, xs, flips_g, nf_g, code_g,
+                      bounds):
+    """:func:`run_chunk` for dense couplings (``bsize > 0``) with the sweeps run by
+    :func:`sweep_dense_threads` on the column groups ``bounds`` (scratch ``flips_g``,
+    ``nf_g``, ``code_g``: one row per group); everything between sweeps (resyncs,
+    exchanges, measurements) is the same code as in :func:`run_chunk`, on one thread, so
+    the results are bitwise those of :func:`run_chunk`. A separate entry point, so that
+    one-thread runs never load the parallel code."""
+    n_swap = 0
+    for t in range(n_sweeps):
+        g = g0 + t
+        prod = g >= burn_in
+        sweep_dense_threads(dense_j, spins, fields, col_beta, rnd, t, heatbath, temp_of_col,
+                            flips_g, prod, bsize, tile, rows, sg, nf_g, pend, xs, code_g,
+                            bounds)
+        if prod:
+            for q in range(bounds.shape[0] - 1):  # (not g: that is the sweep index)
+                for k in range(flips_by_temp.shape[0]):
+                    flips_by_temp[k] += flips_g[q, k]
+                    flips_g[q, k] = 0
+        n_swap = _after_sweep(data, seg_col, seg_len, seg_ptr, h, h64, spins, fields,
+                              scratch, betas, col_beta, temp_of_col, col_of_slot, swap_rnd, g,
+                              burn_in, measure_every, swap_every, resync_every, energies,
+                              mags, overlaps, swap_tries, swap_accepts, rt_state,
+                              round_trips, drift, buf, dense_j, bsize, tile, rows, sg, nf,
+                              n_swap)
+    return n_swap
+
+
+@njit
+def _after_sweep(data, seg_col, seg_len, seg_ptr, h, h64, spins, fields, scratch, betas,
+                 col_beta, temp_of_col, col_of_slot, swap_rnd, g, burn_in, measure_every,
+                 swap_every, resync_every, energies, mags, overlaps, swap_tries, swap_accepts,
+                 rt_state, round_trips, drift, buf, dense_j, bsize, tile, rows, sg, nf,
+                 n_swap):
+    # what follows sweep g in :func:`run_chunk`; returns the exchange rows used so far
+    nt = col_of_slot.shape[0]
+    prod = g >= burn_in
+    if resync_every > 0 and (g + 1) % resync_every == 0:
+        if bsize > 0:
+            d = resync_fields_dense(dense_j, h, spins, fields, scratch, bsize, tile, rows,
+                                    sg, nf)
+        else:
+            d = resync_fields(data, seg_col, seg_len, seg_ptr, h, spins, fields, scratch)
+        if d > drift[0]:
+            drift[0] = d
+    if nt > 1 and (g + 1) % swap_every == 0:
+        _exchange(spins, fields, h64, betas, col_beta, temp_of_col, col_of_slot,
+                  swap_rnd[n_swap], prod, swap_tries, swap_accepts)
+        n_swap += 1
+        _track_round_trips(temp_of_col, nt, rt_state, round_trips, prod)
+    if prod and (g - burn_in + 1) % measure_every == 0:
+        row = (g - burn_in + 1) // measure_every - 1
+        measure(spins, fields, h64, col_of_slot, row, energies, mags, overlaps, buf)
     return n_swap

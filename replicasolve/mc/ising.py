@@ -74,9 +74,17 @@ order (each term ±2 J_ij is exact, nothing is reassociated), so the results are
 those of the per-flip updates for any B, tile width or number of replicas. At R = 32 the
 speed is then set by the rate at which one core adds rows of J held in its L2 cache (about
 10¹⁰ float64 additions per second on a Zen 4 core, twice that in float32), not by memory;
-at R = 8 by the memory stream of J. ``benchmarks/bench_mc_ising.py`` reports flips per
-second and the J traffic as a fraction of the machine's streaming bandwidth, against the
-per-flip kernel.
+at R = 8 by the memory stream of J. ``threads=T`` splits the replicas into T groups of
+columns swept at the same time by T threads (numba ``prange``, one fork and join per
+sweep), each group sweeping every block of J in the same order with no synchronisation
+inside a sweep. Equal groups keep about the same pace, so a block of J that one thread
+brings from memory is normally still in the shared last-level cache when the others reach
+it: J comes from memory about once per sweep while the additions are shared out (more
+groups than running threads would each stream J, which is why ``threads`` is capped).
+Columns are independent (own uniforms, own fields), so the results are bitwise those of
+one thread for any T.
+``benchmarks/bench_mc_ising.py`` reports flips per second and the J traffic as a fraction
+of the machine's streaming bandwidth, against the per-flip kernel, with 1 and 2 threads.
 """
 
 from __future__ import annotations
@@ -489,6 +497,8 @@ class MCSettings:
         resync_every: sweeps between recomputations of the fields from scratch (0: never).
         start: ``"hot"``, ``"cold"``, ``"aligned"`` or ``"given"``.
         couplings: ``"dense"`` or ``"layered"``.
+        threads: threads that ran the dense sweeps (1 for layered couplings); the results
+            do not depend on it.
     """
 
     method: str
@@ -503,6 +513,7 @@ class MCSettings:
     resync_every: int
     start: str
     couplings: str
+    threads: int = 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -821,6 +832,14 @@ def _dtype(dtype: Any) -> tuple[str, type]:
     return name, _DTYPES[name]
 
 
+def _threads(threads: Any) -> int:
+    if threads is None:
+        import numba
+
+        return int(numba.get_num_threads())
+    return _int_arg(threads, "threads", 1)
+
+
 def _seed_sequence(seed: Any) -> np.random.SeedSequence:
     if isinstance(seed, np.random.SeedSequence):
         return seed
@@ -836,7 +855,8 @@ def _seed_sequence(seed: Any) -> np.random.SeedSequence:
 
 def _simulate(system: IsingSystem, temps: np.ndarray, *, replicas: int, sweeps: int,
               burn_in: int, method: str, seed: Any, measure_every: int, swap_every: int,
-              start: Any, dtype: Any, resync_every: int | None, overlaps: bool
+              start: Any, dtype: Any, resync_every: int | None, overlaps: bool,
+              threads: int | None = 1
               ) -> tuple[list[MCResult], dict[str, np.ndarray], MCSettings, float]:
     from . import _ising_kernels as kern  # compiled on first use only
 
@@ -865,6 +885,7 @@ def _simulate(system: IsingSystem, temps: np.ndarray, *, replicas: int, sweeps: 
         resync_every = 100 if dname == "float32" else 1000
     resync_every = _int_arg(resync_every, "resync_every", 0)
     ss = _seed_sequence(seed)
+    threads = _threads(threads)
 
     n = system.n
     nt = temps.size
@@ -918,8 +939,22 @@ def _simulate(system: IsingSystem, temps: np.ndarray, *, replicas: int, sweeps: 
     rows = np.zeros((ncol, bs), np.int64)
     sg = np.zeros((ncol, bs), dt)
     nf = np.zeros(ncol, np.int64)
-    pend = np.zeros((bs, ncol), dt)
-    xs = np.zeros((bs, ncol))
+    # threads: disjoint groups of columns swept side by side (dense couplings only); the
+    # group boundaries fall on whole cache lines of ``pend`` where the columns allow it,
+    # and the scratch each group writes per spin has a cache line of its own per group
+    # (at most numba's thread count: a group streams all of J, so more groups than threads
+    # would only add traffic)
+    groups = min(threads, ncol, kern.numba.config.NUMBA_NUM_THREADS) if bsize > 0 else 1
+    per_line = 64 // np.dtype(dt).itemsize
+    unit = per_line if ncol >= per_line * groups else 1
+    units = -(-ncol // unit)
+    bounds = np.array([min(ncol, unit * (g * units // groups)) for g in range(groups + 1)],
+                      np.int64)
+    flips_g = _aligned_zeros((groups, _padded(nt, np.int64)), np.int64)
+    nf_g = _aligned_zeros((groups, _padded(ncol, np.int64)), np.int64)
+    code_g = _aligned_zeros((groups, _padded(ncol, np.int8)), np.int8)
+    pend = _aligned_zeros((bs, ncol), dt)
+    xs = _aligned_zeros((bs, ncol), np.float64)
     code = np.zeros(ncol, np.int8)
 
     def fresh() -> None:
@@ -954,29 +989,47 @@ def _simulate(system: IsingSystem, temps: np.ndarray, *, replicas: int, sweeps: 
     total = burn_in + sweeps
     chunk = max(1, _CHUNK_ELEMS // (ncol * n))
     g0 = 0
-    while g0 < total:
-        m = min(chunk, total - g0)
-        rnd = np.empty((ncol, m, n))
-        for c, g in enumerate(gens):
-            g.random(out=rnd[c])
-        n_swap = (g0 + m) // swap_every - g0 // swap_every if nt > 1 else 0
-        swap_rnd = swap_gen.random((n_swap, r, max(nt - 1, 1)))
-        used = kern.run_chunk(
-            data, seg_col, seg_len, seg_ptr, h, h64, spins, fields, scratch,
-            betas, col_beta, temp_of_col, col_of_slot, rnd, swap_rnd, heatbath,
-            g0, m, burn_in, measure_every, swap_every, resync_every,
-            energies, mags, ovl, flips_by_temp, swap_tries, swap_accepts,
-            rt_state, round_trips, drift, idx, dl, buf,
-            dense_j, bsize, tile, rows, sg, nf, pend, xs, code,
-        )
-        assert used == n_swap  # the schedule above and the kernel's must agree
-        g0 += m
+    saved_threads = kern.numba.get_num_threads()
+    if groups > 1:
+        kern.numba.set_num_threads(groups)
+    try:
+        while g0 < total:
+            m = min(chunk, total - g0)
+            rnd = np.empty((ncol, m, n))
+            for c, g in enumerate(gens):
+                g.random(out=rnd[c])
+            n_swap = (g0 + m) // swap_every - g0 // swap_every if nt > 1 else 0
+            swap_rnd = swap_gen.random((n_swap, r, max(nt - 1, 1)))
+            if groups > 1:
+                used = kern.run_chunk_threads(
+                    data, seg_col, seg_len, seg_ptr, h, h64, spins, fields, scratch,
+                    betas, col_beta, temp_of_col, col_of_slot, rnd, swap_rnd, heatbath,
+                    g0, m, burn_in, measure_every, swap_every, resync_every,
+                    energies, mags, ovl, flips_by_temp, swap_tries, swap_accepts,
+                    rt_state, round_trips, drift, buf,
+                    dense_j, bsize, tile, rows, sg, nf, pend, xs, flips_g, nf_g, code_g,
+                    bounds,
+                )
+            else:
+                used = kern.run_chunk(
+                    data, seg_col, seg_len, seg_ptr, h, h64, spins, fields, scratch,
+                    betas, col_beta, temp_of_col, col_of_slot, rnd, swap_rnd, heatbath,
+                    g0, m, burn_in, measure_every, swap_every, resync_every,
+                    energies, mags, ovl, flips_by_temp, swap_tries, swap_accepts,
+                    rt_state, round_trips, drift, idx, dl, buf,
+                    dense_j, bsize, tile, rows, sg, nf, pend, xs, code,
+                )
+            assert used == n_swap  # the schedule above and the kernel's must agree
+            g0 += m
+    finally:
+        kern.numba.set_num_threads(saved_threads)
     wall = time.perf_counter() - t_start
 
     settings = MCSettings(
         method=method, replicas=r, sweeps=sweeps, burn_in=burn_in, measure_every=measure_every,
         swap_every=swap_every, seed_entropy=int(ss.entropy), seed_spawn_key=tuple(ss.spawn_key),
         dtype=dname, resync_every=resync_every, start=start_name, couplings=system.kind,
+        threads=groups,
     )
     offset = system.energy_offset / n
     results = []
@@ -999,7 +1052,8 @@ def run_replicas(system: IsingSystem, temperature: float, *, replicas: int = 32,
                  sweeps: int = 2000, burn_in: int = 1000, method: str = "metropolis",
                  seed: int | np.random.SeedSequence | None = 0, measure_every: int = 1,
                  start: str | np.ndarray = "hot", dtype: str = "float64",
-                 resync_every: int | None = None, overlaps: bool = True) -> MCResult:
+                 resync_every: int | None = None, overlaps: bool = True,
+                 threads: int | None = 1) -> MCResult:
     """Sample exp(-H/T) with R independent replicas at one temperature.
 
     Args:
@@ -1019,19 +1073,28 @@ def run_replicas(system: IsingSystem, temperature: float, *, replicas: int = 32,
         resync_every: sweeps between recomputations of the local fields from scratch
             (default 100 for float32, 1000 for float64; 0 never).
         overlaps: measure the R(R-1)/2 overlaps Q_ab at each measurement.
+        threads: threads for the sweeps of dense couplings (default 1; ``None``: numba's
+            current thread count, ``numba.get_num_threads()``). The replicas are split
+            into that many groups, swept side by side over the same blocks of J; the
+            results are bitwise the same for any value. It is capped at the number of
+            replicas (columns) and at numba's ``NUMBA_NUM_THREADS``; the number used is
+            recorded in ``settings.threads``. Layered couplings always use one thread.
+            With ``threads > 1``, do not start runs from several Python threads at once
+            under numba's "workqueue" threading layer (the fallback when neither TBB nor
+            OpenMP is available: it is not thread-safe).
 
     Returns:
         An :class:`MCResult` (energies per spin, magnetisations, overlaps, final spins).
 
     Raises:
         InvalidInputError: T ≤ 0 or not finite, replicas < 2 with overlaps, bad counts,
-            method, dtype, start or seed.
+            method, dtype, start, seed or threads.
     """
     t = np.array([_temperature(temperature)])
     results, _, _, _ = _simulate(
         system, t, replicas=replicas, sweeps=sweeps, burn_in=burn_in, method=method,
         seed=seed, measure_every=measure_every, swap_every=1, start=start, dtype=dtype,
-        resync_every=resync_every, overlaps=overlaps,
+        resync_every=resync_every, overlaps=overlaps, threads=threads,
     )
     return results[0]
 
@@ -1041,7 +1104,8 @@ def parallel_tempering(system: IsingSystem, temperatures: Sequence[float] | np.n
                        swap_every: int = 1, method: str = "metropolis",
                        seed: int | np.random.SeedSequence | None = 0, measure_every: int = 1,
                        start: str | np.ndarray = "hot", dtype: str = "float64",
-                       resync_every: int | None = None, overlaps: bool = True) -> PTResult:
+                       resync_every: int | None = None, overlaps: bool = True,
+                       threads: int | None = 1) -> PTResult:
     """Parallel tempering (replica exchange) over an increasing temperature ladder.
 
     ``replicas_per_T`` independent copies each hold one configuration per temperature; all
@@ -1055,7 +1119,8 @@ def parallel_tempering(system: IsingSystem, temperatures: Sequence[float] | np.n
         replicas_per_T: R, independent copies (≥ 2 for overlaps).
         swap_every: sweeps between exchange attempts.
         Other arguments: as in :func:`run_replicas` (``start`` arrays may also have shape
-            ``(N, K·R)``, column k·R + a for temperature k and copy a).
+            ``(N, K·R)``, column k·R + a for temperature k and copy a; ``threads`` splits
+            all K·R configurations into groups).
 
     Returns:
         A :class:`PTResult` with one :class:`MCResult` per temperature, the exchange
@@ -1070,6 +1135,7 @@ def parallel_tempering(system: IsingSystem, temperatures: Sequence[float] | np.n
         system, temps, replicas=replicas_per_T, sweeps=sweeps, burn_in=burn_in,
         method=method, seed=seed, measure_every=measure_every, swap_every=swap_every,
         start=start, dtype=dtype, resync_every=resync_every, overlaps=overlaps,
+        threads=threads,
     )
     tries = stats["swap_tries"]
     rate = np.where(tries > 0, stats["swap_accepts"] / np.maximum(tries, 1), np.nan)
