@@ -476,7 +476,8 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
                      tau_factor: float = 50.0,
                      measure_every: int = 1, swap_every: int = 1, dtype: str = "float64",
                      pq_bins: int | None = None,
-                     progress: Callable[[str], None] | None = None) -> xr.Dataset:
+                     progress: Callable[[str], None] | None = None,
+                     threads: int | None = 1) -> xr.Dataset:
     """The descriptor q̄(T) of one spin model, with error bars and diagnostics.
 
     At every temperature R replicas are simulated (:func:`~replicasolve.mc.ising.run_replicas`,
@@ -526,6 +527,9 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
         dtype: ``"float64"`` or ``"float32"`` for the couplings and fields in the kernel.
         pq_bins: bins of P(q) on [-1, 1]; None: one per possible value for N ≤ 200, else 101.
         progress: called with a short line after each temperature (or run), e.g. ``print``.
+        threads: threads sharing the replicas of a dense system (``None``: numba's count);
+            the values do not depend on it (bitwise; see
+            :func:`~replicasolve.mc.ising.run_replicas`), so it is not stored.
 
     Returns:
         ``xarray.Dataset`` with coordinate ``T`` and variables ``q_bar``, ``q_bar_err``,
@@ -595,7 +599,7 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
     check = equilibration == "hotcold"
 
     common = dict(sweeps=sweeps, burn_in=burn_in, method=method, measure_every=measure_every,
-                  dtype=dtype)
+                  dtype=dtype, threads=threads)
     hot: list[Any] = []
     cold: list[Any] = []
     swap = np.full(temps.size, np.nan)
