@@ -84,17 +84,23 @@ def fresh_fields(data, seg_col, seg_len, seg_ptr, h, spins, out):
 
 
 @njit
-def resync_fields(data, seg_col, seg_len, seg_ptr, h, spins, fields, scratch):
-    """Replace the incrementally kept fields by fresh ones; returns max |kept - fresh|."""
-    fresh_fields(data, seg_col, seg_len, seg_ptr, h, spins, scratch)
+def _adopt_fresh(fields, scratch, n):
+    """Copy the fresh fields over the kept ones (first n columns); returns max |kept - fresh|."""
     drift = 0.0
     for c in range(fields.shape[0]):
-        for j in range(spins.shape[0]):
+        for j in range(n):
             d = abs(float(fields[c, j]) - float(scratch[c, j]))
             if d > drift:
                 drift = d
             fields[c, j] = scratch[c, j]
     return drift
+
+
+@njit
+def resync_fields(data, seg_col, seg_len, seg_ptr, h, spins, fields, scratch):
+    """Replace the incrementally kept fields by fresh ones; returns max |kept - fresh|."""
+    fresh_fields(data, seg_col, seg_len, seg_ptr, h, spins, scratch)
+    return _adopt_fresh(fields, scratch, spins.shape[0])
 
 
 @njit
@@ -261,14 +267,7 @@ def fresh_fields_dense(J, h, spins, out, bsize, tile, rows, sg, nf):
 def resync_fields_dense(J, h, spins, fields, scratch, bsize, tile, rows, sg, nf):
     """:func:`resync_fields` for a dense ``J``; returns max |kept - fresh|."""
     fresh_fields_dense(J, h, spins, scratch, bsize, tile, rows, sg, nf)
-    drift = 0.0
-    for c in range(fields.shape[0]):
-        for j in range(spins.shape[0]):
-            d = abs(float(fields[c, j]) - float(scratch[c, j]))
-            if d > drift:
-                drift = d
-            fields[c, j] = scratch[c, j]
-    return drift
+    return _adopt_fresh(fields, scratch, spins.shape[0])
 
 
 @njit
