@@ -196,6 +196,35 @@ def test_serial_and_pool_agree_with_the_closed_form(tmp_path) -> None:
     assert not (tmp_path / "serial.nc.parts").exists()  # scratch removed once saved
 
 
+def test_pool_parent_computes_beside_its_children(tmp_path, monkeypatch) -> None:
+    # with 2 workers the parent is one of them: it computes groups itself while the one
+    # spawned child (which pays the interpreter start and imports) computes the others.
+    # The wrapper below exists only in the parent (children are fresh interpreters), so it
+    # counts exactly the points the parent computed.
+    from replicasolve.sweeps import run as run_mod
+
+    original = run_mod.compute_point
+    mine: list[dict] = []
+
+    def counted(kind, quantity, params, solver):
+        mine.append(dict(params))
+        return original(kind, quantity, params, solver)
+
+    monkeypatch.setattr(run_mod, "compute_point", counted)
+    spec = _msk_spec(axes={"depth": list(range(1, 9)), "variance": [0.5, 1.0, 2.0, 3.5]})
+    pool = execute(spec, tmp_path / "pool.nc", workers=2, progress=False)
+    assert pool.executor == "local" and pool.workers == 2 and pool.computed == 32
+    # 32 points in groups of 8 (the smallest group): two go to the child's queue before the
+    # parent takes the third, so both sides computed some, and nothing twice
+    keys = {(p["depth"], p["variance"]) for p in mine}
+    assert 8 <= len(mine) <= 24 and len(keys) == len(mine)
+    monkeypatch.setattr(run_mod, "compute_point", original)
+    serial = run_sweep(spec, tmp_path / "serial.nc", workers=1, progress=False)
+    xr.testing.assert_identical(serial, pool.dataset)
+    np.testing.assert_allclose(serial["T_c"].values,
+                               _closed_form(range(1, 9), [0.5, 1.0, 2.0, 3.5]), rtol=1e-12)
+
+
 def test_netcdf_round_trip_keeps_attrs(tmp_path) -> None:
     out = tmp_path / "d.nc"
     ds = run_sweep(_msk_spec(seed=7), out, workers=1, progress=False)

@@ -769,23 +769,17 @@ def _warm_ladder(model, ks: list[int], options: Options, seeds: dict
         if k in solved:
             continue
         below = max(j for j in solved if j < k)
-        if k in seeds:
-            res, v = _solve_k(model, k, options, vector(seeds[k]))
-            iterations += res.iterations
-            if acceptable(res, below):
-                solved[k] = (res, v)
-                kept.append(k)
-                continue
-        # no usable seed at k: climb from the best solution below, after trying the largest
-        # seed between it and k
-        for j in sorted((j for j in seeds if below < j < k), reverse=True):
+        # climb through every seeded level up to k, each checked against the level under
+        # it (not only against RS): a seed can lead to a worse local optimum of the k-step
+        # problem (e.g. a nearly idle step) whose value is below the (k-1)-step optimum
+        for j in sorted(j for j in seeds if below < j <= k):
             res, v = _solve_k(model, j, options, vector(seeds[j]))
             iterations += res.iterations
-            if acceptable(res, below):
-                solved[j] = (res, v)
-                kept.append(j)
-                below = j
+            if not acceptable(res, below):
                 break
+            solved[j] = (res, v)
+            kept.append(j)
+            below = j
         for res, v in _climb(model, below, solved[below][1], k, options, solved[below][0]):
             iterations += res.iterations
             solved[res.k] = (res, v)

@@ -53,7 +53,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import integrate, optimize
 
 from .._trust_region import trust_region_step as _tr_step
 from ..errors import InvalidInputError
@@ -805,17 +804,16 @@ def _warm_chain(xih: _XiH, T: float, ks: list[int], opts: Options, seeds: dict
         if k in steps:
             continue
         below = max(j for j in steps if j < k)
-        if k in seeds:
-            st = seeded(k, below)
-            if st is not None:
-                steps[k] = st
-                continue
-        for j in sorted((j for j in seeds if below < j < k), reverse=True):
+        # climb through every seeded level up to k, each checked against the level under
+        # it: the k-step problem is not convex in (q, m), and a seed can fall into a worse
+        # local optimum (e.g. a nearly idle step at m ~ 0) whose F is above the (k-1)-step
+        # optimum; compared only with RS it would pass, compared with k - 1 it does not
+        for j in sorted(j for j in seeds if below < j <= k):
             st = seeded(j, below)
-            if st is not None:
-                steps[j] = st
-                below = j
+            if st is None:
                 break
+            steps[j] = st
+            below = j
         for _kk in range(below + 1, k + 1):
             st = _chain_step(xih, T, steps[_kk - 1], opts)
             total += st.opt.iterations
@@ -897,11 +895,11 @@ def solve_spherical(model: Any, method: RSB | FullRSB, options: Options,
         A previous result (checked by ``solve``) whose order parameters seed the k-step
         problems (:func:`~replicasolve.solvers.result.warm_seeds`): each k needed (k of
         RSB(k), the ``ks`` of FullRSB) starts from the seed with that many genuine steps
-        instead of the chain RS → 1 → … → k. A k without a seed is reached by the chain from
-        the largest k solved (or seeded) below it; a seeded optimum that does not converge,
-        whose steps collapse, or that does not improve on fewer steps is discarded and its k
-        solved the cold way. RS
-        is always solved cold (global scan). With ``start=None`` the solve is the cold chain.
+        instead of the chain RS → 1 → … → k. Every seeded level up to k is solved in turn,
+        and a seeded optimum that does not converge, whose steps collapse, or that does not
+        improve on the level under it is discarded: its k, and the levels above, are then
+        reached by the chain from the highest level kept. RS is always solved cold (global
+        scan). With ``start=None`` the solve is the cold chain.
 
     Raises
     ------
@@ -1059,6 +1057,7 @@ def _check_increasing(vals: np.ndarray, what: str) -> None:
 def _lower_root(fun: Callable[[np.ndarray], np.ndarray], a: float, b: float) -> float:
     """First point of [a, b] where ``fun`` (positive before it) reaches 0 (``a`` if
     fun(a) <= 0), located on a grid and refined by Brent's method."""
+    from scipy import optimize  # lazily: a sweep worker solving k-step problems never needs it
     fa = float(fun(np.array([a]))[0])
     if fa <= 0:
         return a
@@ -1093,6 +1092,7 @@ def continuous_solution(model: Any, n: int = 401) -> ContinuousSolution:
         If the model is not spherical or any of these conditions fails (the message says
         which): the solution then has a jump, and only the k-step solver applies.
     """
+    from scipy import integrate  # lazily: a sweep worker solving k-step problems never needs it
     if getattr(model, "spins", None) != "spherical":
         raise InvalidInputError(f"continuous_solution needs a spherical MixedPSpin, got {model!r}")
     T = float(model.T)
@@ -1156,6 +1156,8 @@ def subag_ground_state(xi: Any) -> float:
     InvalidInputError
         If ξ'(0) != 0, ξ''(0) = 0, or ξ''^{-1/2} is not concave on a grid of (0, 1].
     """
+    from scipy import integrate  # lazily: a sweep worker solving k-step problems never needs it
+
     from ..models.pspin import covariance
 
     cov = covariance(xi)
@@ -1194,6 +1196,8 @@ def threshold_energy(model_or_xi: Any) -> float:
         γ >= 0) and there is no marginal 1RSB branch; or if the marginal point has negative
         1RSB complexity γ(E + P) (the landscape is not 1RSB-like, e.g. full RSB).
     """
+    from scipy import optimize  # lazily: a sweep worker solving k-step problems never needs it
+
     from ..models.pspin import MixedPSpin, covariance
 
     if isinstance(model_or_xi, MixedPSpin):

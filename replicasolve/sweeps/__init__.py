@@ -10,9 +10,9 @@ in :mod:`replicasolve.sweeps.quantities`, the on-disk record of finished points 
 
 from __future__ import annotations
 
-from .run import SweepOutcome, execute, run_sweep
+from .run import SweepOutcome, execute, run_sweep, shutdown_pool
 from .spec import SweepSpec, load_spec, spec_from_toml
 from .store import load_sweep
 
 __all__ = ["SweepOutcome", "SweepSpec", "execute", "load_spec", "load_sweep", "run_sweep",
-           "spec_from_toml"]
+           "shutdown_pool", "spec_from_toml"]

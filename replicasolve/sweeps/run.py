@@ -26,7 +26,7 @@ from .quantities import compute_point, compute_seeded
 from .spec import SweepSpec, load_spec
 from .store import PointStore, assemble, load_sweep, save_dataset
 
-__all__ = ["SweepOutcome", "execute", "run_sweep"]
+__all__ = ["SweepOutcome", "execute", "run_sweep", "shutdown_pool"]
 
 _EXECUTORS = ("local", "dask")
 DASK_CONNECT_TIMEOUT_S = 5.0
@@ -243,32 +243,114 @@ def execute(
     return SweepOutcome(ds, out, "computed", len(todo), reused, failed, used, n_workers)
 
 
+def _guided(chains: list[list[Any]], workers: int, first: int) -> Callable[[], list[Any]]:
+    """A "guided" schedule: each call returns the next consecutive group of whole chains,
+    of about ``remaining / (4 workers)`` points (at most ``first``, at least 8), so the
+    groups shrink as the sweep ends and the last ones finish close together; an empty list
+    when all chains are handed out."""
+    state = {"k": 0, "left": sum(len(c) for c in chains)}
+
+    def take() -> list[Any]:
+        size = max(8, min(first, math.ceil(state["left"] / (4 * workers))))
+        out: list[Any] = []
+        n = 0
+        while state["k"] < len(chains) and n < size:
+            out.append(chains[state["k"]])
+            n += len(chains[state["k"]])
+            state["k"] += 1
+        state["left"] -= n
+        return out
+
+    return take
+
+
 def _run_pool(args: tuple[Any, ...], chains: list[list[tuple[int, dict[str, Any]]]],
               warm: bool, workers: int,
               finished: Callable[[list[dict[str, Any]]], None]) -> None:
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    """Compute the chains on ``workers`` processes: this one and ``workers - 1`` spawned
+    children.
 
-    chunks = _chunks(chains, workers, len)
-    # spawn, not fork: forking a parent that holds threads (BLAS, numba, a test runner) can
-    # deadlock the child
-    pool = ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("spawn"))
+    The children are kept for the next sweep of this process (:func:`_pool`). The parent
+    is one of the workers because a spawned child first pays an interpreter
+    start and the imports of the solver stack (0.3-1.5 s here, mostly scipy and sympy),
+    which for a cheap sweep is a large part of the whole run; the parent has them loaded
+    and computes from the first instant (with 2 workers: only one start-up, overlapped with
+    the parent's computing, instead of two the parent waits for). Children get groups of chains
+    from a guided schedule (:func:`_guided`) through a bounded queue; between its own
+    groups the parent stores what the children finished.
+    """
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    first = max(1, min(256, math.ceil(sum(len(c) for c in chains) / (8 * workers))))
+    take = _guided(chains, workers, first)
+    children = workers - 1
+    pool = _pool(children)
     ok = False
     try:
         pending: set[Any] = set()
-        nxt = 0
-        while nxt < len(chunks) or pending:
-            # a bounded queue: the parent stores results while workers compute
-            while nxt < len(chunks) and len(pending) < 2 * workers:
-                pending.add(pool.submit(_compute_chains, *args, chunks[nxt], warm))
-                nxt += 1
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        group = take()
+        while group or pending:
+            # a bounded queue: two groups per child waiting or running
+            while group and len(pending) < 2 * children:
+                pending.add(pool.submit(_compute_chains, *args, group, warm))
+                group = take()
+            if group:
+                finished(_compute_chains(*args, group, warm))
+                group = take()
+                done = {fut for fut in pending if fut.done()}
+                pending -= done
+            else:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 finished(fut.result())
         ok = True
     finally:
-        pool.shutdown(wait=ok, cancel_futures=True)
+        if not ok:
+            # interrupted or failed: the children may be mid-task; stop them and start
+            # afresh next time
+            _drop_pool(cancel=True)
+
+
+# The local pool's children outlive one sweep: a script or notebook that runs several
+# sweeps pays the children's start-up (interpreter, imports: 0.3-1 s each) once, as
+# joblib's reusable executor does. Idle children use no CPU; they are shut down at exit.
+_POOL: dict[str, Any] = {"pool": None, "children": 0}
+
+
+def _pool(children: int) -> Any:
+    """The reusable process pool with ``children`` workers (a new one if the size differs
+    or the last one broke)."""
+    import atexit
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = _POOL["pool"]
+    if pool is not None and _POOL["children"] == children and not getattr(pool, "_broken",
+                                                                          False):
+        return pool
+    _drop_pool(cancel=True)
+    # spawn, not fork: forking a parent that holds threads (BLAS, numba, a test runner) can
+    # deadlock the child
+    pool = ProcessPoolExecutor(max_workers=children,
+                               mp_context=multiprocessing.get_context("spawn"))
+    if not _POOL.get("atexit"):
+        atexit.register(_drop_pool)
+        _POOL["atexit"] = True
+    _POOL["pool"], _POOL["children"] = pool, children
+    return pool
+
+
+def _drop_pool(cancel: bool = False) -> None:
+    """Shut the reusable pool down (waiting for running tasks unless ``cancel``)."""
+    pool, _POOL["pool"], _POOL["children"] = _POOL["pool"], None, 0
+    if pool is not None:
+        pool.shutdown(wait=not cancel, cancel_futures=cancel)
+
+
+def shutdown_pool() -> None:
+    """Stop the local pool's worker processes now (they are otherwise kept for the next
+    sweep of this process, and stopped at exit)."""
+    _drop_pool()
 
 
 def _dask_client(workers: int | None, scheduler: Any) -> tuple[Any, Any]:
