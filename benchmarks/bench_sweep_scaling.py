@@ -95,6 +95,10 @@ def bench(kind: str, n1: int, n2: int, tmp: str, dask: bool, repeat: int) -> Non
     print(f"\n[{kind}] {s['name']}: {n} points; {os.cpu_count()} CPUs")
     warm = spec(kind, 2, 2)
     run_sweep(warm, f"{tmp}/{kind}_warm.nc", workers=1, progress=False)  # imports, untimed
+    # the fixed costs of a run (spec, store, assembling and writing the netCDF file),
+    # estimated by the same 4-point sweep again: a part no number of workers shortens
+    fixed = min(timed(lambda r=r: run_sweep(warm, f"{tmp}/{kind}_fixed{r}.nc", workers=1,
+                                            progress=False))[0] for r in range(3))
     runs: dict[str, list[float]] = {"serial": [], "cold": [], "warm": []}
     for r in range(repeat):  # interleaved, so a slow phase of the machine hits all three
         t1, ds1 = timed(lambda r=r: run_sweep(s, f"{tmp}/{kind}_serial{r}.nc", workers=1,
@@ -114,6 +118,8 @@ def bench(kind: str, n1: int, n2: int, tmp: str, dask: bool, repeat: int) -> Non
     print(f"local pool, 2, warm: {t2w:7.2f} s   {1e3 * t2w / n:6.3f} ms/point   "
           f"speed-up {t1 / t2w:.2f}x (linear = 2; the same sweep again in this process: "
           "the child is kept)")
+    print(f"fixed costs of a run (a 4-point sweep): {fixed:.2f} s; net of them the warm "
+          f"speed-up is {(t1 - fixed) / max(t2w - fixed, 1e-9):.2f}x")
     same = all(bool(np.array_equal(ds1[key].values, d[key].values, equal_nan=True))
                for d in (ds2, ds2w))
     print(f"pool == serial, bit for bit: {same}")
