@@ -42,8 +42,14 @@ L3; ``--n 8000`` gives a J that does not fit in either precision.
 The arithmetic floor: whatever the scheme, each accepted flip must change N fields, so a
 sweep costs acceptance · R · N² field additions; at R = 32 in float64 that is 0.32 · 32 =
 10 additions per 8-byte J element streamed, which bounds the J traffic by the core's
-addition rate rather than by memory. Target (issue #7): J traffic ≥ 1/2 of streaming at
-acceptance rates near T_c.
+addition rate rather than by memory. The benchmark measures that bound in the same run: the
+addition rate of the engine's own update routine in its best case (32 columns adding full
+groups of 8 L2-resident rows, no decisions: :func:`add_rate`), divided by acceptance · R
+additions per element. Target (issue #7): J traffic ≥ 1/2 of streaming at acceptance rates
+near T_c. On this machine (Zen 5, 2 cores, one core streams ≈ 40 GB/s) the bound itself is
+below 1/2 of streaming on one thread (≈ 0.39 in float64, 0.34 in float32, measured
+2026-12-03), so the target is out of reach on one core whatever the kernel, and with two
+it would need ≥ 64 % of the bound from both threads including the decisions.
 """
 
 from __future__ import annotations
@@ -97,6 +103,33 @@ def streaming_bandwidth_threads(threads: int, gib: float = 1.0, repeat: int = 3)
     finally:
         numba.set_num_threads(saved)
     return 2 * a.nbytes / best
+
+
+def add_rate(n: int, dtype: str, repeat: int = 5) -> float:
+    """Field additions per second of the engine's own update routine
+    (``_ising_kernels._apply_rows``) in its best case: 32 columns that each add the same 8
+    rows of J (an L2-resident 8 × N block) to their N fields (full groups of 8 rows, no
+    decisions, no memory traffic): the core's arithmetic ceiling for the update step."""
+    from replicasolve.mc import _ising_kernels as kern
+
+    cols, m = 32, 8
+    rng = np.random.default_rng(5)
+    J = np.zeros((n, n), dtype)  # the routine takes N from J's shape; only 8 rows are read
+    J[:m] = rng.standard_normal((m, n))
+    fields = np.zeros((cols, n), dtype)
+    rows = np.tile(np.arange(m, dtype=np.int64), (cols, 1))
+    sg = np.full((cols, m), 2.0, dtype)
+    nf = np.full(cols, m, np.int64)
+    tile = max(64, ising._DENSE_TILE_BYTES // (ising._DENSE_BLOCK * np.dtype(dtype).itemsize))
+    kern._apply_rows(J, fields, rows, sg, nf, tile, 0, cols)  # compile
+    reps = max(1, int(2e8 // (cols * m * n)))
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            kern._apply_rows(J, fields, rows, sg, nf, tile, 0, cols)
+        best = min(best, time.perf_counter() - t0)
+    return reps * cols * m * n / best
 
 
 def load() -> str:
@@ -206,6 +239,19 @@ def main() -> None:
           "fraction of the 1-thread or multi-thread streaming copy; vs per-flip: speed-up "
           "over the 1-thread per-flip kernel; cpu/wall: process CPU time over wall time of "
           "the best run)")
+    print("\nArithmetic bound: each accepted flip adds a row of J to N fields, so a sweep needs "
+          "acceptance * R additions per J element; at the update routine's best-case rate "
+          "(measured now) the J traffic cannot exceed")
+    for dtype, item, r, times, acc, _same, _used in rows:
+        if r < 32:
+            continue
+        rate = add_rate(n, dtype)
+        bound = rate / (acc * r) * item
+        w = min(x[0] for x in times[(block, tlist[0])])
+        got = sweeps * n * n * item / w
+        print(f"  {dtype:8s} R = {r:3d}: {rate / 1e9:5.1f} G additions/s -> J traffic <= "
+              f"{bound / 1e9:5.1f} GB/s = {bound / stream:.2f} of 1-thread streaming; the "
+              f"blocked 1-thread kernel reaches {got / bound:.2f} of this bound")
     for t, f in sorted(best_frac.items()):
         print(f"target J traffic >= 0.5 of (1-thread) streaming at R >= 32 with {t} "
               f"thread(s): {'met' if f >= 0.5 else 'NOT met'} (best {f:.2f})")

