@@ -76,13 +76,14 @@ def _compute_chains(kind: str, quantity: str, solver: Mapping[str, Any],
     threads spinning against the other workers (and numpy's against scipy's pool) made a
     tiny eigenvalue problem cost milliseconds instead of microseconds.
     """
-    from .._blas import blas_threads
+    from .._blas import blas_threads, refresh
 
     out = []
     with blas_threads(1):
         for chain in chains:
             state = None
             for i, params in chain:
+                refresh()  # the first point may have loaded scipy's BLAS: limit it too
                 try:
                     if warm:
                         value, state = compute_seeded(kind, quantity, params, solver, state)
@@ -243,25 +244,41 @@ def execute(
     return SweepOutcome(ds, out, "computed", len(todo), reused, failed, used, n_workers)
 
 
-def _guided(chains: list[list[Any]], workers: int, first: int) -> Callable[[], list[Any]]:
-    """A "guided" schedule: each call returns the next consecutive group of whole chains,
-    of about ``remaining / (4 workers)`` points (at most ``first``, at least 8), so the
-    groups shrink as the sweep ends and the last ones finish close together; an empty list
-    when all chains are handed out."""
-    state = {"k": 0, "left": sum(len(c) for c in chains)}
+class _Schedule:
+    """A guided schedule sized in time: each :meth:`take` hands out the next consecutive
+    group of whole chains, of about ``remaining / (4 workers)`` points, so the groups shrink
+    as the sweep ends and the workers finish close together, and of at most ~0.1 s of work
+    by the running estimate of the time per point (:meth:`timed`), so an expensive corner
+    (an Ising 2RSB point at low T and small field: ~1 s, against 30 ms elsewhere) is not
+    handed out ten points at a time; until a time is known, at most 8 points."""
 
-    def take() -> list[Any]:
-        size = max(8, min(first, math.ceil(state["left"] / (4 * workers))))
+    GROUP_SECONDS = 0.1
+    MAX_POINTS = 256  # also caps what a kill can lose
+
+    def __init__(self, chains: list[list[Any]], workers: int) -> None:
+        self.chains, self.workers = chains, workers
+        self.k = 0
+        self.left = sum(len(c) for c in chains)
+        self.per_point: float | None = None
+
+    def timed(self, seconds: float, points: int) -> None:
+        """Record that ``points`` points took ``seconds`` (a running mean of the recent)."""
+        if points > 0:
+            t = seconds / points
+            self.per_point = t if self.per_point is None else 0.5 * (self.per_point + t)
+
+    def take(self) -> list[Any]:
+        cap = 8 if self.per_point is None else int(self.GROUP_SECONDS / max(self.per_point,
+                                                                             1e-9))
+        size = max(1, min(self.MAX_POINTS, cap, math.ceil(self.left / (4 * self.workers))))
         out: list[Any] = []
         n = 0
-        while state["k"] < len(chains) and n < size:
-            out.append(chains[state["k"]])
-            n += len(chains[state["k"]])
-            state["k"] += 1
-        state["left"] -= n
+        while self.k < len(self.chains) and n < size:
+            out.append(self.chains[self.k])
+            n += len(self.chains[self.k])
+            self.k += 1
+        self.left -= n
         return out
-
-    return take
 
 
 def _run_pool(args: tuple[Any, ...], chains: list[list[tuple[int, dict[str, Any]]]],
@@ -271,18 +288,18 @@ def _run_pool(args: tuple[Any, ...], chains: list[list[tuple[int, dict[str, Any]
     children.
 
     The children are kept for the next sweep of this process (:func:`_pool`). The parent
-    is one of the workers because a spawned child first pays an interpreter
-    start and the imports of the solver stack (0.3-1.5 s here, mostly scipy and sympy),
-    which for a cheap sweep is a large part of the whole run; the parent has them loaded
-    and computes from the first instant (with 2 workers: only one start-up, overlapped with
-    the parent's computing, instead of two the parent waits for). Children get groups of chains
-    from a guided schedule (:func:`_guided`) through a bounded queue; between its own
-    groups the parent stores what the children finished.
+    is one of the workers because a spawned child first pays an interpreter start and the
+    imports of the solver stack (≈ 0.5 s here, mostly sympy), which for a cheap sweep is a
+    large part of the whole run; the parent has them loaded and computes from the first
+    instant (with 2 workers: one start-up, overlapped with the parent's computing, instead
+    of two the parent waits for). Children get groups of chains from a schedule sized in
+    time (:class:`_Schedule`, timed on the parent's own groups) through a bounded queue;
+    between its own groups the parent stores what the children finished.
     """
     from concurrent.futures import FIRST_COMPLETED, wait
 
-    first = max(1, min(256, math.ceil(sum(len(c) for c in chains) / (8 * workers))))
-    take = _guided(chains, workers, first)
+    sched = _Schedule(chains, workers)
+    take = sched.take
     children = workers - 1
     pool = _pool(children)
     ok = False
@@ -295,7 +312,10 @@ def _run_pool(args: tuple[Any, ...], chains: list[list[tuple[int, dict[str, Any]
                 pending.add(pool.submit(_compute_chains, *args, group, warm))
                 group = take()
             if group:
-                finished(_compute_chains(*args, group, warm))
+                t0 = time.perf_counter()
+                batch = _compute_chains(*args, group, warm)
+                sched.timed(time.perf_counter() - t0, len(batch))
+                finished(batch)
                 group = take()
                 done = {fut for fut in pending if fut.done()}
                 pending -= done
