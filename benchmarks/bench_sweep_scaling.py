@@ -88,6 +88,17 @@ def worker_start(kind: str) -> float:
     return time.perf_counter() - t0
 
 
+def cpu_ticks() -> tuple[int, int] | None:
+    """(total, steal) jiffies of all CPUs from /proc/stat (Linux), else None: on a virtual
+    machine "steal" is time the host gave this VM's vCPUs to someone else."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            vals = [int(v) for v in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return sum(vals[:8]), vals[7] if len(vals) > 7 else 0
+
+
 def bench(kind: str, n1: int, n2: int, tmp: str, dask: bool, repeat: int) -> None:
     s = spec(kind, n1, n2)
     n = n1 * n2
@@ -99,6 +110,7 @@ def bench(kind: str, n1: int, n2: int, tmp: str, dask: bool, repeat: int) -> Non
     # estimated by the same 4-point sweep again: a part no number of workers shortens
     fixed = min(timed(lambda r=r: run_sweep(warm, f"{tmp}/{kind}_fixed{r}.nc", workers=1,
                                             progress=False))[0] for r in range(3))
+    ticks0 = cpu_ticks()
     runs: dict[str, list[float]] = {"serial": [], "cold": [], "warm": []}
     for r in range(repeat):  # interleaved, so a slow phase of the machine hits all three
         t1, ds1 = timed(lambda r=r: run_sweep(s, f"{tmp}/{kind}_serial{r}.nc", workers=1,
@@ -111,6 +123,11 @@ def bench(kind: str, n1: int, n2: int, tmp: str, dask: bool, repeat: int) -> Non
         for name, t in (("serial", t1), ("cold", t2), ("warm", t2w)):
             runs[name].append(t)
     t1, t2, t2w = (min(runs[k]) for k in ("serial", "cold", "warm"))
+    ticks1 = cpu_ticks()
+    if ticks0 and ticks1 and ticks1[0] > ticks0[0]:
+        print(f"CPU time stolen by the host during the timed runs: "
+              f"{100 * (ticks1[1] - ticks0[1]) / (ticks1[0] - ticks0[0]):.1f} % of all CPU time "
+              "(on a VM: time its vCPUs were given to others)")
     print(f"best of {repeat}, each run interleaved with the others:")
     print(f"serial (1 worker):  {t1:7.2f} s   {1e3 * t1 / n:6.3f} ms/point")
     print(f"local pool, 2, cold: {t2:7.2f} s   {1e3 * t2 / n:6.3f} ms/point   "
