@@ -274,3 +274,28 @@ def test_phase_classification_of_sk():
     assert phase(MixedPSpin(SK, T=0.5)) == "FRSB"
     assert phase(MixedPSpin(SK, T=0.5, field=0.8)) == "RS"
     assert phase(MixedPSpin(SK, T=0.5, field=0.4)) != "RS"
+
+
+def test_collapsed_steps_above_the_at_line_return_the_rs_solution() -> None:
+    # SK at h = 1, T = 0.854: above the AT line (RS replicon > 0), so the 2-step optimum is
+    # the RS point with empty steps; the optimiser used to stall there (residual 3.4e-6 in
+    # the levels of the empty steps, on which F does not depend, after 3,098 iterations)
+    # and report "not converged". The RS order parameter is checked against the fixed point
+    # q = E tanh²(β(√q z + h)) by Gauss–Hermite quadrature (independent of the solver).
+    T, h = 0.8538461538461539, 1.0  # a point of bench_warm_start's grid
+    model = MixedPSpin("q**2/2", T=T, field=h)
+    rs = solve(model, RSB(0))
+    assert rs.replicon > 0
+    for k in (1, 2):
+        rk = solve(model, RSB(k))
+        assert rk.converged and rk.k == k, rk.message
+        assert rk.free_energy == pytest.approx(rs.free_energy, abs=1e-10)
+        np.testing.assert_allclose(rk.q, rs.q[0], atol=1e-9)  # all steps empty
+    z, w = np.polynomial.hermite_e.hermegauss(80)
+    w = w / w.sum()
+    q = 0.5
+    for _ in range(200):
+        q = float(np.sum(w * np.tanh((np.sqrt(q) * z + h) / T) ** 2))
+    # the solver's convolution grid is accurate to ~1e-9 in q here (its tolerance is on
+    # the stationarity residual, 1e-6, of a smooth function with curvature O(1))
+    np.testing.assert_allclose(rs.q, q, atol=1e-6)
