@@ -390,6 +390,9 @@ def _cmd_landscape(args: argparse.Namespace) -> int:
             raise UsageError(f"--T must be > 0, got {args.T:g}")
         if args.depth < 1:
             raise UsageError("--alpha needs --depth >= 1 (one width ratio per hidden layer)")
+        if args.one_rsb and not args.stability:
+            raise UsageError("--one-rsb needs --stability (at depth 1, --stability "
+                             "always includes the 1RSB optimum)")
         fw = finite_width_rs(args.activation, land.sigma_w2, land.sigma_b2,
                              [args.alpha] * args.depth, args.T)
         out.update(alpha=args.alpha, T=args.T, free_energy=fw.free_energy, energy=fw.energy,
@@ -407,19 +410,38 @@ def _cmd_landscape(args: argparse.Namespace) -> int:
 
             deep = finite_width_replicon_deep(args.activation, land.sigma_w2, land.sigma_b2,
                                               args.alpha, args.T, args.depth, saddle=fw)
-            # at depth >= 2 only the local (replicon) test exists: a discontinuous 1RSB
-            # transition would not show in it, so the RS label says "locally stable"
             verdict = "RS" if deep.stable else "RSB"
             out.update(replicon=deep.replicon, pivots=[float(v) for v in deep.pivots],
-                       replicon_error=deep.quadrature_error, character=verdict,
-                       character_criterion="replicon and layer pivots (local stability; "
-                       "no 1RSB gain at depth >= 2)")
+                       replicon_error=deep.quadrature_error)
             lines += [f"replicon       {deep.replicon:.6g} (quadrature error "
                       f"{deep.quadrature_error:.1e}); layer pivots "
                       + ", ".join(f"{v:.4g}" for v in deep.pivots)
-                      + " (all must be > 0 with the replicon)",
-                      f"character      {verdict}{' (locally stable)' if deep.stable else ''}; "
-                      "the 1RSB gain is computed at depth 1 only"]
+                      + " (all must be > 0 with the replicon)"]
+            if args.one_rsb:
+                from .models.finite_width_deep_rsb import finite_width_1rsb_deep
+
+                rsb = finite_width_1rsb_deep(args.activation, land.sigma_w2, land.sigma_b2,
+                                             args.alpha, args.T, args.depth)
+                noise = max(10 * float(rsb.resolution), 1e-10)
+                if rsb.gain > noise:
+                    verdict = "RSB"
+                out.update(one_rsb_gain=rsb.gain, one_rsb_q0=rsb.q0, one_rsb_q1=rsb.q1,
+                           one_rsb_m=rsb.m, one_rsb_resolution=float(rsb.resolution),
+                           one_rsb_converged=bool(rsb.converged), character=verdict,
+                           character_criterion="replicon, layer pivots and the 1RSB optimum")
+                lines += [f"1RSB gain      {rsb.gain:.3e} in -beta f (q0 = {rsb.q0:.4f}, q1 = "
+                          f"{rsb.q1:.4f}, m = {rsb.m:.4f}; quadrature resolution "
+                          f"{float(rsb.resolution):.1e}; a lower bound: the best of "
+                          "several starts)", f"character      {verdict}"]
+            else:
+                # the local (replicon) test alone: a discontinuous 1RSB transition would not
+                # show in it, so the RS label says "locally stable"
+                out.update(character=verdict,
+                           character_criterion="replicon and layer pivots (local stability; "
+                           "--one-rsb adds the 1RSB optimum)")
+                lines += [f"character      {verdict}"
+                          f"{' (locally stable)' if deep.stable else ''}; --one-rsb also "
+                          "searches the 1RSB optimum (about a minute)"]
         elif args.stability:
             from .models.finite_width_krsb import finite_width_krsb
             from .models.finite_width_replicon import finite_width_replicon
@@ -449,6 +471,8 @@ def _cmd_landscape(args: argparse.Namespace) -> int:
         return 0
     if args.stability:
         raise UsageError("--stability needs --alpha (finite width)")
+    if args.one_rsb:
+        raise UsageError("--one-rsb needs --alpha and --stability")
     if args.action == "solve":
         if args.T is None:
             raise UsageError("landscape solve needs --T")
@@ -622,6 +646,9 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--stability", action="store_true",
                     help="with --alpha: also the replicon of the RS solution (any depth) "
                     "and, at depth 1, the 1RSB optimum (its gain over RS)")
+    ls.add_argument("--one-rsb", action="store_true",
+                    help="with --alpha --stability at depth >= 2: also the 1RSB optimum "
+                    "of the layer-overlap action (its gain over RS; about a minute)")
     ls.add_argument("--json", action="store_true", help="print one JSON object")
     ls.set_defaults(func=_cmd_landscape)
 

@@ -100,3 +100,27 @@ def test_finite_width_stability_at_depth_two(capsys, activation, alpha, T, expec
     assert out["pivots"] == pytest.approx(list(api.pivots), abs=1e-12)
     assert out["character"] == expected == ("RS" if api.stable else "RSB")
     assert "one_rsb_gain" not in out
+
+
+def test_one_rsb_needs_stability_and_alpha() -> None:
+    base = ["landscape", "--activation", "sin", "--depth", "2", "--sigma-w2", "2",
+            "--T", "0.3"]
+    assert _status([*base, "--alpha", "1", "--one-rsb"]) == 2
+    assert _status([*base, "--one-rsb"]) == 2
+
+
+@pytest.mark.slow
+def test_one_rsb_at_depth_two_finds_the_pivot_only_instability(capsys) -> None:
+    # sin, L = 2, α = 1, T = 0.3: replicon +0.63 but pivot_1 < 0; the 1RSB optimum of the
+    # CLI must be the API's (finite_width_1rsb_deep: gain 1.369e-3; and the witness point
+    # of tests/test_finite_width_deep_rsb.py bounds it from below). ~75 s.
+    from replicasolve.models.finite_width_deep_rsb import finite_width_1rsb_deep
+
+    argv = ["landscape", "--activation", "sin", "--depth", "2", "--sigma-w2", "2",
+            "--alpha", "1", "--T", "0.3", "--stability", "--one-rsb", "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    api = finite_width_1rsb_deep("sin", 2.0, 0.0, 1.0, 0.3, 2)
+    assert out["replicon"] > 0 and min(out["pivots"]) < 0
+    assert out["one_rsb_gain"] == pytest.approx(api.gain, abs=1e-12)
+    assert out["one_rsb_gain"] > 1e-3 and out["character"] == "RSB"
