@@ -510,3 +510,36 @@ def test_sigkill_then_resume(tmp_path) -> None:
     np.testing.assert_allclose(
         r.dataset["T_c"].values,
         _closed_form(range(1, 61), np.linspace(0.5, 3.0, 80)), rtol=1e-12)
+
+
+def test_a_dead_pool_child_is_a_clean_stop_and_the_rerun_resumes(tmp_path) -> None:
+    # a child killed mid-run (as by the OOM killer): one ExecutorError, the points already
+    # stored are kept, and the same call again computes only the missing ones
+    import os
+    import signal
+
+    from replicasolve.errors import ExecutorError
+    from replicasolve.sweeps import run as run_mod
+
+    spec = _msk_spec(axes={"depth": list(range(1, 41)), "variance": [0.5, 1.0, 2.0, 3.5]})
+    out = tmp_path / "d.nc"
+    run_mod.shutdown_pool()
+    killed: list[int] = []
+
+    def kill_children(_i: int) -> None:
+        # at the parent's first stored point its child is still starting (spawned at the
+        # first submission, ~0.2 s of imports): kill it
+        if not killed:
+            for pid in list(run_mod._POOL["pool"]._processes):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+    with pytest.raises(ExecutorError, match="worker process of the local pool died"):
+        run_sweep(spec, out, workers=2, progress=False, on_point=kill_children)
+    assert killed and run_mod._POOL["pool"] is None  # the broken pool was dropped
+    kept = len(PointStore(out, load_spec(spec)).load())
+    assert 0 < kept < 160
+    again = execute(spec, out, workers=2, progress=False)
+    assert again.reused == kept and again.computed == 160 - kept
+    whole = run_sweep(spec, tmp_path / "whole.nc", workers=1, progress=False)
+    xr.testing.assert_identical(again.dataset, whole)

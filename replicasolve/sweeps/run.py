@@ -297,6 +297,7 @@ def _run_pool(args: tuple[Any, ...], chains: list[list[tuple[int, dict[str, Any]
     between its own groups the parent stores what the children finished.
     """
     from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     sched = _Schedule(chains, workers)
     take = sched.take
@@ -322,7 +323,16 @@ def _run_pool(args: tuple[Any, ...], chains: list[list[tuple[int, dict[str, Any]
             else:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
-                finished(fut.result())
+                try:
+                    batch = fut.result()
+                except BrokenProcessPool as exc:
+                    # points record their own errors, so this is a child that died (killed,
+                    # out of memory): stop cleanly, keeping what was stored
+                    raise ExecutorError(
+                        f"a worker process of the local pool died ({exc}); the finished "
+                        "points are kept: run the same command again to compute only the "
+                        "missing ones") from None
+                finished(batch)
         ok = True
     finally:
         if not ok:
