@@ -788,8 +788,8 @@ def _seed_of_k(res: ParisiResult) -> int:
 def _ladder(model, k_max: int, options: Options):
     """k-step solutions for k = 1..k_max, each warm-started from the previous one (from the
     RS solution at T > 0; T = 0 has no RS parameters to start from)."""
-    v = _solve_k(model, 0, options, None)[1] if model.T > 0 else None
-    for res, _v in _climb(model, 0, v, k_max, options):
+    rs, v = _solve_k(model, 0, options, None) if model.T > 0 else (None, None)
+    for res, _v in _climb(model, 0, v, k_max, options, rs):
         yield res
 
 
