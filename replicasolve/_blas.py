@@ -7,6 +7,13 @@ Cholesky that takes 4 ms alone took 0.3–1 s here. The engine therefore runs it
 through scipy's LAPACK/BLAS with numpy's pool at one thread and scipy's pool at
 ``REPLICASOLVE_BLAS_THREADS`` threads (default 1: predictable on a shared machine; set it
 to the number of idle cores for the large-N runs, where it buys up to ~1.6× on 2 cores).
+
+Limits nest: an inner ``blas_threads()`` (a solver's own ``tap_blas``) never raises the
+limit of an enclosing one (a sweep worker's ``blas_threads(1)``), and a library loaded
+inside an open context (scipy's OpenBLAS arrives with the first ``scipy.optimize`` import)
+is limited as soon as :func:`refresh` or the next context sees it. The limits are
+process-wide (as threadpoolctl's are), so contexts are not meant to be entered from
+several Python threads at once.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["blas_threads", "tap_blas"]
+__all__ = ["blas_threads", "refresh", "tap_blas"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
