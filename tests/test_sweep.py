@@ -543,3 +543,15 @@ def test_a_dead_pool_child_is_a_clean_stop_and_the_rerun_resumes(tmp_path) -> No
     assert again.reused == kept and again.computed == 160 - kept
     whole = run_sweep(spec, tmp_path / "whole.nc", workers=1, progress=False)
     xr.testing.assert_identical(again.dataset, whole)
+
+
+def test_default_workers_on_a_one_core_machine_run_serially(tmp_path, monkeypatch) -> None:
+    # workers=None means os.cpu_count(): on one core that is the in-process serial run (a
+    # pool of "one worker" would be the parent plus zero children)
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    r = execute(_msk_spec(), tmp_path / "d.nc", progress=False)
+    assert r.executor == "serial" and r.workers == 1
+    np.testing.assert_allclose(r.dataset["T_c"].values, _closed_form(DEPTHS, VARIANCES),
+                               rtol=1e-12)

@@ -227,7 +227,8 @@ def execute(
     warm = spec.warm_axis is not None
     if executor == "dask":
         used, n_workers = "dask", _run_dask(args, chains, warm, workers, scheduler, finished)
-    elif workers == 1 or len(chains) <= 1:
+    elif min(workers or os.cpu_count() or 1, len(chains)) <= 1:
+        # one worker (asked for, the machine's only core, or a single chain): in-process
         used, n_workers = "serial", 1
         for task in _chunks(chains, 1, len):
             finished(_compute_chains(*args, task, warm))
