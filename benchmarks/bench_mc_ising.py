@@ -120,7 +120,7 @@ def add_rate(n: int, dtype: str, repeat: int = 5) -> float:
     rows = np.tile(np.arange(m, dtype=np.int64), (cols, 1))
     sg = np.full((cols, m), 2.0, dtype)
     nf = np.full(cols, m, np.int64)
-    tile = max(64, ising._DENSE_TILE_BYTES // (ising._DENSE_BLOCK * np.dtype(dtype).itemsize))
+    tile = ising._dense_tile(ising._DENSE_BLOCK, dtype)
     kern._apply_rows(J, fields, rows, sg, nf, tile, 0, cols)  # compile
     reps = max(1, int(2e8 // (cols * m * n)))
     best = np.inf

@@ -214,8 +214,9 @@ def test_pool_parent_computes_beside_its_children(tmp_path, monkeypatch) -> None
     spec = _msk_spec(axes={"depth": list(range(1, 9)), "variance": [0.5, 1.0, 2.0, 3.5]})
     pool = execute(spec, tmp_path / "pool.nc", workers=2, progress=False)
     assert pool.executor == "local" and pool.workers == 2 and pool.computed == 32
-    # 32 points in groups of 8 (the smallest group): two go to the child's queue before the
-    # parent takes the third, so both sides computed some, and nothing twice
+    # 32 points; while no time per point is known the groups are 8 points: two go to the
+    # child's queue before the parent takes the third, and the last 8 go to whichever side
+    # asks first, so both sides computed some (8 to 24 for the parent), and nothing twice
     keys = {(p["depth"], p["variance"]) for p in mine}
     assert 8 <= len(mine) <= 24 and len(keys) == len(mine)
     monkeypatch.setattr(run_mod, "compute_point", original)

@@ -153,6 +153,12 @@ def _l2_bytes(default: int = 512 * 1024) -> int:
 _DENSE_TILE_BYTES = min(max(3 * _l2_bytes() // 4, 128 * 1024), 3 * 1024 * 1024 // 2)
 
 
+def _dense_tile(bsize: int, dtype: Any) -> int:
+    """Columns per tile of the blocked dense update: ``bsize`` rows of J in
+    ``_DENSE_TILE_BYTES`` (at least 64)."""
+    return max(64, _DENSE_TILE_BYTES // (max(bsize, 1) * np.dtype(dtype).itemsize))
+
+
 # --------------------------------------------------------------------------- the system
 
 
@@ -956,7 +962,7 @@ def _simulate(system: IsingSystem, temps: np.ndarray, *, replicas: int, sweeps: 
     fields = _aligned_zeros((ncol, npad), dt)
     scratch = _aligned_zeros((ncol, npad), dt)
     bsize = min(_DENSE_BLOCK, n) if system.J is not None else 0
-    tile = max(64, _DENSE_TILE_BYTES // (max(bsize, 1) * np.dtype(dt).itemsize))
+    tile = _dense_tile(bsize, dt)
     if bsize > 0:
         dense_j = data.reshape(n, npad)  # a view: row i of J (= column i), then padding
     else:

@@ -691,9 +691,14 @@ def _split_plateau(v: np.ndarray, model, k_old: int) -> np.ndarray | None:
 def _collapsed(res: ParisiResult) -> bool:
     """Whether a k-step solution has fewer genuine steps than k (zero-width steps or
     equal levels)."""
+    return _seed_of_k(res) < res.k
+
+
+def _seed_of_k(res: ParisiResult) -> int:
+    """The number of genuine steps of a result."""
     from .result import _seed_of
 
-    return _seed_of(res).k < res.k
+    return _seed_of(res).k
 
 
 def _climb(model, k0: int, v0: np.ndarray | None, k_max: int, options: Options,
@@ -755,14 +760,14 @@ def _keep_fewer_steps(res: ParisiResult, prev: ParisiResult) -> ParisiResult:
         return res
     slack = _MONOTONE_SLACK * max(1.0, abs(prev.free_energy))
     # onto RS (prev is RS, or collapsed onto it): all breakpoints within 1e-3 of each other
-    # while the RS replicon is positive
-    # (AT-stable). A step that narrow is a perturbation of RS, which can only lower f when
-    # the replicon is positive; the gain the optimiser reports there (3.7e-10 at h = 1,
-    # T = 0.854, a step 5e-5 wide) is the grid's error on a step whose Gaussian smoothing
-    # (variance ξ'(q') - ξ'(q) ~ 1e-4) is far below the grid spacing
+    # while the RS replicon is positive (AT-stable). A step that narrow is a perturbation of
+    # RS, which can only lower f when the replicon is positive; the gain the optimiser
+    # reports there (3.7e-10 at h = 1, T = 0.854, a step 5e-5 wide) is the grid's error on
+    # a step whose Gaussian smoothing (variance ξ'(q') - ξ'(q) ~ 1e-4) is far below the
+    # grid spacing
     onto_rs = _seed_of_k(prev) == 0 and prev.replicon > 0 and float(np.ptp(res.q)) < 1e-3
-    collapsed = _collapsed(res) and _seed_of_k(res) <= prev.k and \
-        res.free_energy <= prev.free_energy + slack
+    # onto fewer steps: no more genuine steps than prev (so fewer than res.k), and no gain
+    collapsed = _seed_of_k(res) <= prev.k and res.free_energy <= prev.free_energy + slack
     if not (onto_rs or collapsed):
         return res
     extra = res.k - prev.k
@@ -776,13 +781,6 @@ def _keep_fewer_steps(res: ParisiResult, prev: ParisiResult) -> ParisiResult:
                  f"{res.k}-step optimum collapsed onto it, where the optimiser stalled at "
                  f"residual {res.residual:.1e} in the levels of the empty steps"),
     )
-
-
-def _seed_of_k(res: ParisiResult) -> int:
-    """The number of genuine steps of a result."""
-    from .result import _seed_of
-
-    return _seed_of(res).k
 
 
 def _ladder(model, k_max: int, options: Options):
