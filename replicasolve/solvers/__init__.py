@@ -52,7 +52,12 @@ def solve(model: Any, method: Any = "full", options: Any = None,
     Returns
     -------
     ParisiResult
-        Never a bare number: check ``converged``.
+        Never a bare number: check ``converged``. Every result has passed the
+        thermodynamic self-check of :mod:`replicasolve.solvers.selfcheck` (e = ∂(βf)/∂β,
+        entropy and order-parameter bounds; ``result.checks``); one that fails it is not
+        converged. For :class:`FullRSB` the headline ``free_energy`` and ``energy`` are the
+        k → ∞ extrapolations with ``free_energy_error`` / ``energy_error``; the per-k values
+        are in ``sequence``.
 
     Raises
     ------
@@ -80,13 +85,15 @@ def solve(model: Any, method: Any = "full", options: Any = None,
         if spins != model.spins:
             raise InvalidInputError(
                 f"start is a solution for {spins} spins, the model has {model.spins} spins")
+    from .selfcheck import apply_self_check
+
     if model.spins == "ising":
         from . import ising
 
-        return ising.solve_ising(model, m, opts, start=start)
+        return apply_self_check(ising.solve_ising(model, m, opts, start=start), opts)
     from . import spherical
 
-    return spherical.solve_spherical(model, m, opts, start=start)
+    return apply_self_check(spherical.solve_spherical(model, m, opts, start=start), opts)
 
 
 def phase(model: Any, options: Any = None) -> str:

@@ -8,7 +8,10 @@ units. For x(q) a step function and γ(q) = x(q)/T,
 where Ψ(q, u) solves the Parisi PDE ∂_q Ψ = -(ξ''/2)(∂_u²Ψ + γ(q)(∂_uΨ)²) backwards from
 Ψ(1, u) = T ln cosh(u/T). On an interval where γ is constant the PDE is solved exactly by
 the Cole–Hopf step Ψ(q_a, u) = (1/γ) ln E_z exp(γ Ψ(q_b, u + z sqrt(ξ'(q_b) - ξ'(q_a)))),
-and where γ = 0 by a plain Gaussian average. The free energy is the minimum of the
+and where γ = 0 by a plain Gaussian average. The bottom interval [0, q_0) carries the
+variance ξ'(q_0) - ξ'(0) and the linear part of ξ adds a Gaussian random field of variance
+ξ'(0) to h, so Ψ(0, h) here is the average E_z Ψ(q_0, h + z sqrt(ξ'(q_0))): the field
+variance seen below q_0 starts from 0, not from ξ'(0). The free energy is the minimum of the
 right-hand side over x (f is *maximal* in x in replica language; the functional
 Ψ(0, h) - penalty is strictly convex in x: Auffinger–Chen, CMP 335 (2015)).
 
@@ -207,12 +210,10 @@ class IsingFunctional:
         self.sign_h = -1.0 if model.field < 0 else 1.0
         self.opts = options
         xi = model.xi
-        _, d1_0, _, _ = xi.derivatives(np.array([0.0]))
         _, d1_1, _, _ = xi.derivatives(np.array([1.0]))
-        self.xi1_0 = float(d1_0[0])
         self.xi1_1 = float(d1_1[0])
         self.theta1 = float(xi.theta(np.array([1.0]))[0])
-        spread = math.sqrt(max(self.xi1_1 - self.xi1_0, 1e-300))
+        spread = math.sqrt(max(self.xi1_1, 1e-300))
         du = options.grid_step * scale
         half = self.h + options.grid_width * spread
         n = math.ceil(half / du) + 1
@@ -234,7 +235,9 @@ class IsingFunctional:
         """σ² of every interval bottom-up, ξ'' and θ at the breakpoints."""
         x, d1, d2, _ = self.model.xi.derivatives(q)
         theta = q * d1 - x
-        edges = np.concatenate([[self.xi1_0], d1, [self.xi1_1]])
+        # the bottom interval starts at variance 0, not ξ'(0): the linear part of ξ is a
+        # Gaussian random field of variance ξ'(0) that adds to h in the first average
+        edges = np.concatenate([[0.0], d1, [self.xi1_1]])
         s2 = np.maximum(np.diff(edges), 0.0)
         return s2, d2, theta
 
@@ -402,6 +405,29 @@ def _rs_guess(model) -> float:
             break
         q = 0.5 * (q + qn)
     return min(max(q, 0.0), 1.0 - 1e-9)
+
+
+def _is_linear(model) -> bool:
+    """Whether ξ'' vanishes on [0, 1] (ξ linear in q: a pure random-field model)."""
+    grid = np.linspace(0.0, 1.0, 17)
+    d2 = model.xi.derivatives(grid)[2]
+    return bool(np.all(np.abs(d2) <= 1e-15 * max(1.0, abs(model.xi.xi1))))
+
+
+def _random_field_overlap(model) -> float:
+    """E tanh²(β(h + sqrt(ξ'(0)) z)) by adaptive quadrature (relative error ~1e-13)."""
+    from scipy.integrate import quad
+
+    beta = 1.0 / model.T
+    s = math.sqrt(float(model.xi.derivatives(np.array([0.0]))[1][0]))
+    h = float(model.field)
+
+    def integrand(z: float) -> float:
+        return math.exp(-0.5 * z * z) * math.tanh(beta * (h + s * z)) ** 2
+
+    val = quad(integrand, -40.0, 40.0, points=[-h / s] if s > 0 else None, limit=400,
+               epsabs=1e-15, epsrel=1e-13)[0]
+    return val / math.sqrt(2.0 * math.pi)
 
 
 class _Problem:
@@ -639,6 +665,13 @@ def _solve_k(
     T = model.T
     f = -T * math.log(2.0) - e.value
     mag = prob.f.sign_h * e.magnetization
+    if T > 0 and _is_linear(model):
+        # ξ'' ≡ 0: the functional does not depend on the order parameter at all (independent
+        # spins in a Gaussian random field), so the optimiser's q is arbitrary; the energy
+        # formula below assumes stationarity in q, so it needs the physical overlap
+        # E tanh²(β(h + sqrt(ξ'(0)) z)), with no breaking
+        q = np.full_like(q, _random_field_overlap(model))
+        gamma = np.zeros_like(gamma)
     if T > 0:
         energy = prob.f.energy(q, gamma, mag)
         entropy = (energy - f) / T

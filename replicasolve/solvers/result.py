@@ -41,9 +41,16 @@ class ParisiResult:
         converged: optimiser success and residual within tolerance.
         iterations: optimiser iterations (summed over k for FRSB).
         residual: norm of the projected gradient of the functional at the solution.
-        extrapolated, extrapolation_error: FRSB only: the k → ∞ value of ``free_energy``
-            (the ground-state energy at T = 0) and an error estimate; else ``nan``.
-        sequence: FRSB only: the k-step results used, in increasing k.
+        extrapolated, extrapolation_error: FRSB only: the k → ∞ extrapolation of the k-step
+            free energies (ground-state energies at T = 0) and its error; else ``nan``.
+        free_energy_error, energy_error: FRSB only: the errors of the headline
+            ``free_energy`` and ``energy``, which are the k → ∞ extrapolations (the best
+            estimates; ``settings["headline"]`` says so); ``nan`` for RS and k-step results,
+            whose values are exact for their ansatz up to the solver tolerance.
+        sequence: FRSB only: the k-step results used, in increasing k (their own
+            ``free_energy`` values are the per-k values).
+        checks: the thermodynamic self-check (:mod:`replicasolve.solvers.selfcheck`) as a
+            dict; a result that fails it has ``converged=False``.
         settings: the options and grid actually used; after a warm start
             (``solve(..., start=...)``) also ``warm_start`` (which k were seeded) and, for
             Ising spins, ``solver_iterations`` (every k-step solve counted).
@@ -70,6 +77,9 @@ class ParisiResult:
     sequence: tuple[ParisiResult, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)
     message: str = ""
+    free_energy_error: float = math.nan
+    energy_error: float = math.nan
+    checks: dict[str, Any] = field(default_factory=dict)
 
     @property
     def T(self) -> float:
@@ -77,9 +87,8 @@ class ParisiResult:
 
     @property
     def value(self) -> float:
-        """The headline number: the extrapolated value for FRSB, else ``free_energy``."""
-        return self.extrapolated if self.method == "FRSB" and math.isfinite(self.extrapolated) \
-            else self.free_energy
+        """The headline number, ``free_energy`` (for FRSB the k → ∞ extrapolation)."""
+        return self.free_energy
 
     def x_of_q(self, q: Any) -> np.ndarray:
         """x(q) (T > 0) or γ(q) (T = 0) evaluated at ``q``, as the step function above."""
@@ -109,6 +118,10 @@ class ParisiResult:
             "residual": num(self.residual),
             "extrapolated": num(self.extrapolated),
             "extrapolation_error": num(self.extrapolation_error),
+            "free_energy_error": num(self.free_energy_error),
+            "energy_error": num(self.energy_error),
+            "headline": self.settings.get("headline", f"k = {self.k}"),
+            "checks": self.checks,
             "sequence": [
                 {"k": r.k, "free_energy": r.free_energy, "energy": r.energy,
                  "converged": bool(r.converged)} for r in self.sequence
@@ -127,17 +140,24 @@ class ParisiResult:
             ("method", f"{self.method} (k = {self.k})"),
         ]
         label = "ground-state energy" if m.T == 0 else "free energy f"
-        if self.method == "FRSB":
-            label += f" (k = {self.k})"
-        rows.append((label, f"{self.free_energy:.12f}"))
-        if self.method == "FRSB":
-            rows.append(("k -> inf extrapolation",
-                         f"{self.extrapolated:.10f} +- {self.extrapolation_error:.1e}"))
+        frsb = self.method == "FRSB" and math.isfinite(self.free_energy_error)
+        if frsb:
+            rows.append((label, f"{self.free_energy:.10f} +- {self.free_energy_error:.1e}  "
+                                f"(k -> inf extrapolation of the k-step values below)"))
             for r in self.sequence:
                 rows.append((f"  k = {r.k}", f"{r.free_energy:.12f}"))
+        else:
+            rows.append((label, f"{self.free_energy:.12f}"))
         if m.T > 0:
-            rows.append(("energy e", f"{self.energy:.12f}"))
-            rows.append(("entropy s", f"{self.entropy:.12f}"))
+            if frsb and math.isfinite(self.energy_error):
+                rows.append(("energy e", f"{self.energy:.10f} +- {self.energy_error:.1e}  "
+                                         "(k -> inf)"))
+                rows.append(("entropy s", f"{self.entropy:.10f}  (k -> inf)"))
+            else:
+                rows.append(("energy e", f"{self.energy:.12f}"))
+                rows.append(("entropy s", f"{self.entropy:.12f}"))
+        if self.method == "FRSB":
+            rows.append(("order parameter", f"of the k = {self.k} solution"))
         rows.append(("q breakpoints", np.array2string(self.q, precision=6, max_line_width=200)))
         name = "x values" if m.T > 0 else "gamma values"
         vals = self.x if m.T > 0 else self.gamma
