@@ -43,6 +43,12 @@ a step in half leaves), and the k-step optimum re-sampled on k + 1 evenly spaced
 indices (this refines a continuous part without crowding). When no insertion lowers F, the
 k-step optimum satisfies the optimality conditions of the full (convex) problem and the
 higher-k results repeat it with zero-width steps.
+
+Next to a discontinuous static transition (h = 0; :mod:`replicasolve.solvers.transitions`)
+the 1RSB gain over the paramagnet vanishes like (T_s - T)², below what F and the insertion
+grid resolve; where it is under a band (1e-8), RS vs 1RSB is decided by T against T_s
+instead: RS at T >= T_s (exact there), and below T_s the 1-step optimum started from the
+m = 1 solution (q_1 = root of β² ξ'(q)(1 - q) = q near q_s, m from ∂P/∂m = 0).
 """
 
 from __future__ import annotations
@@ -733,6 +739,16 @@ def _chain_step(xih: _XiH, T: float, prev: _Step, opts: Options) -> _Step:
             # fallback for when they do not (a model that needs no extra step, e.g. a
             # pure p-spin, would otherwise try them all at every k)
             break
+    if k == 1 and T > 0:
+        # near a discontinuous static transition the 1RSB gain ~ (T_s - T)² falls below
+        # what F and the insertion grid resolve: there T against T_s decides
+        side = _static_side(xih, T, prev, obj, best, opts)
+        if side is not None and side[1] is not None:
+            return _Step(k, _State(*obj.unpack(side[1].z)), side[1])
+        if side is not None:
+            best = _minimise(obj, z_pad, opts.tol, opts.maxiter)
+            best.message += f"; {side[0]}: the RS solution is kept, with a zero-width step"
+            return _Step(k, _State(*obj.unpack(best.z)), best)
     if best is None or not best.F < prev.opt.F - 1e-14 * max(1.0, abs(prev.opt.F)):
         # no extra step helps; keep the (k-1)-step optimum, with a zero-width step. With
         # no descent direction at all it satisfies the optimality conditions of the
@@ -743,6 +759,94 @@ def _chain_step(xih: _XiH, T: float, prev: _Step, opts: Options) -> _Step:
         best = _minimise(obj, z_pad, opts.tol, opts.maxiter)
         best.message += f"; {why}: the {k - 1}-step solution is kept, with a zero-width step"
     return _Step(k, _State(*obj.unpack(best.z)), best)
+
+
+# A 1RSB gain over RS (energy units, relative to max(1, |f|)) below this is in the band
+# where T against T_s, not the gain, decides between RS and 1RSB (models with a
+# discontinuous static transition). The gain is ~0.24 (1 - T/T_s)² for ξ = q³/2, 1e-8 at
+# 1 - T/T_s ~ 2e-4, and the insertion grid of _insertions misses it from ~1e-5 on.
+_STATIC_BAND = 1e-8
+
+
+def _genuine_1rsb(obj: _Objective, opt: _Opt | None) -> bool:
+    """A converged 1-step optimum with q_1 > q_0 and m < 1 (not a collapsed RS)."""
+    if opt is None or not opt.converged:
+        return False
+    gaps, levels, _ = obj.unpack(opt.z)
+    return bool(gaps[0] - gaps[1] > 1e-9 and levels[0] < 1.0)
+
+
+def _m1_start(xih: _XiH, T: float, q_s: float, obj: _Objective) -> np.ndarray | None:
+    """The 1RSB start (q_0 = 0, q_1 = q*, m*) below T_s: q* the stable root above q_s of
+    the m = 1 equation β² ξ'(q)(1 - q) = q, m* the root of ∂P/∂m at that q* (P of the module
+    docstring, q_0 = 0, h = 0). ``None`` if either root is not bracketed."""
+    from scipy import optimize  # lazily: a sweep worker solving k-step problems never needs it
+
+    b2 = 1.0 / T**2
+    x0 = float(xih.xi.derivatives(np.array(0.0))[0])
+
+    def phi(q: float) -> float:
+        return b2 * float(xih.xi.derivatives(np.array(q))[1]) * (1.0 - q) - q
+
+    grid = 1.0 - np.geomspace(1.0 - q_s, 1e-14, 400)
+    vals = [phi(float(q)) for q in grid]
+    i = next((j for j, v in enumerate(vals) if v <= 0), None)
+    if i is None or i == 0 or not vals[0] > 0:
+        return None
+    q = optimize.brentq(phi, grid[i - 1], grid[i], xtol=1e-16, rtol=4 * np.finfo(float).eps)
+    w = b2 * (float(xih.xi.derivatives(np.array(q))[0]) - x0)
+    r = q / (1.0 - q)
+
+    def dm(m: float) -> float:
+        # 2 ∂P/∂m = β² ξ(q) - ln(1 + m r)/m² + r/(m (1 + m r)); S(q) > 0 at m = 1
+        return w - math.log1p(m * r) / m**2 + r / (m * (1.0 + m * r))
+
+    ms = 1.0 - np.geomspace(1e-15, 0.999, 400)
+    vals = [dm(float(m)) for m in ms]
+    j = next((j for j, v in enumerate(vals) if v <= 0), None)
+    if j is None or j == 0:
+        return None
+    m = optimize.brentq(dm, ms[j], ms[j - 1], xtol=1e-17, rtol=4 * np.finfo(float).eps)
+    return obj.pack(np.array([1.0, 1.0 - q]), np.array([m]))
+
+
+def _static_side(xih: _XiH, T: float, prev: _Step, obj: _Objective, best: _Opt | None,
+                 opts: Options) -> tuple[str, _Opt | None] | None:
+    """RS or 1RSB by T against the static temperature T_s, where the gain cannot tell.
+
+    Applies to h = 0 models with a discontinuous transition
+    (:func:`replicasolve.solvers.transitions.spherical_transitions`) whose RS optimum is the
+    paramagnet q_0 = 0, and only when the 1RSB candidate ``best`` is not a genuine 1RSB
+    with a gain above the band _STATIC_BAND. For T >= T_s the paramagnet is the Parisi
+    solution (the first variation S(q) <= 0 for every q): ``(reason, None)``, keep RS. For
+    T < T_s it is not, and the 1-step optimum is the solution continued from m = 1 at
+    (T_s, q_s): ``(reason, opt)`` with that optimum, started at the m = 1 root q* and its
+    m* (and the better of it and ``best``). ``None``: no decision, the chain's own rule.
+    """
+    if xih.h2 != 0 or float(prev.state.gaps[0]) != 1.0:
+        return None
+    band = _STATIC_BAND * max(1.0, abs(prev.opt.F))
+    if _genuine_1rsb(obj, best) and prev.opt.F - best.F > band:  # type: ignore[union-attr]
+        return None
+    from .transitions import _of_covariance
+
+    tr = _of_covariance(xih.xi)
+    if tr is None:
+        return None
+    if T >= tr.T_s:
+        return (f"T = {T:.12g} >= T_s = {tr.T_s:.12g}, and the 1RSB gain is below "
+                f"{_STATIC_BAND:.0e}: the paramagnet is the Parisi solution", None)
+    z0 = _m1_start(xih, T, tr.q_s, obj)
+    cand = _minimise(obj, z0, opts.tol, opts.maxiter) if z0 is not None else None
+    pick = [o for o in (cand, best) if _genuine_1rsb(obj, o)]
+    if not pick:
+        return None
+    opt = min(pick, key=lambda o: o.F)
+    if opt.F > prev.opt.F + 2 * obj.noise:
+        return None
+    opt.message += (f"; T = {T:.12g} < T_s = {tr.T_s:.12g} (1RSB gain below "
+                    f"{_STATIC_BAND:.0e}): the 1RSB solution continued from m = 1 is kept")
+    return ("1RSB", opt)
 
 
 def _chain(xih: _XiH, T: float, kmax: int, opts: Options) -> list[_Step]:
@@ -790,6 +894,14 @@ def _warm_chain(xih: _XiH, T: float, ks: list[int], opts: Options, seeds: dict
         opt = _minimise(obj, z0, opts.tol, opts.maxiter)
         total += opt.iterations
         ref = steps[below].opt.F
+        if j == 1 and below == 0 and T > 0:
+            # near T_s the seeded gain is as unresolvable as the cold one: same rule
+            side = _static_side(xih, T, steps[0], obj, opt, opts)
+            if side is not None:
+                if side[1] is None:
+                    return None  # the cold chain keeps RS, with the reason
+                kept.append(j)
+                return _Step(j, _State(*obj.unpack(side[1].z)), side[1])
         state = _State(*obj.unpack(opt.z))
         # a seeded optimum whose steps collapsed may sit on the saddle of fewer steps (the
         # RS saddle where RS is unstable): the cold chain decides whether it is real
