@@ -5,6 +5,11 @@ file systems is not atomic), flushed to disk, given the permissions a plain ``op
 give, and then renamed over the target with ``os.replace`` (atomic on POSIX). A failure or
 a kill leaves the old file untouched and no temporary file behind (except after a hard kill,
 whose ``.NAME.*.tmp`` leftovers readers ignore).
+
+Also the machine's limits (physical memory, free disk space) that a request is measured
+against before any work starts, so that one that cannot fit is refused up front with a
+line that says how much it asked for (:func:`memory_limit`, :func:`free_disk`,
+:func:`format_bytes`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_target", "atomic_write"]
+__all__ = ["atomic_target", "atomic_write", "format_bytes", "free_disk", "memory_limit"]
 
 
 def _umask() -> int:
@@ -56,3 +61,49 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Any], None]) -> Path:
         write(handle)
         handle.flush()
     return Path(path)
+
+
+def memory_limit() -> int | None:
+    """Bytes of memory this process can use at most: the machine's physical memory
+    (``SC_PAGE_SIZE * SC_PHYS_PAGES``), or a smaller address-space limit (``ulimit -v``);
+    ``None`` where neither is known."""
+    limits = []
+    try:
+        limits.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        pass
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY and soft > 0:
+            limits.append(int(soft))
+    except (ImportError, AttributeError, ValueError, OSError):
+        pass
+    limits = [v for v in limits if v > 0]
+    return min(limits) if limits else None
+
+
+def free_disk(path: str | os.PathLike) -> int | None:
+    """Bytes free to this user on the file system that holds ``path`` (or its nearest
+    existing parent); ``None`` where unknown."""
+    p = Path(path).absolute()
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        st = os.statvfs(p)
+    except (AttributeError, OSError):
+        return None
+    return int(st.f_bavail) * int(st.f_frsize)
+
+
+def format_bytes(n: float) -> str:
+    """``n`` bytes in decimal units, three digits: ``"800 GB"``, ``"1.2 TB"``."""
+    for unit, size in (("EB", 1e18), ("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6),
+                       ("kB", 1e3)):
+        if n >= size:
+            v = n / size
+            if v >= 1e6:  # beyond exabytes: keep it one short number
+                return f"{v:.2g} {unit}"
+            return f"{v:.3g} {unit}"
+    return f"{int(n)} bytes"

@@ -3,16 +3,23 @@
 ``replicasolve`` alone runs the main job (the critical temperature of the
 784-512-512-512-10 network, analytic and by TAP on one random Kaiming instance).
 Every subcommand has ``--help``; those that print results take ``--json`` (one JSON
-object on stdout). Bad input: one line on stderr, exit status 2. ``parisi`` exits with 3
-when the solver did not converge (the result is still printed).
+object on stdout). Bad input, and a request that would not fit in memory or on disk (the
+line says how much was asked): one line on stderr, exit status 2. ``parisi`` exits with 3
+when the solver did not converge (the result is still printed); 4 when the machinery that
+runs the work failed (``sweep`` on a lost Dask cluster). A closed output pipe
+(``replicasolve ... | head``) ends the command quietly with status 141, like a SIGPIPE.
+Warnings that libraries raise during a command are folded into at most one line on stderr,
+and dropped when the command fails (its error is then the only line).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 
 from . import __version__
 from .errors import ExecutorError, ReplicaSolveError
@@ -20,13 +27,127 @@ from .errors import ExecutorError, ReplicaSolveError
 DEFAULT_SIZES = "784,512,512,512,10"
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default, unless the help already says it (or
+    there is none worth saying: no value, or a flag that is off)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text.lower() or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        if not (action.option_strings or action.nargs in (argparse.OPTIONAL,
+                                                          argparse.ZERO_OR_MORE)):
+            return text
+        return f"{text} (default: %(default)s)" if text else "default: %(default)s"
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # one line, not usage + message
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
 
 
 class UsageError(ReplicaSolveError):
     """A command-line usage problem."""
+
+
+# ------------------------------------------------------------------ shared argument checks
+
+_SEED_MAX = 2**63 - 1  # seeds are stored in netCDF/JSON attributes as int64
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """``repr(text)``, cut in the middle when long (an error message stays one short line)."""
+    r = repr(text)
+    if len(r) <= limit:
+        return r
+    return f"{r[: limit - 14]}...{r[-8:]} ({len(text)} characters)"
+
+
+def _whole_number(text: str) -> int:
+    """``"12"``, ``"1e12"``, ``"2.0"``, ``"1_000"`` -> int; anything else: ValueError."""
+    from decimal import Decimal, InvalidOperation
+
+    t = text.strip()
+    if len(t) > 4300:  # Python's own limit on int() of a string
+        raise ValueError("too long")
+    try:
+        return int(t)
+    except ValueError:
+        pass
+    try:
+        d = Decimal(t.replace("_", ""))
+    except InvalidOperation:
+        raise ValueError("not a number") from None
+    if not d.is_finite() or d.adjusted() > 4300 or d != d.to_integral_value():
+        raise ValueError("not a whole number")
+    return int(d)
+
+
+def _int_type(minimum: int | None = None, maximum: int | None = None,
+              name: str = "whole number") -> Callable[[str], int]:
+    """An argparse ``type`` for whole numbers (``1e6`` accepted) with optional bounds."""
+
+    def parse(text: str) -> int:
+        try:
+            v = _whole_number(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number, got {_short(text)}") from None
+        if minimum is not None and v < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {v}")
+        if maximum is not None and v > maximum:
+            raise argparse.ArgumentTypeError(f"must be <= {maximum}, got {_short(text)}")
+        return v
+
+    parse.__name__ = name
+    return parse
+
+
+_seed_type = _int_type(0, _SEED_MAX, "seed")
+
+
+def _float_type(text: str) -> float:
+    """An argparse ``type`` for a real number (its range is checked by the command)."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {_short(text)}") from None
+
+
+def _sizes(text: str, what: str = "--sizes") -> tuple[int, ...]:
+    """A comma list of whole numbers (positivity and count are checked by the library)."""
+    try:
+        return tuple(_whole_number(p) for p in text.split(","))
+    except ValueError:
+        raise UsageError(f"{what} must be a comma list of whole numbers, got "
+                         f"{_short(text)}") from None
+
+
+def _require_memory(nbytes: float, what: str) -> None:
+    """Refuse ``what`` up front when it needs more than this machine's memory."""
+    from ._files import format_bytes, memory_limit
+
+    limit = memory_limit()
+    if limit is not None and nbytes > limit:
+        raise UsageError(f"{what} needs {format_bytes(nbytes)} of memory; this machine has "
+                         f"{format_bytes(limit)}")
+
+
+def _require_importable(module: str, what: str, extra: str) -> None:
+    """Fail before any work when ``module`` (of the extra ``extra``) cannot be imported."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except Exception as exc:  # ImportError, or a broken install (OSError from a .so)
+        how = "is not installed" if isinstance(exc, ImportError) else \
+            f"cannot be imported ({type(exc).__name__})"
+        raise UsageError(f'{what} needs {module}, which {how}: pip install '
+                         f'"replicasolve[{extra}]"') from None
 
 
 def _add_variance(p: argparse.ArgumentParser) -> None:
@@ -34,8 +155,18 @@ def _add_variance(p: argparse.ArgumentParser) -> None:
         "--variance",
         default="2",
         help="weight variance factor C (weights ~ N(0, C/N_in)): one value, or one per "
-        "weight matrix as a comma list (default 2 = Kaiming normal, ReLU gain)",
+        "weight matrix as a comma list (default 2 here and in msk/tap/train: torch's "
+        "kaiming_normal_ with the ReLU gain; C = 1 is unit gain. kernel and landscape "
+        "call it --sigma-w2, default 1)",
     )
+
+
+def _c_words(variances: Sequence[float]) -> str:
+    """What the factors C mean: C = 2 is torch's kaiming_normal_ with the ReLU gain."""
+    c = ",".join(f"{v:g}" for v in variances)
+    if all(v == 2 for v in variances):
+        return f"C = {c} (torch's kaiming_normal_ with the ReLU gain)"
+    return f"C = {c}"
 
 
 def _emit(obj: dict, text: str, as_json: bool) -> None:
@@ -50,23 +181,97 @@ def _fmt(values: Sequence[float], digits: int = 4) -> str:
     return "[" + ", ".join(f"{v:.{digits}f}" for v in values) + "]"
 
 
+def _float_sizes(sizes: Sequence[int]) -> None:
+    """The theory is computed in floating point: sizes beyond ~1.8e308 are refused."""
+    for i, v in enumerate(sizes):
+        try:
+            float(v)
+        except OverflowError:
+            raise UsageError(
+                f"layer size {i} has {len(str(v))} digits: beyond floating-point range (the "
+                "theory depends on the ratios N_l/N_(l-1); sizes up to about 1e308 are "
+                "accepted)") from None
+
+
 def _cmd_msk(args: argparse.Namespace) -> None:
     from .models.msk import msk_critical
 
-    r = msk_critical(args.sizes, args.variance)
+    sizes = _sizes(args.sizes)
+    _float_sizes(sizes)
+    try:
+        r = msk_critical(sizes, args.variance)
+    except OverflowError:  # pragma: no cover - _float_sizes keeps every size in range
+        raise UsageError("--sizes: beyond floating-point range") from None
     _emit({"command": "msk", "version": __version__, **r.to_dict()}, str(r), args.json)
 
 
+def _tap_memory(sizes: Sequence[int]) -> int:
+    """Bytes a TAP analysis of layer sizes ``sizes`` holds at its peak: the weights and a
+    temporary of their size, and the Cholesky factors of A(beta)'s diagonal blocks with
+    the Schur complement being factorised (float64)."""
+    from itertools import pairwise
+
+    pairs = sum(a * b for a, b in pairwise(sizes))
+    squares = sum(n * n for n in sizes[1:])
+    return 8 * (2 * pairs + 2 * squares)
+
+
 def _tap_bonds(args: argparse.Namespace):
+    from . import _validate
     from .tap.bonds import load_weights, random_layered
 
     if args.weights is not None:
         if args.sizes is not None or args.seed is not None:
             raise UsageError("give either a weights file or --sizes/--seed, not both")
-        return load_weights(args.weights), f"weights from {args.weights}"
+        bonds = load_weights(args.weights)
+        _require_memory(_tap_memory(bonds.sizes), f"the TAP analysis of {args.weights} (sizes "
+                        f"{','.join(map(str, bonds.sizes))})")
+        return bonds, f"weights from {args.weights}"
     seed = 0 if args.seed is None else args.seed
-    sizes = args.sizes or DEFAULT_SIZES
+    sizes = _validate.layer_sizes(_sizes(args.sizes or DEFAULT_SIZES))
+    _validate.variances(args.variance, len(sizes) - 1)  # before the memory is estimated
+    _require_memory(_tap_memory(sizes), f"a random instance with --sizes "
+                    f"{_short(','.join(map(str, sizes)), 60)}")
+    _check_spectrum(args, sum(sizes))
     return random_layered(sizes, args.variance, seed), f"random instance, seed {seed}"
+
+
+def _check_spectrum(args: argparse.Namespace, n: int) -> None:
+    from .tap.matrix import DENSE_MAX_N
+
+    if args.spectrum and n > DENSE_MAX_N:
+        raise UsageError(f"--spectrum diagonalises the dense {n}x{n} matrix A(beta_c); "
+                         f"that is limited to N <= {DENSE_MAX_N} spins")
+
+
+def _tap_definition(args: argparse.Namespace) -> tuple[str, str | None]:
+    """(definition, note for stderr or None) from --definition, --threshold, --reference.
+
+    The corrected beta_c compares lambda_min(A) with that of an untrained reference. A
+    random instance is its own reference; a weights file (often a trained network) is not,
+    so without --reference its default is the plain definition, said on stderr."""
+    if args.threshold is not None:
+        import math
+
+        if args.definition is not None:
+            raise UsageError("--threshold sets its own definition: give --threshold or "
+                             "--definition, not both")
+        if not math.isfinite(args.threshold):
+            raise UsageError(f"--threshold must be finite, got {args.threshold:g}")
+        return "threshold", None
+    if args.weights is None or args.reference is not None:
+        if args.definition == "plain" and args.reference is not None:
+            raise UsageError("--reference only goes with the corrected definition")
+        return args.definition or "corrected", None
+    if args.definition == "corrected":
+        raise UsageError(
+            "--definition corrected needs --reference (the untrained network's weights "
+            "file; to use this network as its own reference, give its file again)")
+    if args.definition == "plain":
+        return "plain", None
+    return "plain", ("replicasolve: note: plain beta_c (first beta where A stops being "
+                     "positive definite); the finite-size corrected one needs --reference "
+                     "(the untrained network's weights)")
 
 
 def _cmd_tap(args: argparse.Namespace) -> None:
@@ -75,9 +280,14 @@ def _cmd_tap(args: argparse.Namespace) -> None:
     from .tap.critical import tap_critical
     from .tap.spectra import bond_lambda_max, tap_level_stats
 
+    definition, note = _tap_definition(args)
+    if not 0 < args.rtol < 1e-2:
+        raise UsageError(f"--rtol must be in (0, 1e-2), got {args.rtol:g}")
     bonds, origin = _tap_bonds(args)
+    _check_spectrum(args, bonds.n)
     reference = load_weights(args.reference) if args.reference else None
-    definition = "threshold" if args.threshold is not None else args.definition
+    if reference is not None:
+        _require_memory(_tap_memory(reference.sizes), f"the reference {args.reference}")
     r = tap_critical(
         bonds, definition=definition, threshold=args.threshold, reference=reference,
         rtol=args.rtol,
@@ -85,6 +295,8 @@ def _cmd_tap(args: argparse.Namespace) -> None:
     c_used = r.variance_factors if args.weights is not None else args.variance
     theory = msk_critical(bonds.sizes, c_used)
     out = {"command": "tap", "version": __version__, "origin": origin, **r.to_dict()}
+    out["reference"] = (args.reference if reference is not None else
+                        "self (random instance)" if r.definition == "corrected" else None)
     out["msk_beta_c"] = theory.beta_c
     out["msk_T_c"] = theory.T_c
     out["msk_variances"] = list(theory.variances)
@@ -93,8 +305,9 @@ def _cmd_tap(args: argparse.Namespace) -> None:
         f"TAP critical point, {origin}",
         f"  sizes = {','.join(map(str, bonds.sizes))}   N = {bonds.n}",
         f"  C (empirical N_in*mean W^2) = {_fmt(r.variance_factors)}",
-        f"  definition = {r.definition}   threshold = {r.threshold:.10g}   "
-        f"crossed = {r.crossed}",
+        f"  definition = {r.definition}"
+        + (f" (reference {out['reference']})" if out["reference"] else "")
+        + f"   threshold = {r.threshold:.10g}   crossed = {r.crossed}",
         f"  beta_c = {r.beta_c:.10f}   T_c = {r.T_c:.10f}   "
         f"(rtol {r.rtol:g}, {r.evaluations} evaluations, converged = {r.converged})",
         f"  min_beta lambda_min(A) = {r.lambda_at_min:.6g} at beta = {r.beta_min:.10f}",
@@ -112,6 +325,8 @@ def _cmd_tap(args: argparse.Namespace) -> None:
             f"   lambda_max(J) = {lmax:.6f}"
         )
     _emit(out, "\n".join(lines), args.json)
+    if note:
+        print(note, file=sys.stderr)
 
 
 def _cmd_demo(args: argparse.Namespace) -> None:
@@ -134,12 +349,11 @@ def _cmd_demo(args: argparse.Namespace) -> None:
         "seed": seed,
         "relative_difference_beta_c": rel,
     }
-    c = ",".join(f"{v:g}" for v in theory.variances)
     text = "\n".join(
         [
             f"replicasolve {__version__}: critical temperature of the {sizes.replace(',', '-')}"
             f" network",
-            f"weights ~ N(0, C/N_in) with C = {c} (Kaiming normal)",
+            f"weights ~ N(0, C/N_in) with {_c_words(theory.variances)}",
             "",
             f"{'method':<44}{'beta_c':>14}{'T_c':>14}",
             f"{'MSK replica theory (N -> infinity)':<44}"
@@ -531,7 +745,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=_cmd_demo)
 
     m = sub.add_parser("msk", help="multilayer SK replica theory: beta_c, T_c, unstable mode")
-    m.add_argument("--sizes", default=DEFAULT_SIZES, help="layer sizes N_0,...,N_L")
+    m.add_argument("--sizes", default=DEFAULT_SIZES,
+                   help="layer sizes N_0,...,N_L (any size up to ~1e308: the theory is exact "
+                   "at N -> infinity with the ratios fixed)")
     _add_variance(m)
     m.add_argument("--json", action="store_true", help="print one JSON object")
     m.set_defaults(func=_cmd_msk)
@@ -544,16 +760,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("weights", nargs="?", help="weights file (.npz or .pt)")
     t.add_argument("--sizes", help=f"layer sizes of a random instance (default {DEFAULT_SIZES})")
-    t.add_argument("--seed", type=int, help="seed of the random instance (default 0)")
+    t.add_argument("--seed", type=_seed_type, help="seed of the random instance (default 0)")
     _add_variance(t)
     t.add_argument(
-        "--definition", choices=["corrected", "plain"], default="corrected",
-        help="corrected: first beta where lambda_min(A) reaches the reference's minimum "
-        "(default); plain: first beta where A stops being positive definite",
+        "--definition", choices=["corrected", "plain"],
+        help="corrected: first beta where lambda_min(A) reaches the minimum of the "
+        "reference's (the paper's finite-size correction; needs --reference with a weights "
+        "file, a random instance is its own reference); plain: first beta where A stops "
+        "being positive definite. Default: corrected for a random instance or with "
+        "--reference, plain for a weights file without one (said on stderr)",
     )
-    t.add_argument("--reference", help="weights file of the reference (untrained) instance")
-    t.add_argument("--threshold", type=float, help="explicit threshold on lambda_min(A)")
-    t.add_argument("--rtol", type=float, default=1e-10, help="relative tolerance on beta_c")
+    t.add_argument("--reference", help="weights file of the reference (untrained) instance, "
+                   "e.g. the epoch-0 snapshot of a training run")
+    t.add_argument("--threshold", type=_float_type,
+                   help="explicit threshold on lambda_min(A) (instead of --definition)")
+    t.add_argument("--rtol", type=_float_type, default=1e-10,
+                   help="relative tolerance on beta_c, in (0, 1e-2)")
     t.add_argument("--spectrum", action="store_true", help="also level statistics, lambda_max(J)")
     t.add_argument("--json", action="store_true", help="print one JSON object")
     t.set_defaults(func=_cmd_tap)
@@ -565,9 +787,11 @@ def build_parser() -> argparse.ArgumentParser:
         "a name (relu, tanh, sin, erf, gelu, silu, softplus, linear, ...) or a formula in x, "
         "e.g. 'x*erf(x) + 0.1*sin(3*x)'.",
     )
-    k.add_argument("activation")
+    k.add_argument("activation", help="a name (relu, tanh, ...) or a formula in x")
     k.add_argument("--depth", type=int, default=1, help="number of hidden layers L")
-    k.add_argument("--sigma-w2", default="1", help="weight variance (one, or one per layer)")
+    k.add_argument("--sigma-w2", default="1",
+                   help="weight variance sigma_w^2 (one, or one per layer; default 1 here and "
+                   "in landscape, while msk/tap/train default to C = 2, the same quantity)")
     k.add_argument("--sigma-b2", default="0", help="bias variance (one, or one per layer)")
     k.add_argument(
         "--q", default="0,0.5,1",
@@ -636,7 +860,9 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--activation", required=True,
                     help="activation name (relu, tanh, sin, erf, ...) or a formula in x")
     ls.add_argument("--depth", type=int, required=True, help="hidden layers L >= 0")
-    ls.add_argument("--sigma-w2", type=float, default=1.0, help="weight variance (default 1)")
+    ls.add_argument("--sigma-w2", type=float, default=1.0,
+                    help="weight variance sigma_w^2 (default 1 here and in kernel, while "
+                    "msk/tap/train default to C = 2, the same quantity)")
     ls.add_argument("--sigma-b2", type=float, default=0.0, help="bias variance (default 0)")
     ls.add_argument("--T", type=float, help="temperature T > 0 (action solve)")
     ls.add_argument("--E", type=float, help="energy per input dimension (action entropy)")
@@ -662,24 +888,68 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``replicasolve`` command; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        args.func = _cmd_demo
-    try:
-        status = args.func(args)  # None (0), or 3 from parisi when it did not converge
-    except ExecutorError as exc:  # not bad input: the cluster went away mid-run
-        print(f"replicasolve: error: {exc}", file=sys.stderr)
-        return 4
-    except ReplicaSolveError as exc:
-        print(f"replicasolve: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("replicasolve: interrupted", file=sys.stderr)
-        return 130
+def _one_line(w: warnings.WarningMessage) -> str:
+    return f"{w.category.__name__}: {' '.join(str(w.message).split())}"
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command; library warnings become at most one line, none after an error."""
+    with warnings.catch_warnings(record=True) as caught:  # the filters in force still apply
+        try:
+            status = args.func(args)  # None (0), or 3 when a solver did not converge
+        except ExecutorError as exc:  # not bad input: the cluster went away mid-run
+            print(f"replicasolve: error: {exc}", file=sys.stderr)
+            return 4
+        except ReplicaSolveError as exc:
+            print(f"replicasolve: error: {exc}", file=sys.stderr)
+            return 2
+        except MemoryError as exc:  # what the estimates before the work did not foresee
+            said = " ".join(str(exc).split())
+            print(f"replicasolve: error: out of memory{': ' + said if said else ''}",
+                  file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("replicasolve: interrupted", file=sys.stderr)
+            return 130
+    if caught:
+        more = f" (and {len(caught) - 1} more warnings)" if len(caught) > 1 else ""
+        print(f"replicasolve: warning: {_one_line(caught[0])}{more}", file=sys.stderr)
     return status or 0
+
+
+def _stdout_to_devnull() -> None:
+    """After a broken pipe: point stdout at /dev/null so that the flush at exit cannot fail
+    again (the recipe of the Python docs on SIGPIPE)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``replicasolve`` command; returns the exit status.
+
+    0 done; 2 bad input or a request that cannot fit (one line on stderr); 3 a solver did
+    not converge or some points failed (the result is still written); 4 the machinery
+    that runs the work failed; 130 interrupted; 141 the reader of stdout went away (e.g.
+    ``| head``): quietly, as a SIGPIPE would end a C program.
+    """
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            args.func = _cmd_demo
+        status = _run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return status
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

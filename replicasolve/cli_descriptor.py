@@ -17,9 +17,13 @@ from typing import Any
 
 from .errors import InvalidInputError
 
-__all__ = ["add_descriptor_command", "parse_temperatures"]
+__all__ = ["add_descriptor_command", "equilibration_advice", "parse_temperatures"]
 
 _MAX_TEMPERATURES = 10_000
+# A run that asks for more single-spin updates than this cannot finish: at ~1e7 updates/s
+# (a 2330-spin network, 32 replicas, 6.7 ms per sweep) it would take about four months.
+_MAX_SPIN_UPDATES = 1e14
+_UPDATES_PER_SECOND = 1e7
 _T_FORMAT = "--T is TMIN:TMAX:COUNT or a comma list, got {text!r}"
 
 
@@ -157,8 +161,6 @@ def _cmd_descriptor(args: argparse.Namespace) -> int:
         low = {"replicas": 2, "sweeps": 1, "burn_in": 0}[name]
         if v < low:
             raise InvalidInputError(f"--{name.replace('_', '-')} must be >= {low}, got {v}")
-    if args.seed < 0:
-        raise InvalidInputError(f"--seed must be >= 0, got {args.seed}")
     from .cli import _check_out  # one check of output paths for every command
 
     if args.out is not None:
@@ -182,6 +184,7 @@ def _cmd_descriptor(args: argparse.Namespace) -> int:
         def progress(line: str) -> None:
             print(f"replicasolve descriptor: {line}", file=sys.stderr, flush=True)
 
+    _check_cost(args, system.construction.n_spins, len(temps))
     ds = descriptor_curve(
         system, temps, replicas=args.replicas, sweeps=args.sweeps, burn_in=args.burn_in,
         seed=args.seed, method=args.method, parallel_tempering=use_pt, pq_at=pq_at,
@@ -206,15 +209,52 @@ def _cmd_descriptor(args: argparse.Namespace) -> int:
     bad = [float(t) for t, f in zip(ds["T"].values, ds["equilibrated"].values, strict=True)
            if int(f) == 0]
     if bad:
+        advice = equilibration_advice(use_pt, len(temps))
         print(f"replicasolve: warning: not equilibrated at T = {[round(t, 6) for t in bad]} "
               f"(hot and cold starts disagree, or the run is shorter than "
-              f"{ds.attrs['tau_factor']:g} autocorrelation times): more --burn-in / --sweeps, "
-              "or parallel tempering (--pt)", file=sys.stderr)
+              f"{ds.attrs['tau_factor']:g} autocorrelation times): {advice}", file=sys.stderr)
     return 0
+
+
+def equilibration_advice(parallel_tempering: bool, n_temperatures: int) -> str:
+    """What to try when some temperature is not equilibrated, given what was on."""
+    if parallel_tempering:
+        return ("more --burn-in / --sweeps, or more temperatures in the ladder (--T; "
+                "parallel tempering is already on)")
+    if n_temperatures >= 2:
+        return "more --burn-in / --sweeps, or parallel tempering (--pt)"
+    return ("more --burn-in / --sweeps, or parallel tempering over a ladder of temperatures "
+            "(--T TMIN:TMAX:COUNT)")
+
+
+def _check_cost(args: argparse.Namespace, n_spins: int, n_temps: int) -> None:
+    """Refuse, before the simulation, a run that cannot finish or whose measurements
+    would not fit in memory (the line says how much was asked)."""
+    from .cli import _require_memory
+
+    runs = 2 if args.equilibration == "hotcold" else 1
+    sweeps = args.sweeps + args.burn_in
+    updates = float(n_spins) * args.replicas * n_temps * sweeps * runs
+    if updates > _MAX_SPIN_UPDATES:
+        days = updates / _UPDATES_PER_SECOND / 86400
+        raise InvalidInputError(
+            f"the run asks for {updates:.3g} single-spin updates (N = {n_spins} spins x "
+            f"{args.replicas} replicas x {n_temps} temperatures x {sweeps:.6g} sweeps"
+            f"{' x 2 for the hot/cold check' if runs == 2 else ''}): about {days:.3g} days "
+            f"at {_UPDATES_PER_SECOND:.0e} updates/s; the limit is {_MAX_SPIN_UPDATES:.0e}")
+    r = args.replicas
+    # per measurement (every sweep) and temperature: energies and magnetisations of the R
+    # replicas and the R(R-1)/2 overlaps, float64; the hot run is kept while the cold runs
+    per_sweep = 8 * n_temps * (2 * r + r * (r - 1) // 2) * runs
+    _require_memory(float(per_sweep) * args.sweeps + 16.0 * n_spins * r * n_temps,
+                    f"storing the measurements of {args.sweeps} sweeps x {r} replicas x {n_temps} "
+                    "temperatures")
 
 
 def add_descriptor_command(sub: Any) -> None:
     """Register ``descriptor`` on the main parser's subparsers."""
+    from .cli import _float_type, _int_type, _seed_type
+
     d = sub.add_parser(
         "descriptor",
         help="spin-glass descriptor q_bar(T) of one network (replica Monte Carlo)",
@@ -228,13 +268,15 @@ def add_descriptor_command(sub: Any) -> None:
         "exit status 2.",
     )
     d.add_argument("model", metavar="MODEL", help="weights file or training run directory")
-    d.add_argument("--epoch", type=int, help="epoch of a training run directory")
+    d.add_argument("--epoch", type=_int_type(0), help="epoch of a training run directory")
     d.add_argument("--T", default="0.2:3:30", metavar="TMIN:TMAX:COUNT",
                    help="temperatures: COUNT values from TMIN to TMAX, or a comma list "
                    "(strictly increasing, > 0; default 0.2:3:30)")
-    d.add_argument("--replicas", type=int, default=16, help="replicas per temperature (>= 2)")
-    d.add_argument("--sweeps", type=int, default=2000, help="production sweeps")
-    d.add_argument("--burn-in", type=int, default=1000, help="sweeps discarded first")
+    d.add_argument("--replicas", type=_int_type(), default=16,
+                   help="replicas per temperature (>= 2)")
+    d.add_argument("--sweeps", type=_int_type(), default=2000,
+                   help="production sweeps (1e4 is read as 10000)")
+    d.add_argument("--burn-in", type=_int_type(), default=1000, help="sweeps discarded first")
     d.add_argument("--couplings", choices=["layered", "hebbian"], default="layered",
                    help="layered: J between adjacent layers = W (default); hebbian: W^T W "
                    "within each layer (zero diagonal)")
@@ -243,8 +285,10 @@ def add_descriptor_command(sub: Any) -> None:
                    help="remove the input layer (its spins and couplings)")
     d.add_argument("--no-output", action="store_true",
                    help="remove the output layer (its spins and couplings)")
-    d.add_argument("--scale", type=float, default=1.0, help="multiply couplings and fields")
-    d.add_argument("--method", choices=["metropolis", "heatbath"], default="metropolis")
+    d.add_argument("--scale", type=_float_type, default=1.0,
+                   help="multiply couplings and fields (> 0)")
+    d.add_argument("--method", choices=["metropolis", "heatbath"], default="metropolis",
+                   help="single-spin update rule")
     pt = d.add_mutually_exclusive_group()
     pt.add_argument("--pt", dest="pt", action="store_true", default=None,
                     help="parallel tempering over the ladder (the default for >= 2 "
@@ -256,7 +300,8 @@ def add_descriptor_command(sub: Any) -> None:
                    "(default; doubles the cost); none: skip it")
     d.add_argument("--pq-at", metavar="T1,T2", help="store P(q) at the ladder temperatures "
                    "nearest to these")
-    d.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo (default 0)")
+    d.add_argument("--seed", type=_seed_type, default=0,
+                   help="seed of the Monte Carlo (default 0)")
     d.add_argument("--out", metavar="FILE.nc", help="save the curve as netCDF (atomically; an "
                    "existing file is refused unless --force)")
     d.add_argument("--plot", metavar="FIG.png", help="draw q_bar(T) and P(q) (png, pdf, svg)")

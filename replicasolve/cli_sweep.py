@@ -30,6 +30,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         raise InvalidInputError("give --dask local or --scheduler ADDRESS, not both")
     if args.workers is not None and args.workers < 1:
         raise InvalidInputError(f"--workers must be >= 1, got {args.workers}")
+    if args.dask or args.scheduler:
+        from .cli import _require_importable
+
+        _require_importable("distributed", "sweep --dask/--scheduler", "dask")
     out = Path(args.out) if args.out else Path(args.spec).with_suffix(".nc")
     executor = "dask" if (args.dask or args.scheduler) else "local"
     r = execute(spec, out, executor=executor, workers=args.workers, scheduler=args.scheduler,
@@ -78,6 +82,8 @@ def _jsonable(value: Any) -> Any:
 
 def add_sweep_command(sub: Any) -> None:
     """Register ``sweep`` on the main parser's subparsers."""
+    from .cli import _int_type
+
     sw = sub.add_parser(
         "sweep",
         help="run a declarative parameter sweep (TOML) into a netCDF file, resumably",
@@ -89,11 +95,13 @@ def add_sweep_command(sub: Any) -> None:
         "Dataset in netCDF with the spec, package version and seed as attributes. If OUT "
         "already holds this very sweep nothing is done; another existing file is refused "
         "unless --force. Exit status: 0 done; 2 bad input (one line on stderr); 3 some "
-        "points failed (NaN in the file, a warning on stderr).",
+        "points failed (NaN in the file, a warning on stderr); 4 the Dask scheduler or its "
+        "workers were lost mid-run (the finished points are kept: the same command "
+        "resumes). Pool workers exit when this process dies.",
     )
     sw.add_argument("spec", help="the sweep spec (TOML file)")
     sw.add_argument("--out", help="netCDF file (default: the spec's name with .nc)")
-    sw.add_argument("--workers", type=int,
+    sw.add_argument("--workers", type=_int_type(),
                     help="processes (default: all cores; 1 runs serially in this process); "
                     "with --dask local, the number of Dask workers")
     sw.add_argument("--dask", choices=["local"],

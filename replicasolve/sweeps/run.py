@@ -363,12 +363,38 @@ def _pool(children: int) -> Any:
     # spawn, not fork: forking a parent that holds threads (BLAS, numba, a test runner) can
     # deadlock the child
     pool = ProcessPoolExecutor(max_workers=children,
-                               mp_context=multiprocessing.get_context("spawn"))
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_watch_parent, initargs=(os.getpid(),))
     if not _POOL.get("atexit"):
         atexit.register(_drop_pool)
         _POOL["atexit"] = True
     _POOL["pool"], _POOL["children"] = pool, children
     return pool
+
+
+PARENT_POLL_S = 0.5
+
+
+def _watch_parent(parent: int) -> None:
+    """Pool initializer, run in each child: exit as soon as the parent ``parent`` is gone.
+
+    A parent killed with SIGKILL cannot stop its children, and a child waiting for work
+    never notices (it holds both ends of the task queue itself), so without this the
+    children lingered, computing, for minutes. A daemon thread compares ``os.getppid()``
+    with the parent's pid (an orphan is adopted by init or a subreaper) every
+    :data:`PARENT_POLL_S` seconds and ends the process with ``os._exit``: nothing of a
+    child needs saving, as the parent stores every result.
+    """
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    if os.getppid() != parent:  # died while this child started
+        os._exit(1)
+    threading.Thread(target=watch, name="replicasolve-parent-watch", daemon=True).start()
 
 
 def _drop_pool(cancel: bool = False) -> None:

@@ -11,6 +11,7 @@ the list of weight matrices and only densified on request.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ import numpy as np
 from .. import _validate
 from ..errors import InvalidInputError
 
-__all__ = ["DenseBonds", "LayeredBonds", "load_weights", "random_layered"]
+__all__ = ["DenseBonds", "LayeredBonds", "load_weights", "random_layered", "read_npz_weights"]
 
 
 def _as_weight(w: object, index: int) -> np.ndarray:
@@ -287,16 +288,90 @@ def read_torch_file(path: str | os.PathLike) -> Any:
         import torch
     except ImportError:
         raise InvalidInputError(
-            f"{path}: reading .pt files needs torch (pip install 'replicasolve[torch]')"
+            f"{path}: reading .pt files needs torch: pip install 'replicasolve[torch]'"
         ) from None
+    _check_fits(path, 3 * os.path.getsize(path), "its tensors (as float64)")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a corrupt file
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except MemoryError:
+        raise
+    except Exception as exc:  # torch raises many types for a corrupt file (KeyError, ...)
         raise InvalidInputError(
-            f"{path}: not a readable torch weights file ({first}); save the "
+            f"{path}: not a readable torch weights file ({_why(exc)}); save the "
             "model's state_dict() (whole pickled modules are not loaded: unsafe)"
         ) from None
+
+
+def _why(exc: BaseException, limit: int = 160) -> str:
+    """``Type: first line of the message``, cut to ``limit`` characters (one line)."""
+    text = " ".join(str(exc).split())
+    out = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return out if len(out) <= limit else out[: limit - 3] + "..."
+
+
+def _check_fits(path: str | os.PathLike, nbytes: float, what: str) -> None:
+    """Refuse a file whose contents would not fit in this machine's memory, before reading."""
+    from .._files import format_bytes, memory_limit
+
+    limit = memory_limit()
+    if limit is not None and nbytes > limit:
+        raise InvalidInputError(
+            f"{path}: {what} need {format_bytes(nbytes)} of memory; this machine has "
+            f"{format_bytes(limit)}"
+        )
+
+
+def _npz_header(fh: Any) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype of one ``.npy`` member, from its header alone."""
+    from numpy.lib import format as npy
+
+    version = npy.read_magic(fh)
+    if version == (1, 0):
+        shape, _, dtype = npy.read_array_header_1_0(fh)
+    elif version == (2, 0):
+        shape, _, dtype = npy.read_array_header_2_0(fh)
+    else:  # (3, 0): a utf-8 header, read by numpy's own (private) reader
+        shape, _, dtype = npy._read_array_header(fh, version)
+    return tuple(int(v) for v in shape), np.dtype(dtype)
+
+
+def read_npz_weights(path: str | os.PathLike) -> list[np.ndarray]:
+    """The 2-D arrays of an ``.npz`` file in file order (other arrays are not read).
+
+    Every member's header is read first, so a file whose weights would not fit in memory
+    (or a small archive that claims huge arrays) is refused before anything is loaded.
+
+    Raises:
+        InvalidInputError: not a readable ``.npz`` (the message names the file and why), no
+            2-D arrays, or weights that would not fit in memory.
+    """
+    import zipfile
+
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = []
+            need = 0
+            for info in z.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                with z.open(info) as fh:
+                    shape, dtype = _npz_header(fh)
+                if len(shape) == 2:
+                    names.append(info.filename[: -len(".npy")])
+                    # the array as stored, plus the float64 copy the bonds keep
+                    need += math.prod(shape) * (dtype.itemsize + 8)
+            total = len([i for i in z.infolist() if i.filename.endswith(".npy")])
+        if not names:
+            held = "it holds no arrays" if total == 0 else f"its {total} arrays are not 2-D"
+            raise InvalidInputError(f"{path}: no 2-D weight arrays in the file ({held})")
+        _check_fits(path, need, "its weight matrices")
+        with np.load(path, allow_pickle=False) as f:
+            return [f[k] for k in names]
+    except (InvalidInputError, MemoryError):
+        raise
+    except Exception as exc:  # zipfile, zlib, numpy's header checks: many types
+        raise InvalidInputError(f"{path}: not a readable .npz file ({_why(exc)})") from None
 
 
 def load_weights(source: str | os.PathLike | object) -> LayeredBonds:
@@ -315,18 +390,13 @@ def load_weights(source: str | os.PathLike | object) -> LayeredBonds:
     """
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
+        if path.is_dir():
+            raise InvalidInputError(f"{path}: is a directory, not a weights file")
         if not path.is_file():
             raise InvalidInputError(f"{path}: no such file")
         suffix = path.suffix.lower()
         if suffix == ".npz":
-            try:
-                with np.load(path, allow_pickle=False) as f:
-                    ws = [f[k] for k in f.files if f[k].ndim == 2]
-            except (OSError, ValueError) as exc:
-                raise InvalidInputError(f"{path}: not a readable .npz file ({exc})") from None
-            if not ws:
-                raise InvalidInputError(f"{path}: no 2-D arrays in the file")
-            return LayeredBonds(tuple(ws))
+            return LayeredBonds(tuple(read_npz_weights(path)))
         if suffix in (".pt", ".pth"):
             return LayeredBonds(tuple(read_torch_params(path)[0]))
         raise InvalidInputError(f"{path}: unknown weight file type {suffix!r} (use .npz or .pt)")
