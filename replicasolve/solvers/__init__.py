@@ -16,8 +16,10 @@ from typing import Any
 
 from .methods import RS, RSB, FullRSB, Options, as_method, as_options
 from .result import ParisiResult
+from .transitions import SphericalTransitions, below_static_transition, spherical_transitions
 
-__all__ = ["RS", "RSB", "FullRSB", "Options", "ParisiResult", "phase", "solve"]
+__all__ = ["RS", "RSB", "FullRSB", "Options", "ParisiResult", "SphericalTransitions",
+           "below_static_transition", "phase", "solve", "spherical_transitions"]
 
 
 def solve(model: Any, method: Any = "full", options: Any = None,

@@ -97,7 +97,12 @@ def classify_detail(model: Any, options: Options | None = None, gain_tol: float 
     gain1 = r1.free_energy - r0.free_energy
     rs_unstable = math.isfinite(r0.replicon) and r0.replicon < -_REPLICON_TOL
     if gain1 <= gain_tol and not rs_unstable:
-        return Classification("RS", r0, r1, None, gain1, math.nan)
+        # a discontinuous (spherical) transition: just below T_s the 1RSB gain ~ (1 - T/T_s)²
+        # falls under any gain threshold; the static transition itself decides there
+        from .transitions import below_static_transition
+
+        if not below_static_transition(model):
+            return Classification("RS", r0, r1, None, gain1, math.nan)
     r2 = solve(model, RSB(2), opts, start=s2)
     gain2 = r2.free_energy - r1.free_energy
     # a 1RSB solution with a negative replicon at its top is not the Parisi solution:
@@ -145,8 +150,41 @@ def at_field(model: Any, h_max: float = 5.0, options: Options | None = None) -> 
     return _bracket_root(fun, 0.0, h_max, f"T = {model.T:g}")
 
 
-def at_temperature(model: Any, T_max: float = 10.0, options: Options | None = None) -> float:
-    """The AT temperature T_AT(h) at the model's field: RS is stable for T > T_AT."""
+def at_temperature(model: Any, T_max: float = 10.0, options: Options | None = None,
+                   T_min: float = 1e-3) -> float:
+    """The AT temperature T_AT(h) at the model's field: RS is stable for T > T_AT.
+
+    The crossing is bracketed from above: the replicon is evaluated at ``T_max`` (where RS
+    must be stable) and then at temperatures halved in turn until it turns negative, so the
+    RS solutions are only ever asked for at temperatures comparable to T_AT (the RS solve
+    at T ≪ T_AT is both needless and ill-conditioned: the field grid must resolve the scale
+    T). Then Brent's method on the bracket (xtol 1e-13).
+
+    Raises:
+        InvalidInputError: RS is unstable already at ``T_max``, or stable down to ``T_min``
+            (no AT line in [T_min, T_max]), or bad bounds.
+        ConvergenceError: an RS solve on the way did not converge.
+    """
+    if not (0 < T_min < T_max and math.isfinite(T_max)):
+        raise InvalidInputError(f"at_temperature needs 0 < T_min < T_max < inf, got "
+                                f"T_min = {T_min!r}, T_max = {T_max!r}")
     fun = lambda T: rs_replicon(model.at(T=T), options)  # noqa: E731
-    lo = 1e-3
-    return _bracket_root(fun, lo, T_max, f"h = {model.field:g}")
+    hi = float(T_max)
+    f_hi = fun(hi)
+    if f_hi < 0:
+        raise InvalidInputError(
+            f"no AT crossing for h = {model.field:g}: RS is unstable at T_max = {hi:g} "
+            f"(replicon {f_hi:.3g}); raise T_max")
+    while True:
+        lo = max(hi / 2.0, T_min)
+        f_lo = fun(lo)
+        if f_lo < 0:
+            break
+        if lo <= T_min:
+            raise InvalidInputError(
+                f"no AT crossing for h = {model.field:g} in [{T_min:g}, {T_max:g}]: RS is "
+                f"stable down to T_min (replicon {f_lo:.3g})")
+        hi, f_hi = lo, f_lo
+    from scipy.optimize import brentq
+
+    return float(brentq(fun, lo, hi, xtol=1e-13, rtol=1e-13))

@@ -169,6 +169,10 @@ class ParisiResult:
         if math.isfinite(self.replicon):
             rows.append(("replicon", f"{self.replicon:.6g} "
                          f"({'stable' if self.replicon >= 0 else 'unstable'})"))
+        for note in self.checks.get("notes", ()):
+            rows.append(("warning", note))
+        if not self.converged and self.checks.get("failures"):
+            rows.append(("self-check", "; ".join(self.checks["failures"])))
         rows.append(("converged", f"{self.converged} ({self.iterations} iterations, "
                      f"residual {self.residual:.1e})"))
         width = max(len(r[0]) for r in rows)
