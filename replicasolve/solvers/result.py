@@ -156,19 +156,36 @@ class ParisiResult:
             else:
                 rows.append(("energy e", f"{self.energy:.12f}"))
                 rows.append(("entropy s", f"{self.entropy:.12f}"))
-        if self.method == "FRSB":
+        # the order parameter with collapsed steps (zero width, equal levels) removed, so
+        # that a k-step solution that is really 1RSB reads as 1RSB
+        genuine = _seed_of(self)
+        q_show, v_show = self.q, (self.x if m.T > 0 else self.gamma)
+        if genuine.k < self.k:
+            q_show = genuine.q if m.T > 0 else np.append(genuine.q, 1.0)
+            v_show = genuine.levels
+            shape = "RS" if genuine.k == 0 else f"{genuine.k}RSB"
+            rows.append(("order parameter", f"{shape}: the {self.k}-step solution collapses "
+                                            f"onto {genuine.k} genuine step(s)"))
+        elif self.method == "FRSB":
             rows.append(("order parameter", f"of the k = {self.k} solution"))
-        rows.append(("q breakpoints", np.array2string(self.q, precision=6, max_line_width=200)))
+        rows.append(("q breakpoints", np.array2string(np.asarray(q_show), precision=6,
+                                                      max_line_width=200)))
         name = "x values" if m.T > 0 else "gamma values"
-        vals = self.x if m.T > 0 else self.gamma
-        rows.append((name, np.array2string(vals, precision=6, max_line_width=200)))
+        rows.append((name, np.array2string(np.asarray(v_show), precision=6,
+                                           max_line_width=200)))
         if math.isfinite(self.L):
             rows.append(("L = (1-q_max)/T", f"{self.L:.10f}"))
         if m.field != 0:
             rows.append(("magnetization", f"{self.magnetization:.10f}"))
         if math.isfinite(self.replicon):
-            rows.append(("replicon", f"{self.replicon:.6g} "
-                         f"({'stable' if self.replicon >= 0 else 'unstable'})"))
+            if self.method == "FRSB" and genuine.k == self.k:
+                # a k-step approximation of a continuous x(q) is marginal only as k → ∞:
+                # its small negative replicon is the finite-k error, not an instability
+                rows.append((f"replicon (k = {self.k})",
+                             f"{self.replicon:.3g} (-> 0 as k -> inf: full RSB is marginal)"))
+            else:
+                rows.append(("replicon", f"{self.replicon:.6g} "
+                             f"({'stable' if self.replicon >= 0 else 'unstable'})"))
         for note in self.checks.get("notes", ()):
             rows.append(("warning", note))
         if not self.converged and self.checks.get("failures"):

@@ -207,6 +207,12 @@ def best_estimate(result: ParisiResult) -> ParisiResult:
     else:
         e_inf, e_err = seq[-1].energy, math.nan
     T = result.T
+    # an error bar of exactly 0 (all k-step values equal: the steps collapsed) would claim
+    # more than the k-step values carry: each is exact only to its quadrature (~1e-13 Ising
+    # grid, ~1e-15 spherical) plus the square of its stationarity residual
+    floor = 1e-12 * max(1.0, abs(f_inf)) + max(r.residual for r in seq) ** 2
+    f_err = max(f_err, floor) if math.isfinite(f_err) else f_err
+    e_err = max(e_err, floor) if math.isfinite(e_err) else e_err
     if not (math.isfinite(f_inf) and math.isfinite(e_inf)):
         return dataclasses.replace(
             result, settings={**result.settings, "headline": f"k = {seq[-1].k}"})
