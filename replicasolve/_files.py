@@ -99,6 +99,10 @@ def free_disk(path: str | os.PathLike) -> int | None:
 
 def format_bytes(n: float) -> str:
     """``n`` bytes in decimal units, three digits: ``"800 GB"``, ``"1.2 TB"``."""
+    try:
+        n = float(n)
+    except OverflowError:  # an int beyond floating point: say its order of magnitude
+        return f"about 10^{len(str(int(n))) - 1} bytes"
     for unit, size in (("EB", 1e18), ("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6),
                        ("kB", 1e3)):
         if n >= size:

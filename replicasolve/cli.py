@@ -25,6 +25,9 @@ from . import __version__
 from .errors import ExecutorError, ReplicaSolveError
 
 DEFAULT_SIZES = "784,512,512,512,10"
+# kernel/landscape compose one layer map per hidden layer (~0.01-0.1 s each for a
+# quadrature activation): deeper than this cannot finish in reasonable time
+MAX_DEPTH = 10_000
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -57,6 +60,7 @@ class UsageError(ReplicaSolveError):
 # ------------------------------------------------------------------ shared argument checks
 
 _SEED_MAX = 2**63 - 1  # seeds are stored in netCDF/JSON attributes as int64
+_INT_MAX = 2**63 - 1
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -87,9 +91,10 @@ def _whole_number(text: str) -> int:
     return int(d)
 
 
-def _int_type(minimum: int | None = None, maximum: int | None = None,
+def _int_type(minimum: int | None = None, maximum: int = _INT_MAX,
               name: str = "whole number") -> Callable[[str], int]:
-    """An argparse ``type`` for whole numbers (``1e6`` accepted) with optional bounds."""
+    """An argparse ``type`` for whole numbers (``1e6`` accepted) within bounds; the upper
+    one defaults to the int64 range (counts meet numpy and float arithmetic)."""
 
     def parse(text: str) -> int:
         try:
@@ -99,7 +104,7 @@ def _int_type(minimum: int | None = None, maximum: int | None = None,
                 f"must be a whole number, got {_short(text)}") from None
         if minimum is not None and v < minimum:
             raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {v}")
-        if maximum is not None and v > maximum:
+        if v > maximum:
             raise argparse.ArgumentTypeError(f"must be <= {maximum}, got {_short(text)}")
         return v
 
@@ -788,7 +793,8 @@ def build_parser() -> argparse.ArgumentParser:
         "e.g. 'x*erf(x) + 0.1*sin(3*x)'.",
     )
     k.add_argument("activation", help="a name (relu, tanh, ...) or a formula in x")
-    k.add_argument("--depth", type=int, default=1, help="number of hidden layers L")
+    k.add_argument("--depth", type=_int_type(0, MAX_DEPTH), default=1,
+                   help=f"number of hidden layers L (0..{MAX_DEPTH})")
     k.add_argument("--sigma-w2", default="1",
                    help="weight variance sigma_w^2 (one, or one per layer; default 1 here and "
                    "in landscape, while msk/tap/train default to C = 2, the same quantity)")
@@ -859,7 +865,8 @@ def build_parser() -> argparse.ArgumentParser:
                     choices=["solve", "entropy", "ground-state"], help="what to compute")
     ls.add_argument("--activation", required=True,
                     help="activation name (relu, tanh, sin, erf, ...) or a formula in x")
-    ls.add_argument("--depth", type=int, required=True, help="hidden layers L >= 0")
+    ls.add_argument("--depth", type=_int_type(0, MAX_DEPTH), required=True,
+                    help=f"hidden layers L (0..{MAX_DEPTH})")
     ls.add_argument("--sigma-w2", type=float, default=1.0,
                     help="weight variance sigma_w^2 (default 1 here and in kernel, while "
                     "msk/tap/train default to C = 2, the same quantity)")

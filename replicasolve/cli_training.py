@@ -30,6 +30,9 @@ def _ints(text: str, what: str) -> tuple[int, ...]:
                                 f"{_short(text)}") from None
     if not values:
         raise InvalidInputError(f"{what} is empty")
+    if any(abs(v) > 2**63 - 1 for v in values):
+        raise InvalidInputError(f"{what}: values must stay within 2**63 - 1, got "
+                                f"{_short(text)}")
     return values
 
 
@@ -336,6 +339,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         )
     from .plot.training import training_figures
 
+    _require_epochs(ds, nc)
     out_dir = Path(args.out) if args.out else nc.parent / "figures"
     fits = None
     window = _window(args.fit_window)
@@ -343,10 +347,34 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         from .scan.fits import fit_scan
 
         fits = {"T_c": fit_scan(ds, variable="T_c", window=window, baseline="first")}
-    written = training_figures(ds, out_dir, formats=formats, force=args.force, fits=fits)
+    try:
+        written = training_figures(ds, out_dir, formats=formats, force=args.force, fits=fits)
+    except ValueError as exc:  # matplotlib on data it cannot draw (e.g. no positive change)
+        if isinstance(exc, InvalidInputError):
+            raise
+        from .tap.bonds import _why
+
+        raise InvalidInputError(f"{nc}: cannot draw the training figures ({_why(exc)})") from None
     paths = [str(p) for p in written]
     _emit({"command": "plot", "written": paths}, "\n".join(["wrote:", *paths]), args.json)
     return 0
+
+
+def _require_epochs(ds: Any, nc: Path) -> None:
+    """The figures over training time need T_c at epoch 0 and at least one later epoch."""
+    import numpy as np
+
+    t = np.asarray(ds["epoch"].values)
+    ok = np.ones(t.shape, bool)
+    if "T_c" in ds.variables:
+        ok &= np.isfinite(np.asarray(ds["T_c"].values, dtype=float))
+    if "status" in ds.variables:
+        ok &= np.asarray(ds["status"].values).astype(str) == "ok"
+    good = sorted(int(e) for e in t[ok])
+    if len(good) < 2 or good[0] != 0:
+        raise InvalidInputError(
+            f"{nc}: the figures over training time need epoch 0 and at least one later "
+            f"epoch scanned without error; this scan has {good or 'none'}")
 
 
 def add_training_commands(sub: Any) -> None:

@@ -299,6 +299,41 @@ def test_oversized_requests_are_refused_up_front(tmp_path, small_npz, capsys, ar
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize(("argv", "words"), [
+    (["tap", "--sizes", "20,1e400"], ["about 10^", "of memory"]),
+    (["kernel", "relu", "--depth", "1e30"], ["--depth", "<= 10000"]),
+    (["landscape", "--activation", "tanh", "--depth", "100000", "--T", "1"], ["<= 10000"]),
+    (["descriptor", "MODEL", "--sweeps", "1e400"], ["--sweeps", "<="]),
+    (["train", "--epochs", "1", "--hidden", "1e400", "--out", "RUN"], ["--hidden"]),
+])
+def test_fuzzed_inputs_are_one_line(tmp_path, small_npz, capsys, argv, words) -> None:
+    argv = [str(small_npz) if a == "MODEL" else str(tmp_path / "run") if a == "RUN" else a
+            for a in argv]
+    try:
+        rc = main(argv)
+    except SystemExit as exc:  # argparse's own refusal
+        rc = exc.code
+    assert rc == 2
+    line = one_line(capsys.readouterr().err)
+    for w in words:
+        assert w in line, line
+    assert not (tmp_path / "run").exists()
+
+
+def test_plot_of_a_scan_without_later_epochs_is_refused(tmp_path) -> None:
+    xr = pytest.importorskip("xarray")
+    from replicasolve.cli_training import _require_epochs
+    from replicasolve.errors import InvalidInputError
+
+    ds = xr.Dataset({"T_c": ("epoch", [1.4]), "status": ("epoch", ["ok"])},
+                    coords={"epoch": [0]})
+    with pytest.raises(InvalidInputError, match="at least one later epoch"):
+        _require_epochs(ds, tmp_path / "scan.nc")
+    ds2 = xr.Dataset({"T_c": ("epoch", [1.4, 1.5]), "status": ("epoch", ["ok", "ok"])},
+                     coords={"epoch": [0, 3]})
+    _require_epochs(ds2, tmp_path / "scan.nc")
+
+
 def test_descriptor_integer_options_read_scientific_notation() -> None:
     args = build_parser().parse_args(["descriptor", "m.npz", "--sweeps", "1e4",
                                       "--burn-in", "2.0e3"])
