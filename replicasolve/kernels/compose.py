@@ -14,13 +14,21 @@ cubic Hermite interpolation (error ``h⁴/384 · max|f^{(j+4)}|``, ~1e-15 for sm
 the chain rule (Faà di Bruno) composes the layers in one numba loop over q. Building costs
 a few hundred kernel evaluations per layer; evaluation is O(depth) per q.
 
-Accuracy: the Chebyshev tail (the largest of the last few coefficients) is reported as
-``interpolation_error``; for φ with a kink (ReLU) the maps are not analytic at ρ = ±1 and
-the series converges algebraically there, which this number shows.
+Accuracy: the whole chain of tables is built a second time at half the resolution in each
+parameter (Gauss–Hermite order, Chebyshev degree, table points), and the two chains are
+composed independently, so every layer's error (quadrature of the map, Chebyshev fit, table
+interpolation) reaches ξ the way it really propagates: amplified or damped by the slopes
+of the later layers, through both K_l(q) and the variance K_l(1).
+:meth:`XiFunction.errors` is twice the difference of the two chains. That bounds the error
+of the full-resolution chain whenever halving the resolution at least doubles the error:
+spectral convergence for smooth φ, and 1/order for kinks (ReLU), where the factor 2 is
+what makes it a bound. ``interpolation_error`` is the same comparison for each layer's map
+on its own (local, not propagated).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,10 +37,23 @@ import numpy as np
 
 from ..errors import InvalidInputError
 from .activation import Activation, activation
+from .numeric import MAX_DEPTH
 
-__all__ = ["XiFunction", "xi_function"]
+__all__ = ["CLOSED_FORM_SECONDS", "MAX_DEPTH", "XiFunction", "xi_function"]
 
 _TABLE_POINTS = 4097  # h = 2/4096: cubic Hermite error ~ h⁴/384 ≈ 1e-17 · |f⁽⁴⁾|
+# MAX_DEPTH (1000): each layer holds 2 × 5 tables of 4097 doubles (0.25 MB with the check
+# chain) and a quadrature layer costs ~10⁷ evaluations of φ (0.1-1 s), so 1000 layers is
+# minutes and 250 MB; deeper networks are refused rather than left running for hours.
+#: Seconds of sympy work allowed to derive an activation's closed-form layer maps; past
+#: that the layers are computed by quadrature (the closed form is only an optimisation).
+CLOSED_FORM_SECONDS = 8.0
+# each one-sided limit at ρ = ±1 (taken only where the closed form is 0/0 there)
+_LIMIT_SECONDS = 2.0
+# the error estimate is this many times |full-resolution chain - half-resolution chain|
+_SAFETY = 2.0
+# closed forms whose derivation ran out of time, by srepr: not tried again in this process
+_CLOSED_FAILED: set[str] = set()
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,8 +67,11 @@ class XiFunction:
         variances: ``K_l(1)`` for ``l = 1..L`` (the input variance of each φ).
         tiers: per layer, ``"closed form"`` or ``"quadrature"``.
         degree: Chebyshev degree of each layer map.
-        interpolation_error: per layer, the Chebyshev tail (estimate of the map's error;
-            0 for closed-form layers, whose tables are exact to rounding).
+        interpolation_error: per layer, an upper estimate of the error of that layer's map
+            f_l on its own (quadrature, Chebyshev fit and table interpolation, from the
+            half-resolution rebuild at the same variance; rounding for closed-form layers).
+            It is local: the errors of earlier layers propagate and can grow through the
+            depth, so the error of ξ itself is given by :meth:`errors`.
         smooth_order: how many of φ', φ'', φ''' are ordinary functions (no Dirac
             delta). With a quadrature layer, ξ derivatives beyond it are returned as
             NaN: a Chebyshev series of a kinked kernel cannot be differentiated reliably.
@@ -66,9 +90,11 @@ class XiFunction:
     interpolation_error: tuple[float, ...]
     smooth_order: int
     _tables: np.ndarray
+    _check_variances: tuple[float, ...] = ()
+    _check_tables: np.ndarray | None = None
+    _scale: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
 
-    def derivatives(self, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(ξ, ξ', ξ'', ξ''') at ``q`` (any shape, values in [-1, 1])."""
+    def _compose(self, q: Any, variances, tables) -> tuple[np.ndarray, np.ndarray]:
         from ._compose_jit import compose
 
         qa = np.asarray(q, dtype=float)
@@ -77,10 +103,36 @@ class XiFunction:
         flat = np.ascontiguousarray(qa.ravel())
         out = np.empty((4, flat.size))
         compose(flat, np.asarray(self.sigma_w2), np.asarray(self.sigma_b2),
-                np.asarray(self.variances), self._tables, out)
+                np.asarray(variances, dtype=float), tables, out)
         if "quadrature" in self.tiers:
             out[1 + self.smooth_order :] = np.nan
+        return qa, out
+
+    def derivatives(self, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(ξ, ξ', ξ'', ξ''') at ``q`` (any shape, values in [-1, 1])."""
+        qa, out = self._compose(q, self.variances, self._tables)
         return tuple(o.reshape(qa.shape) for o in out)  # type: ignore[return-value]
+
+    def errors(self, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Error estimates of (ξ, ξ', ξ'', ξ''') at ``q``, meant as upper bounds.
+
+        Twice the difference of the full- and the half-resolution chains of layers (module
+        docstring), and never less than rounding: 16·ε·(depth + 1) times the largest size
+        of that derivative at q = -1, 0, 1. NaN where the value is NaN or infinite.
+        """
+        qa, main = self._compose(q, self.variances, self._tables)
+        if self._check_tables is None:  # pragma: no cover - every builder sets it
+            raise InvalidInputError("this XiFunction carries no error information")
+        _, check = self._compose(q, self._check_variances, self._check_tables)
+        floor = 16 * np.finfo(float).eps * (self.depth + 1) * np.asarray(self._scale)[:, None]
+        with np.errstate(invalid="ignore"):
+            err = np.maximum(_SAFETY * np.abs(main - check), floor)
+        err[~np.isfinite(main)] = np.nan
+        return tuple(e.reshape(qa.shape) for e in err)  # type: ignore[return-value]
+
+    def error(self, q: Any) -> np.ndarray:
+        """Error estimate of ξ(q): the first entry of :meth:`errors`."""
+        return self.errors(q)[0]
 
     def __call__(self, q: Any) -> np.ndarray:
         """ξ(q)."""
@@ -102,47 +154,181 @@ def _closed_form_maps(act: Activation):
     """``[f, f', ..., f^(4)]`` as numpy functions of ``(v, ρ)`` from the closed-form tier.
 
     The derivatives in ρ are taken by sympy on the closed form, so the tables are exact to
-    rounding (no differentiation of an interpolant); ``None`` when no closed form is known.
+    rounding (no differentiation of an interpolant); ``None`` when no closed form is known
+    or sympy does not derive one within :data:`CLOSED_FORM_SECONDS`.
     """
     import sympy as sp
 
     from ..symbolic.kernels import dual_kernel
+    from ..symbolic.parse import SymbolicTimeout, time_limit
 
+    key = sp.srepr(act.expr)
+    if key in _CLOSED_FAILED:
+        return None
     x = sp.Symbol("x", real=True)
     v, rho = sp.Symbol("v", positive=True), sp.Symbol("rho", real=True)
     try:
-        expr = dual_kernel(act.expr, x, v, v, v * rho)
+        with time_limit(CLOSED_FORM_SECONDS, "the closed-form kernel"):
+            expr = dual_kernel(act.expr, x, v, v, v * rho)
+            if expr is None:
+                return None
+            derivs = [sp.diff(expr, rho, j) for j in range(5)]
+            lambdas = [sp.lambdify((v, rho), dj, modules=["numpy", "scipy"]) for dj in derivs]
+    except SymbolicTimeout:
+        _CLOSED_FAILED.add(key)
+        return None
     except Exception:  # the closed-form tier is optional: fall back to quadrature
         return None
-    if expr is None:
-        return None
     funcs = []
-    for j in range(5):
-        dj = sp.diff(expr, rho, j)
-        f = sp.lambdify((v, rho), dj, modules=["numpy", "scipy"])
+    for dj, f in zip(derivs, lambdas, strict=True):
         # at ρ = ±1 the closed form can be 0/0 (terms in sqrt(1-ρ²) that cancel): take
-        # the one-sided limits there, by sympy, once per activation
-        ends = {
-            side: sp.lambdify(v, sp.limit(dj, rho, side, "-" if side > 0 else "+"), "numpy")
-            for side in (1, -1)
-        }
+        # the one-sided limit there, once per activation and only when needed
+        ends: dict[tuple[int, float], float] = {}
 
-        def fj(vv: float, rr: np.ndarray, f=f, ends=ends) -> np.ndarray:
-            with np.errstate(divide="ignore", invalid="ignore"):
+        def end(side: int, vv: float, dj=dj, ends=ends) -> float:
+            if (side, vv) not in ends:
+                ends[(side, vv)] = _end_value(dj, v, rho, side, vv)
+            return ends[(side, vv)]
+
+        def fj(vv: float, rr: np.ndarray, f=f, end=end) -> np.ndarray:
+            with np.errstate(all="ignore"):
                 out = np.array(np.broadcast_to(np.asarray(f(vv, rr), dtype=float),
                                                np.shape(rr)))
-            for side, lim in ends.items():
-                at = (np.asarray(rr) == side) & ~np.isfinite(out)
-                if np.any(at):
-                    value = complex(lim(vv))
-                    out[at] = value.real if value.imag == 0 else np.nan
+                for side in (1, -1):
+                    at = (np.asarray(rr) == side) & ~np.isfinite(out)
+                    if np.any(at):
+                        out[at] = end(side, float(vv))
             return out
 
         funcs.append(fj)
     return funcs
 
 
-_CACHE_FORMAT = 1  # bump when the tables' meaning changes
+def _end_value(expr: Any, v: Any, rho: Any, side: int, vv: float) -> float:
+    """lim_{ρ → side} expr(vv, ρ) from inside [-1, 1]: ±inf when it diverges, NaN if unknown.
+
+    Evaluated in mpmath at 60 digits at ρ = side·(1 - δ), δ = 1e-40 and 1e-50: for the
+    algebraic endpoint behaviour of these kernels ((1-ρ)^{k/2} terms) the two agree to far
+    below float64 rounding when the limit is finite, and grow by 10^5 or more when it is
+    infinite. Only an unclear pattern asks sympy for the limit (under a time limit).
+    """
+    import mpmath
+    import sympy as sp
+
+    from ..symbolic.parse import time_limit
+
+    f = sp.lambdify((v, rho), expr, modules="mpmath")
+    try:
+        with mpmath.workdps(60):
+            a, b = (f(mpmath.mpf(vv), side * (1 - mpmath.mpf(10) ** -e)) for e in (40, 50))
+            a, b = complex(a), complex(b)
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+        a = b = complex(np.nan)
+    if np.isfinite(a) and np.isfinite(b) and a.imag == 0 and b.imag == 0:
+        if abs(a.real - b.real) <= 1e-14 * max(1.0, abs(b.real)):
+            return b.real
+        if abs(b.real) >= 1e4 * abs(a.real) > 0 or abs(b.real) > 1e4 * max(1.0, abs(a.real)):
+            return float(np.sign(b.real) * np.inf)
+    try:
+        with time_limit(_LIMIT_SECONDS, "a limit of the closed form"):
+            lim = sp.limit(expr.subs(v, sp.nsimplify(vv)), rho, side, "-" if side > 0 else "+")
+        value = complex(lim)
+    except Exception:  # no limit in time: that end stays NaN (not made up)
+        return float("nan")
+    return value.real if value.imag == 0 else float("nan")
+
+
+def _closed_layer(closed, var: float, grid: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The five closed-form tables at variance ``var`` and f(1), or None where float64 fails.
+
+    A closed form can be exact and still useless in float64 at a large variance
+    (e^{1520 v}·e^{-1520 v}); then that layer is computed by quadrature instead.
+    """
+    try:
+        tabs = np.array([closed[j](var, grid) for j in range(5)])
+        e_one = float(closed[0](var, np.array([1.0]))[0])
+    except (OverflowError, ValueError, TypeError, ZeroDivisionError):
+        return None
+    if not (np.all(np.isfinite(tabs[0])) and np.isfinite(e_one)):
+        return None
+    return tabs, e_one
+
+
+def _check_variance(var: float, layer: int) -> None:
+    if not np.isfinite(var):
+        raise InvalidInputError(
+            f"the variance K_{layer}(1) of layer {layer} overflows float64 ({var}): the "
+            "activation or sigma_w2 makes the network's variances grow too fast"
+        )
+    if var <= 0:
+        raise InvalidInputError(f"layer {layer} has zero input variance")
+
+
+def _build(a: Activation, closed, depth: int, w2, b2, degree: int, order: int, points: int,
+           tier: str, local_check: bool):
+    """One chain of layer tables: (variances, tiers, local errors, tables).
+
+    ``local_check``: also rebuild each quadrature map at half order and degree at the same
+    variance, for the per-layer (local) error estimate.
+    """
+    from .numeric import gauss_hermite_kernel
+
+    cheb = np.polynomial.Chebyshev
+    grid = np.linspace(-1.0, 1.0, points)
+    tables = np.empty((depth, 5, points))
+    variances, errors, tiers = [], [], []
+    var = b2[0] + w2[0]  # K_1(1)
+    eps = np.finfo(float).eps
+
+    def quad_series(v: float, n_order: int, n_degree: int):
+        def fmap(r: np.ndarray) -> np.ndarray:
+            with np.errstate(all="ignore"):
+                return gauss_hermite_kernel(a.phi, v, v, v * r, order=n_order)
+
+        with np.errstate(all="ignore"):  # overflow is reported just below
+            coef = cheb.interpolate(fmap, n_degree).coef
+        if not np.all(np.isfinite(coef)):
+            raise InvalidInputError(
+                f"the kernel of {a.name!r} at variance {v:.6g} is not finite in float64 "
+                "(the network's variances grow too fast)"
+            )
+        tail = float(np.max(np.abs(coef[-4:])))
+        # chop the rounding-noise tail: differentiating it (x n^2 per derivative)
+        # turns 1e-16 noise into 1e-6 errors in the third derivative
+        big = np.abs(coef) > 64 * eps * np.max(np.abs(coef))
+        keep = np.nonzero(big)[0]
+        return cheb(coef[: keep[-1] + 1] if keep.size else coef[:1]), tail, fmap
+
+    for layer in range(depth):
+        _check_variance(var, layer + 1)
+        variances.append(var)
+        found = _closed_layer(closed, var, grid) if closed is not None else None
+        if found is not None:
+            tiers.append("closed form")
+            tables[layer], e_one = found
+            errors.append(16 * eps * float(np.max(np.abs(tables[layer, 0]))))
+        else:
+            if tier == "closed":
+                raise InvalidInputError(
+                    f"the closed-form kernel of {a.name!r} is not finite in float64 at "
+                    f"layer {layer + 1} (variance {var:.6g})"
+                )
+            tiers.append("quadrature")
+            series, tail, fmap = quad_series(var, order, degree)
+            for j in range(5):
+                tables[layer, j] = (series.deriv(j) if j else series)(grid)
+            local = tail
+            if local_check:
+                coarse, _, _ = quad_series(var, max(order // 2, 1), max(degree // 2, 8))
+                local = max(tail, _SAFETY * float(np.max(np.abs(series(grid) - coarse(grid)))))
+            errors.append(local + 16 * eps * float(np.max(np.abs(tables[layer, 0]))))
+            e_one = float(fmap(np.array([1.0]))[0])
+        var = b2[layer + 1] + w2[layer + 1] * e_one
+    _check_variance(var, depth + 1)
+    return tuple(variances), tuple(tiers), tuple(errors), tables
+
+
+_CACHE_FORMAT = 2  # bump when the tables' meaning changes
 
 
 def _cache_key(act: Any, depth: int, w2, b2, tier: str, degree: int, order: int) -> str:
@@ -181,6 +367,8 @@ def _load(key: str, name: str) -> XiFunction | None:
                 tiers=tuple(str(t) for t in f["tiers"]), degree=int(f["degree"]),
                 interpolation_error=tuple(map(float, f["errors"])),
                 smooth_order=int(f["smooth_order"]), _tables=f["tables"],
+                _check_variances=tuple(map(float, f["check_variances"])),
+                _check_tables=f["check_tables"], _scale=tuple(map(float, f["scale"])),
             )
     except (OSError, ValueError, KeyError):  # a damaged cache entry is rebuilt, not fatal
         return None
@@ -199,7 +387,10 @@ def _save(key: str, xf: XiFunction) -> None:
                      variances=np.asarray(xf.variances, dtype=float),
                      tiers=np.asarray(xf.tiers, dtype=str), degree=xf.degree,
                      errors=np.asarray(xf.interpolation_error, dtype=float),
-                     smooth_order=xf.smooth_order, tables=xf._tables)
+                     smooth_order=xf.smooth_order, tables=xf._tables,
+                     check_variances=np.asarray(xf._check_variances, dtype=float),
+                     check_tables=xf._check_tables,
+                     scale=np.asarray(xf._scale, dtype=float))
         os.replace(tmp, path)  # atomic: a reader never sees half a file
     except OSError:  # a read-only cache only costs speed
         if os.path.exists(tmp):
@@ -231,26 +422,38 @@ def xi_function(
 
     Args:
         act: activation name, formula in x, sympy expression or :class:`Activation`.
-        depth: hidden layers ``L ≥ 0`` (ξ = K_{L+1}).
+        depth: hidden layers ``0 ≤ L ≤`` :data:`MAX_DEPTH` (ξ = K_{L+1}).
         sigma_w2: weight variance, one or ``L + 1`` values (``W ~ N(0, σ_w²/fan_in)``).
         sigma_b2: bias variance, one or ``L + 1`` values.
-        tier: ``"auto"`` (closed form where sympy derives one, else quadrature),
-            ``"closed"`` or ``"quadrature"``.
+        tier: ``"auto"`` (closed form where sympy derives one within
+            :data:`CLOSED_FORM_SECONDS` and it is finite in float64 at the layer's
+            variance, else quadrature), ``"closed"`` or ``"quadrature"``.
         degree: Chebyshev degree of each layer map.
         order: Gauss–Hermite order of the quadrature tier.
+
+    The result carries a second chain of tables at half the resolution, whose difference
+    from the first gives :meth:`XiFunction.errors` (about a quarter more work).
+
+    Raises:
+        InvalidInputError: bad arguments, a depth above :data:`MAX_DEPTH`, or variances
+            that overflow float64.
     """
-    from .numeric import gauss_hermite_kernel
+    from .numeric import _check_order
 
     if int(depth) != depth or depth < 0:
         raise InvalidInputError(f"depth must be a whole number >= 0, got {depth}")
+    if depth > MAX_DEPTH:
+        raise InvalidInputError(f"depth must be <= {MAX_DEPTH} hidden layers, got {depth}")
     if tier not in ("auto", "closed", "quadrature"):
         raise InvalidInputError(f"tier must be 'auto', 'closed' or 'quadrature', got {tier!r}")
     if int(degree) != degree or not 8 <= degree <= 1000:
         raise InvalidInputError(f"degree must be a whole number in [8, 1000], got {degree}")
+    order = _check_order(order)
+    depth, degree = int(depth), int(degree)
     w2 = _per_layer(sigma_w2, depth, "sigma_w2", zero_ok=False)
     b2 = _per_layer(sigma_b2, depth, "sigma_b2", zero_ok=True)
     name = act.name if isinstance(act, Activation) else str(act)
-    key = _cache_key(act, int(depth), w2, b2, tier, int(degree), int(order))
+    key = _cache_key(act, depth, w2, b2, tier, degree, order)
     cached = _load(key, name)
     if cached is not None:
         return cached
@@ -258,43 +461,21 @@ def xi_function(
     closed = None if tier == "quadrature" else _closed_form_maps(a)
     if tier == "closed" and closed is None:
         raise InvalidInputError(f"no closed-form kernel is known for {a.name!r}")
-    cheb = np.polynomial.Chebyshev
-    grid = np.linspace(-1.0, 1.0, _TABLE_POINTS)
-    tables = np.empty((depth, 5, _TABLE_POINTS))
-    variances, errors, tiers = [], [], []
-    var = b2[0] + w2[0]  # K_1(1)
-    for layer in range(depth):
-        if var <= 0:
-            raise InvalidInputError(f"layer {layer + 1} has zero input variance")
-        variances.append(var)
-        if closed is not None:
-            tiers.append("closed form")
-            errors.append(0.0)
-            for j in range(5):
-                tables[layer, j] = closed[j](var, grid)
-            e_one = float(closed[0](var, np.array([1.0]))[0])
-        else:
-            tiers.append("quadrature")
-
-            def fmap(r: np.ndarray, v: float = var) -> np.ndarray:
-                return gauss_hermite_kernel(a.phi, v, v, v * r, order=order)
-
-            coef = cheb.interpolate(fmap, degree).coef
-            errors.append(float(np.max(np.abs(coef[-4:]))))
-            # chop the rounding-noise tail: differentiating it (x n^2 per derivative)
-            # turns 1e-16 noise into 1e-6 errors in the third derivative
-            big = np.abs(coef) > 64 * np.finfo(float).eps * np.max(np.abs(coef))
-            keep = np.nonzero(big)[0]
-            series = cheb(coef[: keep[-1] + 1] if keep.size else coef[:1])
-            for j in range(5):
-                tables[layer, j] = (series.deriv(j) if j else series)(grid)
-            e_one = float(fmap(np.array([1.0]))[0])
-        var = b2[layer + 1] + w2[layer + 1] * e_one
+    variances, tiers, errors, tables = _build(
+        a, closed, depth, w2, b2, degree, order, _TABLE_POINTS, tier, local_check=True)
+    check_variances, _, _, check_tables = _build(
+        a, closed, depth, w2, b2, max(degree // 2, 8), max(order // 2, 1),
+        (_TABLE_POINTS - 1) // 2 + 1, tier, local_check=False)
     result = XiFunction(
-        activation=a.name, depth=int(depth), sigma_w2=w2, sigma_b2=b2,
-        variances=tuple(variances), tiers=tuple(tiers), degree=int(degree),
-        interpolation_error=tuple(errors),
-        smooth_order=_smooth_order(a), _tables=tables,
+        activation=a.name, depth=depth, sigma_w2=w2, sigma_b2=b2,
+        variances=variances, tiers=tiers, degree=degree,
+        interpolation_error=errors, smooth_order=_smooth_order(a), _tables=tables,
+        _check_variances=check_variances, _check_tables=check_tables,
     )
+    # sizes of ξ, ξ', ξ'', ξ''' for the rounding floor of the error estimates
+    with np.errstate(all="ignore"):
+        vals = np.abs(np.asarray(result.derivatives(np.array([-1.0, 0.0, 1.0]))))
+    scale = tuple(float(np.max(v[np.isfinite(v)], initial=0.0)) for v in vals)
+    result = dataclasses.replace(result, _scale=scale)
     _save(key, result)
     return result

@@ -51,6 +51,7 @@ import numpy as np
 from ..errors import InvalidInputError
 
 __all__ = [
+    "MAX_DEPTH",
     "compose_depth",
     "compose_depth_derivatives",
     "derivative_kernel",
@@ -65,6 +66,8 @@ Activation = Callable[[np.ndarray], np.ndarray]
 COV_RTOL = 1e-12
 #: largest Gauss–Hermite order accepted (numpy's weights are finite up to ~370)
 MAX_ORDER = 360
+#: most hidden layers accepted by the depth recursions (and by compose.xi_function)
+MAX_DEPTH = 1000
 #: upper bound on batch elements × order² evaluated at once (memory guard)
 _CHUNK_POINTS = 2_000_000
 
@@ -249,6 +252,8 @@ def _per_layer(value, depth: int, name: str, allow_zero: bool) -> np.ndarray:
 def _check_depth_inputs(depth, sigma_w2, sigma_b2, q, order):
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 0:
         raise InvalidInputError(f"depth must be an int >= 0, got {depth!r}")
+    if depth > MAX_DEPTH:
+        raise InvalidInputError(f"depth must be <= {MAX_DEPTH} hidden layers, got {depth}")
     depth = int(depth)
     order = _check_order(order)
     w2 = _per_layer(sigma_w2, depth, "sigma_w2", allow_zero=False)

@@ -115,6 +115,18 @@ def _polynomial_covariance(coeffs: Mapping[int, float], text: str) -> Covariance
     def evaluate(q: np.ndarray) -> tuple[np.ndarray, ...]:
         return tuple(np.polynomial.polynomial.polyval(q, di) for di in d)
 
+    # the solvers use xi and its first three derivatives on [0, 1]; with non-negative
+    # coefficients each is largest at q = 1, so finite there means finite everywhere
+    # ((1+q)**1000: the third derivative at 1 is about 1e309)
+    with np.errstate(over="ignore", invalid="ignore"):
+        at_one = [float(np.sum(di)) for di in d]
+    for j, value in enumerate(at_one):
+        if not math.isfinite(value):
+            raise InvalidInputError(
+                f"xi = {text} overflows float64 on [0, 1]: its derivative of order {j} at "
+                f"q = 1 is {value}"
+            )
+
     return Covariance(
         text=text,
         coefficients=dict(sorted(clean.items())),

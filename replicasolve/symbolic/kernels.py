@@ -11,12 +11,13 @@ Write u = sqrt(k1) z1 and v = (c / sqrt(k1)) z1 + sqrt(k2 - c²/k1) z2 with z1, 
 Strategies of :func:`dual_kernel`, tried in this order (each is bounded: a strategy only runs on
 the structure it is made for, and anything else returns ``None`` at once):
 
-1. **Polynomial × Gaussian-exponential class.** φ is a sum of terms x^n exp(q(x)) with q a
-   polynomial of degree ≤ 2 whose x² coefficient is ≤ 0, after sin, cos, sinh, cosh are
-   rewritten as exponentials (so polynomials, exp/sin/cos/sinh/cosh of linear arguments, their
-   products, and Gaussians exp(-a x²) are covered). The integrals over z2 and then z1 are done
-   term by term with the template ∫ z^n exp(-A z² + B z) dz, which sympy integrates once for n = 0
-   (the n-th template is its n-th B-derivative, i.e. differentiation under the integral sign).
+1. **Polynomial × Gaussian-exponential class.** φ is a sum of at most 8 terms x^n exp(q(x))
+   (n ≤ 12) with q a polynomial of degree ≤ 2 whose x² coefficient is ≤ 0, after sin, cos,
+   sinh, cosh are rewritten as exponentials (so polynomials, exp/sin/cos/sinh/cosh of linear
+   arguments, their products, and Gaussians exp(-a x²) are covered). The integrals over z2 and
+   then z1 are done term by term with the template ∫ z^n exp(-A z² + B z) dz, which sympy
+   integrates once for n = 0 (the n-th template is its n-th B-derivative, i.e.
+   differentiation under the integral sign).
    E.g. sin gives e^{-(k1+k2)/2} sinh c and cos gives e^{-(k1+k2)/2} cosh c.
 2. **Positively homogeneous piecewise φ** = p·x₊ⁿ + q·x₋ⁿ with n ∈ {0, 1, 2} (x₊ = max(0, x),
    x₋ = max(0, -x)): ReLU, leaky ReLU, a·Max(0, x) + b·x, |x|, Heaviside step, sign, ReLU². The
@@ -66,6 +67,11 @@ _Y = sympy.Symbol("y_", positive=True)
 _NONSMOOTH = (sympy.Max, sympy.Min, sympy.Abs, sympy.Heaviside, sympy.sign, sympy.Piecewise)
 _TRIG = [sympy.sin, sympy.cos, sympy.sinh, sympy.cosh]
 _SIMPLIFY_MAX_OPS = 600
+# class 1 is only tried on small φ: at most this many terms x^n exp(q(x)) with n at most
+# _CLASS1_MAX_POWER (the product φ(u)φ(v) has the square of the terms, each a symbolic
+# Gaussian integral; sin(x)**10, 11 terms, took 25 s). Larger φ go to the numeric tiers.
+_CLASS1_MAX_TERMS = 8
+_CLASS1_MAX_POWER = 12
 
 
 class _Unsupported(Exception):
@@ -181,7 +187,10 @@ def _gauss_expect(expr: sympy.Expr, z: sympy.Symbol) -> sympy.Expr:
 def _class1(expr: sympy.Expr, x: sympy.Symbol) -> sympy.Expr:
     """expr with trig/hyperbolic rewritten as exp, if it is in class 1, else raise _Unsupported."""
     rewritten = expr.rewrite(_TRIG, sympy.exp)
-    for _, _, arg in _exp_poly_form(rewritten, x):
+    terms = _exp_poly_form(rewritten, x)
+    if len(terms) > _CLASS1_MAX_TERMS or any(n > _CLASS1_MAX_POWER for _, n, _ in terms):
+        raise _Unsupported(expr)
+    for _, _, arg in terms:
         poly = sympy.Poly(arg, x)
         if poly.degree() > 2 or (poly.degree() == 2 and not poly.LC().is_nonpositive):
             raise _Unsupported(arg)

@@ -20,7 +20,13 @@ Choices worth knowing:
 * Variables are ``sympy.Symbol(name, real=True)``: activations and overlaps are real, which
   lets sympy simplify ``sqrt(x**2)`` to ``Abs(x)`` and so on.
 * Sizes are capped (text length, syntax-tree nodes, integer literal digits, power exponents,
-  digits of exact numeric powers) so that a formula can neither hang sympy nor exhaust memory.
+  digits of exact numeric powers, and the number of terms that multiplying the formula out
+  would produce, :func:`expansion_terms`) so that a formula can neither hang sympy nor
+  exhaust memory. ``(1+x)**1000`` (1001 terms) is accepted; ``hermite(30, hermite(30, x))``
+  (about 10^11 multinomial terms) is not.
+* Symbolic work on an accepted formula that can still be slow (limits, integrals, domains)
+  runs under :func:`time_limit`, which raises :class:`SymbolicTimeout` so that the caller
+  can fall back to a numeric method or refuse the formula.
 * The result must be finite as an expression: formulas that sympy reduces to ``zoo``, ``oo``
   or ``nan`` (``1/0``, ``log(0)``) are rejected. The formula is not evaluated at any point.
 """
@@ -30,9 +36,13 @@ from __future__ import annotations
 import ast
 import io
 import math
+import signal
+import threading
+import time
 import tokenize
 import warnings
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import NamedTuple
@@ -44,15 +54,20 @@ from replicasolve.errors import InvalidInputError
 __all__ = [
     "ALLOWED_CONSTANTS",
     "ALLOWED_FUNCTIONS",
+    "MAX_EXPANSION_TERMS",
     "MAX_EXPONENT",
     "MAX_INT_DIGITS",
     "MAX_LENGTH",
     "MAX_NODES",
     "MAX_POWER_DIGITS",
     "FunctionSpec",
+    "SymbolicTimeout",
     "as_expression",
+    "degree_bound",
+    "expansion_terms",
     "formula_symbols",
     "parse_formula",
+    "time_limit",
 ]
 
 #: Longest accepted formula text, in characters.
@@ -66,6 +81,9 @@ MAX_EXPONENT = 1000
 #: Most decimal digits an exact numeric power such as ``9**999`` may produce (below Python's
 #: 4300-digit limit on int -> str, so the result can still be printed).
 MAX_POWER_DIGITS = 4000
+#: Most terms that multiplying a formula out may produce (before like terms are collected):
+#: sympy's multinomial expansion takes about 10 µs per term, so 10^5 terms is about a second.
+MAX_EXPANSION_TERMS = 100_000
 #: Largest |decimal exponent| of a decimal literal (``1e300`` is fine, ``1e999`` not).
 _MAX_DECIMAL_EXPONENT = 300
 #: Most arguments of max/min (sympy compares them pairwise, so many are slow).
@@ -536,10 +554,154 @@ def parse_formula(text: str, variables: Collection[str] = ("x",)) -> sympy.Expr:
                 f"formula is not finite (sympy reduces it to something containing {bad}): "
                 f"'{_clip(stripped)}'"
             )
+    terms = expansion_terms(expr)
+    if terms > MAX_EXPANSION_TERMS:
+        raise InvalidInputError(
+            f"formula too large: multiplying it out would produce more than "
+            f"{MAX_EXPANSION_TERMS} terms: '{_clip(stripped)}'"
+        )
     extra = formula_symbols(expr) - set(symbols)
     if extra:  # pragma: no cover - guaranteed by construction; kept as a safety net
         raise InvalidInputError(f"formula uses unexpected symbols: {', '.join(sorted(extra))}")
     return expr
+
+
+def expansion_terms(expr: sympy.Basic, limit: int = MAX_EXPANSION_TERMS) -> int:
+    """How many terms multiplying ``expr`` out would produce, before like terms are collected.
+
+    Counted on the tree without expanding anything: a sum has the terms of its summands, a
+    product the product of its factors' counts, ``b**n`` (integer n) the number of monomials
+    of degree |n| in ``b``'s terms, C(t + |n| - 1, |n|) (what sympy's multinomial expansion
+    enumerates), and a function call is one term. The largest count of any subexpression is
+    returned, saturated at ``limit + 1`` (anything above ``limit`` is "too many").
+    ``(1+x)**1000`` gives 1001; ``hermite(30, hermite(30, x))`` gives more than 10^11.
+    """
+    cap = limit + 1
+    seen: dict[sympy.Basic, int] = {}
+    worst = 1
+
+    def count(node: sympy.Basic) -> int:
+        nonlocal worst
+        if node in seen:
+            return seen[node]
+        if isinstance(node, sympy.Add):
+            n = min(cap, sum(count(a) for a in node.args))
+        elif isinstance(node, sympy.Mul):
+            n = 1
+            for a in node.args:
+                n = min(cap, n * count(a))
+        elif isinstance(node, sympy.Pow):
+            t = count(node.base)
+            count(node.exp)
+            e = node.exp
+            if t > 1 and isinstance(e, sympy.Integer) and e != 0:
+                k = abs(int(e))
+                n = min(cap, math.comb(t + k - 1, k)) if k < cap else cap
+            else:
+                n = t
+        else:
+            for a in node.args:
+                count(a)
+            n = 1
+        seen[node] = n
+        worst = max(worst, n)
+        return n
+
+    count(expr)
+    return min(worst, cap)
+
+
+def degree_bound(expr: sympy.Basic, symbol: sympy.Symbol) -> int:
+    """An upper bound on the degree of ``expr`` in ``symbol``, read off the tree.
+
+    Counted without expanding: the symbol has degree 1, a sum the largest degree of its
+    summands, a product the sum, ``b**n`` (integer n) |n| times the degree of ``b``, any other
+    power and any function of the symbol (sin, exp, ...) at least degree 1 (so
+    ``sin(x)**1000`` has degree bound 1000: it is a power 1000 of a function of x). Exact
+    for polynomials written without cancellations.
+    """
+    seen: dict[sympy.Basic, int] = {}
+
+    def deg(node: sympy.Basic) -> int:
+        if node in seen:
+            return seen[node]
+        if node == symbol:
+            d = 1
+        elif not node.has(symbol):
+            d = 0
+        elif isinstance(node, sympy.Add):
+            d = max(deg(a) for a in node.args)
+        elif isinstance(node, sympy.Mul):
+            d = sum(deg(a) for a in node.args)
+        elif isinstance(node, sympy.Pow) and isinstance(node.exp, sympy.Integer):
+            d = abs(int(node.exp)) * deg(node.base)
+        else:
+            d = max([1, *(deg(a) for a in node.args)])
+        seen[node] = d
+        return d
+
+    return deg(expr)
+
+
+class SymbolicTimeout(Exception):
+    """Symbolic work on a formula ran past the time given to it by :func:`time_limit`."""
+
+
+class _Alarm(BaseException):
+    # BaseException, so that sympy's own ``except Exception`` clauses do not swallow it
+    pass
+
+
+@contextmanager
+def time_limit(seconds: float, what: str = "symbolic computation") -> Iterator[None]:
+    """Run the body for at most ``seconds`` of wall-clock time, else raise SymbolicTimeout.
+
+    sympy is pure Python, so an interval timer (``SIGALRM``) can interrupt it between any two
+    bytecodes; the interrupt is re-sent every 50 ms until the body has left, in case a
+    library swallows the first one. A timer that was already armed (an outer
+    ``time_limit``, pytest-timeout) keeps its deadline: it is chained, not replaced, and
+    re-armed with its remaining time on exit. Outside the main thread, or where the platform
+    has no ``setitimer``, signals cannot be used and the body runs unbounded (the size caps
+    of :func:`parse_formula` still hold).
+    """
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    start = time.monotonic()
+    deadline = start + max(float(seconds), 1e-3)
+    prev_handler = signal.getsignal(signal.SIGALRM)
+    prev_delay, prev_interval = signal.getitimer(signal.ITIMER_REAL)
+    prev_deadline = start + prev_delay if prev_delay > 0 else math.inf
+    fired = False
+
+    def on_alarm(signum: int, frame: object) -> None:
+        nonlocal fired
+        now = time.monotonic()
+        if now >= prev_deadline - 1e-3 and callable(prev_handler):
+            prev_handler(signum, frame)  # the outer timer's turn (it usually raises)
+        if now >= deadline - 1e-3:
+            fired = True
+            signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
+            raise _Alarm
+        signal.setitimer(signal.ITIMER_REAL, max(min(deadline, prev_deadline) - now, 1e-3))
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(min(deadline, prev_deadline) - start, 1e-3))
+    try:
+        yield
+    except _Alarm:
+        if not fired:  # pragma: no cover - an outer handler's own _Alarm
+            raise
+        raise SymbolicTimeout(f"{what} took longer than {seconds:g} s") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, prev_handler)
+        if math.isfinite(prev_deadline):
+            left = max(prev_deadline - time.monotonic(), 1e-3)
+            signal.setitimer(signal.ITIMER_REAL, left, prev_interval)
 
 
 def formula_symbols(expr: sympy.Basic) -> set[str]:
