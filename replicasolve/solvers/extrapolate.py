@@ -17,7 +17,8 @@ def extrapolate_k(ks: Sequence[int], values: Sequence[float]) -> tuple[float, fl
     for SK at T = 0, Oppermann–Schmidt–Sherrington, PRL 98 (2007)), from the last five
     points (with the 1/k correction when there are four or more); the error estimate is the
     larger of the spread between that fit and a three-point fit without the correction, and
-    the change of the three-point fit when the largest k is dropped.
+    the change of the three-point fit when the largest k is dropped (with only three values,
+    the distance from the last value to the extrapolation).
 
     Returns ``(f_inf, error, p)``. With values already converged to rounding, the last
     value is returned with its spread.
@@ -50,4 +51,8 @@ def extrapolate_k(ks: Sequence[int], values: Sequence[float]) -> tuple[float, fl
     if k.size >= 4:
         f3, _ = fit(k[-4:-1], f[-4:-1], correction=False)
         err = max(err, abs(f2 - f3))
+    else:
+        # three values fix the three-parameter fit exactly: nothing is left to compare it
+        # with, so the whole extrapolation step is the (conservative) error
+        err = abs(f1 - float(f[-1]))
     return f1, err, p1

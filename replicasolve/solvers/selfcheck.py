@@ -20,6 +20,8 @@ Identities (per spin, energy units):
   the paramagnet of a p-spin model below its entropy crisis, where the replicon is still
   positive) is a correct answer to the ansatz asked for, not the Gibbs measure; it is
   reported in ``checks["notes"]`` and in the message.
+- annealed bound (full RSB only): the true f is at least the annealed -T ln E Z / N
+  (Jensen); at T = 0 the Ising E_GS is at least the union bound -sqrt(2 ln 2 Δξ) - |h|.
 
 Best estimate: a full-RSB result's headline ``free_energy`` (and ``energy``) is the k → ∞
 extrapolation of its k-step values, with ``free_energy_error`` (``energy_error``) the
@@ -81,6 +83,26 @@ class SelfCheck:
         return {"passed": self.passed, "failures": list(self.failures),
                 "notes": list(self.notes), "energy_fd": num(self.energy_fd),
                 "energy_gap": num(self.energy_gap), "energy_tol": num(self.energy_tol)}
+
+
+def _annealed_bound(result: ParisiResult) -> float:
+    """A lower bound on the true f (E_GS at T = 0) by Jensen, -T E ln Z <= -T ln E Z:
+    Ising f >= -T ln 2 - β Δξ/2 - T ln cosh(βh), E_GS >= -sqrt(2 ln 2 Δξ) - |h| (union
+    bound), spherical without a field f >= -β Δξ/2; Δξ = ξ(1) - ξ(0) (the variance of H/N at
+    one configuration, random field included). ``nan`` where no bound is implemented."""
+    m = result.model
+    dxi = float(m.xi.xi1 - m.xi.xi0)
+    h = abs(float(m.field))
+    T = result.T
+    if m.spins == "ising":
+        if T == 0:
+            return -math.sqrt(2.0 * math.log(2.0) * dxi) - h
+        bh = h / T
+        lncosh = bh + math.log1p(math.exp(-2.0 * bh)) - math.log(2.0)
+        return -T * math.log(2.0) - dxi / (2.0 * T) - T * lncosh
+    if h == 0 and T > 0:
+        return -dxi / (2.0 * T)
+    return math.nan
 
 
 def _beta_f_fixed(result: ParisiResult, T: float, options: Options) -> float:
@@ -149,6 +171,14 @@ def check_result(result: ParisiResult, options: Options | None = None) -> SelfCh
     values = (result.free_energy, result.energy, result.entropy)
     if not all(math.isfinite(v) for v in values):
         failures.append(f"non-finite value (f, e, s) = {values}")
+
+    if result.method == "FRSB" and not failures:
+        bound = _annealed_bound(result)
+        slack = 1e-9 + (abs(result.free_energy_error)
+                        if math.isfinite(result.free_energy_error) else 0.0)
+        if math.isfinite(bound) and result.free_energy < bound - slack:
+            failures.append(f"{'f' if T > 0 else 'E_GS'} = {result.free_energy:.10g} is below "
+                            f"the annealed (first-moment) bound {bound:.10g}")
 
     e_fd = gap = tol = math.nan
     if T > 0 and not failures:

@@ -654,12 +654,16 @@ class _Alarm(BaseException):
 
 @contextmanager
 def time_limit(seconds: float, what: str = "symbolic computation") -> Iterator[None]:
-    """Run the body for at most ``seconds`` of wall-clock time, else raise SymbolicTimeout.
+    """Run the body for at most ``seconds`` of CPU time, else raise SymbolicTimeout.
 
-    sympy is pure Python, so an interval timer (``SIGALRM``) can interrupt it between any two
-    bytecodes; the interrupt is re-sent every 50 ms until the body has left, in case a
-    library swallows the first one. A timer that was already armed (an outer
-    ``time_limit``, pytest-timeout) keeps its deadline: it is chained, not replaced, and
+    CPU time, not wall-clock time: a budget that holds on an idle machine must hold on a
+    loaded one too (a closed form that fell back to quadrature only because other processes
+    took the cores would make the tier depend on the machine's load). sympy is pure Python,
+    so a profiling interval timer (``SIGPROF``: this process's CPU time; ``SIGALRM`` stays
+    free for others, e.g. pytest-timeout) can interrupt it between any two bytecodes; the
+    interrupt is re-sent every 50 ms of CPU time until the body has left, in case a library
+    swallows the first one. A profiling timer that was already armed (an outer
+    ``time_limit``) keeps its deadline: it is chained, not replaced, and
     re-armed with its remaining time on exit. Outside the main thread, or where the platform
     has no ``setitimer``, signals cannot be used and the body runs unbounded (the size caps
     of :func:`parse_formula` still hold).
@@ -670,38 +674,38 @@ def time_limit(seconds: float, what: str = "symbolic computation") -> Iterator[N
     ):
         yield
         return
-    start = time.monotonic()
+    start = time.process_time()
     deadline = start + max(float(seconds), 1e-3)
-    prev_handler = signal.getsignal(signal.SIGALRM)
-    prev_delay, prev_interval = signal.getitimer(signal.ITIMER_REAL)
+    prev_handler = signal.getsignal(signal.SIGPROF)
+    prev_delay, prev_interval = signal.getitimer(signal.ITIMER_PROF)
     prev_deadline = start + prev_delay if prev_delay > 0 else math.inf
     fired = False
 
     def on_alarm(signum: int, frame: object) -> None:
         nonlocal fired
-        now = time.monotonic()
+        now = time.process_time()
         if now >= prev_deadline - 1e-3 and callable(prev_handler):
             prev_handler(signum, frame)  # the outer timer's turn (it usually raises)
         if now >= deadline - 1e-3:
             fired = True
-            signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
+            signal.setitimer(signal.ITIMER_PROF, 0.05, 0.05)
             raise _Alarm
-        signal.setitimer(signal.ITIMER_REAL, max(min(deadline, prev_deadline) - now, 1e-3))
+        signal.setitimer(signal.ITIMER_PROF, max(min(deadline, prev_deadline) - now, 1e-3))
 
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, max(min(deadline, prev_deadline) - start, 1e-3))
+    signal.signal(signal.SIGPROF, on_alarm)
+    signal.setitimer(signal.ITIMER_PROF, max(min(deadline, prev_deadline) - start, 1e-3))
     try:
         yield
     except _Alarm:
         if not fired:  # pragma: no cover - an outer handler's own _Alarm
             raise
-        raise SymbolicTimeout(f"{what} took longer than {seconds:g} s") from None
+        raise SymbolicTimeout(f"{what} took longer than {seconds:g} s of CPU time") from None
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, prev_handler)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, prev_handler)
         if math.isfinite(prev_deadline):
-            left = max(prev_deadline - time.monotonic(), 1e-3)
-            signal.setitimer(signal.ITIMER_REAL, left, prev_interval)
+            left = max(prev_deadline - time.process_time(), 1e-3)
+            signal.setitimer(signal.ITIMER_PROF, left, prev_interval)
 
 
 def formula_symbols(expr: sympy.Basic) -> set[str]:
