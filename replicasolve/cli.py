@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import warnings
@@ -26,8 +27,8 @@ from .errors import ExecutorError, ReplicaSolveError
 
 DEFAULT_SIZES = "784,512,512,512,10"
 # kernel/landscape compose one layer map per hidden layer (~0.01-0.1 s each for a
-# quadrature activation): deeper than this cannot finish in reasonable time
-MAX_DEPTH = 10_000
+# quadrature activation): the kernel API's own cap, so the CLI and the API agree
+from .kernels.numeric import MAX_DEPTH  # noqa: E402
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -166,6 +167,11 @@ def _add_variance(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress line on stderr (it is only drawn on a terminal)")
+
+
 def _c_words(variances: Sequence[float]) -> str:
     """What the factors C mean: C = 2 is torch's kaiming_normal_ with the ReLU gain."""
     c = ",".join(f"{v:g}" for v in variances)
@@ -293,10 +299,24 @@ def _cmd_tap(args: argparse.Namespace) -> None:
     reference = load_weights(args.reference) if args.reference else None
     if reference is not None:
         _require_memory(_tap_memory(reference.sizes), f"the reference {args.reference}")
-    r = tap_critical(
-        bonds, definition=definition, threshold=args.threshold, reference=reference,
-        rtol=args.rtol,
-    )
+    from .progress import Reporter
+
+    stages = 3 if args.spectrum else 1
+    rep = Reporter("tap", enabled=not args.quiet)
+    rep.show(f"tap: beta_c of N = {bonds.n} spins (1/{stages})", force=True)
+    try:
+        r = tap_critical(
+            bonds, definition=definition, threshold=args.threshold, reference=reference,
+            rtol=args.rtol,
+        )
+        if args.spectrum:
+            rep.show(f"tap: level statistics of A(beta_c), dense {bonds.n}x{bonds.n} "
+                     f"(2/{stages})", force=True)
+            ls = tap_level_stats(bonds, r.beta_c)
+            rep.show(f"tap: lambda_max(J) (3/{stages})", force=True)
+            lmax = bond_lambda_max(bonds)
+    finally:
+        rep.clear()
     c_used = r.variance_factors if args.weights is not None else args.variance
     theory = msk_critical(bonds.sizes, c_used)
     out = {"command": "tap", "version": __version__, "origin": origin, **r.to_dict()}
@@ -321,8 +341,6 @@ def _cmd_tap(args: argparse.Namespace) -> None:
         f"   T_c = {theory.T_c:.10f}   mode q_l = {_fmt(theory.mode)}",
     ]
     if args.spectrum:
-        ls = tap_level_stats(bonds, r.beta_c)
-        lmax = bond_lambda_max(bonds)
         out["level_stats"] = ls.to_dict()
         out["lambda_max_J"] = lmax
         lines.append(
@@ -383,6 +401,18 @@ def _floats(text: str, what: str) -> list[float]:
         raise UsageError(f"{what} must be a comma list of numbers, got {text!r}") from None
 
 
+def _claimed(value: float, error: float) -> str:
+    """``value`` with the digits its ``error`` supports (one guard digit past the error's
+    leading digit; at most 12 significant digits)."""
+    value, error = float(value), float(error)
+    if not (math.isfinite(value) and math.isfinite(error)) or error <= 0 or value == 0:
+        return f"{value:.12g}"
+    lead = math.floor(math.log10(abs(value)))
+    last = math.floor(math.log10(error)) - 1  # the guard digit's decade
+    digits = min(max(lead - last + 1, 1), 12)
+    return f"{value:.{digits}g}"
+
+
 def _cmd_kernel(args: argparse.Namespace) -> None:
     import numpy as np
 
@@ -397,16 +427,9 @@ def _cmd_kernel(args: argparse.Namespace) -> None:
     sb_arg = sb if len(sb) > 1 else sb[0]
     xf = xi_function(act, args.depth, sw_arg, sb_arg, order=args.order)
     values = np.asarray(xf.derivatives(q))
-    if "quadrature" in xf.tiers:
-        # the same maps at half the quadrature order and a lower Chebyshev degree: their
-        # difference estimates the error, so no digit is overclaimed
-        coarse = xi_function(act, args.depth, sw_arg, sb_arg,
-                             order=max(args.order // 2, 1), degree=64)
-        err = np.abs(values - np.asarray(coarse.derivatives(q)))
-    else:
-        err = np.zeros_like(values)
-    # closed-form tables are exact to rounding: never claim better than ~1e-15 relative
-    err = np.maximum(err, 8 * np.finfo(float).eps * np.abs(values))
+    # the API's error estimate (a half-resolution chain carried through every layer, meant
+    # as an upper bound), never better than rounding of the value itself
+    err = np.maximum(np.asarray(xf.errors(q)), 8 * np.finfo(float).eps * np.abs(values))
     keys = ("xi", "xi_prime", "xi_second", "xi_third")
 
     def number(v: float) -> float | str | None:  # strict JSON has no NaN or Infinity
@@ -439,7 +462,8 @@ def _cmd_kernel(args: argparse.Namespace) -> None:
     ]
     for i, qi in enumerate(q):
         cells = [
-            "n/a" if np.isnan(values[j, i]) else f"{values[j, i]:.12g} +- {err[j, i]:.0e}"
+            "n/a" if np.isnan(values[j, i]) else f"{_claimed(values[j, i], err[j, i])} +- "
+            f"{err[j, i]:.0e}"
             for j in range(4)
         ]
         lines.append(f"{qi:>8.4g}" + "".join(f"{c:>28}" for c in cells))
@@ -542,6 +566,7 @@ def _save_json(obj: dict, path: str, force: bool) -> None:
 def _cmd_parisi(args: argparse.Namespace) -> int:
     from .errors import ConvergenceError
     from .models.pspin import MixedPSpin
+    from .progress import Reporter
     from .solvers import Options, solve
     from .solvers.methods import FullRSB
 
@@ -567,7 +592,8 @@ def _cmd_parisi(args: argparse.Namespace) -> int:
     except (ArithmeticError, ValueError, TypeError) as exc:  # a formula the checks missed
         raise UsageError(f"xi = {args.xi}: cannot be evaluated on [0, 1] ({exc})") from None
     try:
-        r = solve(model, method, options)
+        with Reporter("parisi", enabled=not args.quiet) as progress:
+            r = solve(model, method, options, progress=progress)
     except ConvergenceError as exc:
         print(f"replicasolve: parisi did not converge: {exc}", file=sys.stderr)
         return 3
@@ -638,9 +664,14 @@ def _cmd_landscape(args: argparse.Namespace) -> int:
                       + " (all must be > 0 with the replicon)"]
             if args.one_rsb:
                 from .models.finite_width_deep_rsb import finite_width_1rsb_deep
+                from .progress import Reporter
 
-                rsb = finite_width_1rsb_deep(args.activation, land.sigma_w2, land.sigma_b2,
-                                             args.alpha, args.T, args.depth)
+                with Reporter("landscape", enabled=not args.quiet) as progress:
+                    progress.show("landscape: 1RSB search, first start (about a minute in "
+                                  "all)", force=True)
+                    rsb = finite_width_1rsb_deep(args.activation, land.sigma_w2,
+                                                 land.sigma_b2, args.alpha, args.T,
+                                                 args.depth, progress=progress)
                 noise = max(10 * float(rsb.resolution), 1e-10)
                 if rsb.gain > noise:
                     verdict = "RSB"
@@ -783,6 +814,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="relative tolerance on beta_c, in (0, 1e-2)")
     t.add_argument("--spectrum", action="store_true", help="also level statistics, lambda_max(J)")
     t.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_quiet(t)
     t.set_defaults(func=_cmd_tap)
 
     k = sub.add_parser(
@@ -848,6 +880,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "existing file is refused unless --force)")
     pp.add_argument("--force", action="store_true", help="let --out overwrite PATH")
     pp.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_quiet(pp)
     pp.set_defaults(func=_cmd_parisi)
 
     ls = sub.add_parser(
@@ -883,6 +916,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="with --alpha --stability at depth >= 2: also the 1RSB optimum "
                     "of the layer-overlap action (its gain over RS; about a minute)")
     ls.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_quiet(ls)
     ls.set_defaults(func=_cmd_landscape)
 
     from .cli_descriptor import add_descriptor_command

@@ -179,17 +179,15 @@ def _cmd_descriptor(args: argparse.Namespace) -> int:
         include_input=not args.no_input, include_output=not args.no_output, scale=args.scale,
         epoch=args.epoch,
     )
-    progress = None
-    if not args.json and sys.stderr.isatty():
-        def progress(line: str) -> None:
-            print(f"replicasolve descriptor: {line}", file=sys.stderr, flush=True)
+    from .progress import Reporter
 
     _check_cost(args, system.construction.n_spins, len(temps))
-    ds = descriptor_curve(
-        system, temps, replicas=args.replicas, sweeps=args.sweeps, burn_in=args.burn_in,
-        seed=args.seed, method=args.method, parallel_tempering=use_pt, pq_at=pq_at,
-        equilibration=args.equilibration, progress=progress,
-    )
+    with Reporter("descriptor", enabled=not (args.quiet or args.json)) as progress:
+        ds = descriptor_curve(
+            system, temps, replicas=args.replicas, sweeps=args.sweeps, burn_in=args.burn_in,
+            seed=args.seed, method=args.method, parallel_tempering=use_pt, pq_at=pq_at,
+            equilibration=args.equilibration, progress=progress,
+        )
     if args.out is not None:
         save_descriptor(ds, args.out, force=args.force)
     if args.plot is not None:
@@ -307,4 +305,6 @@ def add_descriptor_command(sub: Any) -> None:
     d.add_argument("--plot", metavar="FIG.png", help="draw q_bar(T) and P(q) (png, pdf, svg)")
     d.add_argument("--force", action="store_true", help="let --out / --plot overwrite")
     d.add_argument("--json", action="store_true", help="print one JSON object")
+    d.add_argument("--quiet", action="store_true",
+                   help="no progress line (it is only drawn when stderr is a terminal)")
     d.set_defaults(func=_cmd_descriptor)

@@ -262,10 +262,26 @@ def test_training_learns_real_digits(tmp_path: Path, program: str) -> None:
     assert run.history[-1]["train_loss"] < 0.6 * run.history[0]["train_loss"]
 
 
-def test_progress_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_progress_line(tmp_path: Path, capsys: pytest.CaptureFixture,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    class FakeTTY(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    # off a terminal: the epoch line alone, whole (no carriage return)
     loop.train(tiny(epochs=1, n_train=100, n_val=50), tmp_path / "a", progress=True)
     err = capsys.readouterr().err
-    assert "\r" in err and "epoch 1/1" in err and "val err" in err and err.endswith("\n")
+    assert "\r" not in err and "epoch 1/1" in err and "val err" in err and err.endswith("\n")
+    # on a terminal: the batch status line, then the epoch line over it
+    tty = FakeTTY()
+    monkeypatch.setattr(sys, "stderr", tty)
+    loop.train(tiny(epochs=1, n_train=100, n_val=50), tmp_path / "c", progress=True)
+    err = tty.getvalue()
+    assert "\r" in err and "batch" in err and "val err" in err and err.endswith("\n")
+    monkeypatch.undo()
     loop.train(tiny(epochs=1, n_train=100, n_val=50), tmp_path / "b", progress=False)
     assert capsys.readouterr().err == ""
 

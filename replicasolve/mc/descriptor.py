@@ -476,7 +476,7 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
                      tau_factor: float = 50.0,
                      measure_every: int = 1, swap_every: int = 1, dtype: str = "float64",
                      pq_bins: int | None = None,
-                     progress: Callable[[str], None] | None = None,
+                     progress: Callable[[int, int | None, str], None] | None = None,
                      threads: int | None = 1) -> xr.Dataset:
     """The descriptor q̄(T) of one spin model, with error bars and diagnostics.
 
@@ -526,7 +526,9 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
         swap_every: sweeps between replica exchanges (parallel tempering).
         dtype: ``"float64"`` or ``"float32"`` for the couplings and fields in the kernel.
         pq_bins: bins of P(q) on [-1, 1]; None: one per possible value for N ≤ 200, else 101.
-        progress: called with a short line after each temperature (or run), e.g. ``print``.
+        progress: ``progress(done, total, label)`` (:mod:`replicasolve.progress`), called
+            after each temperature (``total`` = the number of temperatures), or with parallel
+            tempering after each run (hot start, then cold start where checked).
         threads: threads sharing the replicas of a dense system (``None``: numba's count);
             the values do not depend on it (bitwise; see
             :func:`~replicasolve.mc.ising.run_replicas`), so it is not stored.
@@ -612,15 +614,16 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
         hot = list(res.results)
         swap[:-1] = res.swap_acceptance
         round_trips = res.round_trips
+        runs = 2 if check else 1
         if progress:
-            progress(f"parallel tempering (hot start): {temps.size} temperatures, "
-                     f"{res.wall_time:.1f} s")
+            progress(1, runs, f"parallel tempering, hot start: {temps.size} temperatures "
+                     f"in {res.wall_time:.1f} s")
         if check:
             resc = run_pt(system, temps, replicas_per_T=r, swap_every=swap_every, seed=s_cold,
                           start="cold", **common)
             cold = list(resc.results)
             if progress:
-                progress(f"parallel tempering (cold start): {resc.wall_time:.1f} s")
+                progress(2, runs, f"parallel tempering, cold start in {resc.wall_time:.1f} s")
     else:
         for k, t in enumerate(temps):
             # a child per temperature index, built afresh: SeedSequence.spawn is stateful
@@ -632,7 +635,7 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
                 cold.append(run_replicas(system, float(t), replicas=r, seed=s_cold,
                                          start="cold", **common))
             if progress:
-                progress(f"T = {t:.6g}: q_bar = {hot[-1].q_bar}  ({k + 1}/{temps.size})")
+                progress(k + 1, int(temps.size), f"T = {t:.6g}: q_bar = {hot[-1].q_bar}")
 
     def series(name: str) -> tuple[np.ndarray, np.ndarray]:
         est = [getattr(res, name) for res in hot]

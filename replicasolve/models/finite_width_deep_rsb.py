@@ -519,8 +519,8 @@ def finite_width_1rsb_deep(activation: Any, sigma_w2: float, sigma_b2: float,
                            method: str = "auto", order: int = 32, inner: int = 20,
                            zeta_points: int = 4, grid_step: float = 2 * math.pi / 128,
                            starts: Sequence[tuple[float, float, float]] | None = None,
-                           maxiter: int = 60, check_resolution: bool = True
-                           ) -> FiniteWidth1RSBDeep:
+                           maxiter: int = 60, check_resolution: bool = True,
+                           progress: Any = None) -> FiniteWidth1RSBDeep:
     """Minimise Φ_eff(q_0, q_1, m) (the 1RSB functional at its layer saddle; module
     docstring) at depth L, and compare with the RS saddle of the same quadrature.
 
@@ -545,6 +545,8 @@ def finite_width_1rsb_deep(activation: Any, sigma_w2: float, sigma_b2: float,
         method, order, inner, zeta_points, grid_step: quadrature (see
             :func:`deep_1rsb_functional`); the RS saddle uses the same rule.
         starts: (q_0, q_1, m) starting points (each checked as ordered).
+        progress: optional ``progress(done, total, label)`` (:mod:`replicasolve.progress`),
+            called after each start and after the resolution check.
         maxiter: L-BFGS-B iterations per start.
         check_resolution: re-evaluate Φ_1 and Φ_RS on the finer rule.
 
@@ -597,7 +599,8 @@ def finite_width_1rsb_deep(activation: Any, sigma_w2: float, sigma_b2: float,
     best = (phi_rs, np.array([qr, 0.0, 1.0]))
     message, ok = "no 1RSB point below the RS one", True
     bounds = [(0.0, _Q_HI), (0.0, _Q_HI), (_M_LO, 1.0)]
-    for q0s, q1s, ms in starts:
+    stages = len(starts) + int(bool(check_resolution))
+    for i, (q0s, q1s, ms) in enumerate(starts, 1):
         state["hats"] = h_rs
         sol = minimize(fun, np.array([q0s, q1s - q0s, ms]), jac=True, method="L-BFGS-B",
                        bounds=bounds, options={"maxiter": int(maxiter), "ftol": 1e-13,
@@ -605,6 +608,8 @@ def finite_width_1rsb_deep(activation: Any, sigma_w2: float, sigma_b2: float,
         if float(sol.fun) < best[0]:
             best = (float(sol.fun), np.array(sol.x))
             message, ok = f"L-BFGS-B: {sol.message}", bool(sol.success)
+        if progress is not None:
+            progress(i, stages, f"1RSB start {i} of {len(starts)}")
     y = best[1]
     state["hats"] = h_rs
     val, _, hats, layers, res = evaluate(y)
@@ -620,6 +625,8 @@ def finite_width_1rsb_deep(activation: Any, sigma_w2: float, sigma_b2: float,
         hr, lr, _ = _inner(pbf, qr, qr, 0.5, h_rs)
         resolution = abs((_phi_value(pbf, qr, qr, 0.5, hr, lr)
                           - _phi_value(pbf, q0, q1, m, hf, lf)) - gain)
+        if progress is not None:
+            progress(stages, stages, "quadrature resolution check")
     top = layers[-1].g
     energy = -pb.beta * pb.sw2 * (top[0] + (m - 1) * top[1] - m * top[2])
     return FiniteWidth1RSBDeep(

@@ -31,7 +31,6 @@ import functools
 import json
 import math
 import os
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from .._blas import blas_threads
 from .._netcdf import read_netcdf, write_netcdf
 from ..errors import ConvergenceError, InvalidInputError, ReplicaSolveError
 from ..models.msk import msk_critical
+from ..progress import Reporter
 from ..tap.bonds import LayeredBonds
 from ..tap.critical import tap_critical, tap_minimum
 from ..tap.matrix import (
@@ -590,6 +590,7 @@ def scan_run(
     missing = [e for e in epoch_list if e not in found]
     engine_calls = 0
 
+    log = Reporter("scan", enabled=progress)
     with blas_threads(threads):
         ref_min = tap_minimum(ref, rtol=rtol)
         theta_ref = ref_min.value
@@ -602,7 +603,7 @@ def scan_run(
             t_start = time.perf_counter()
             if epoch not in found:
                 status[i] = f"{snapshot_path(run_dir, epoch)}: missing (no such snapshot file)"
-                _report(progress, epoch, epoch_list, status[i], t_start)
+                _report(log, epoch, epoch_list, status[i], t_start)
                 continue
             try:
                 snap = snap0 if epoch == 0 else read_snapshot(found[epoch], layer_sizes=sizes)
@@ -664,7 +665,7 @@ def scan_run(
                 status[i] = _one_line(exc)
                 if not isinstance(exc, SnapshotError):
                     status[i] = f"{found[epoch].name}: {status[i]}"
-                _report(progress, epoch, epoch_list, status[i], t_start)
+                _report(log, epoch, epoch_list, status[i], t_start)
                 continue
             for key, value in row.items():
                 out[key][i] = value
@@ -675,7 +676,7 @@ def scan_run(
             except (ReplicaSolveError, np.linalg.LinAlgError):
                 prev_hint = None
             history = [*history[-1:], (epoch, beta_c)]
-            _report(progress, epoch, epoch_list, f"beta_c = {beta_c:.8f}", t_start)
+            _report(log, epoch, epoch_list, f"beta_c = {beta_c:.8f}", t_start)
 
     theory = msk_critical(sizes, ref.variance_factors())
     data_vars: dict[str, Any] = {}
@@ -799,14 +800,10 @@ def _extrapolate(history: list[tuple[int, float]], epoch: int, default: float) -
     return float(min(max(guess, 0.5 * b1), 2.0 * b1))  # training may also turn around
 
 
-def _report(on: bool, epoch: int, epochs: list[int], what: str, t_start: float) -> None:
-    if on:
-        print(
-            f"epoch {epoch} ({epochs.index(epoch) + 1}/{len(epochs)}): {what}  "
-            f"[{time.perf_counter() - t_start:.2f} s]",
-            file=sys.stderr,
-            flush=True,
-        )
+def _report(log: Reporter, epoch: int, epochs: list[int], what: str, t_start: float
+            ) -> None:
+    log.log(f"epoch {epoch} ({epochs.index(epoch) + 1}/{len(epochs)}): {what}  "
+            f"[{time.perf_counter() - t_start:.2f} s]")
 
 
 # --------------------------------------------------------------------------- files

@@ -23,7 +23,7 @@ __all__ = ["RS", "RSB", "FullRSB", "Options", "ParisiResult", "SphericalTransiti
 
 
 def solve(model: Any, method: Any = "full", options: Any = None,
-          start: ParisiResult | None = None) -> ParisiResult:
+          start: ParisiResult | None = None, *, progress: Any = None) -> ParisiResult:
     """Solve the Parisi variational problem of ``model`` with ``method``.
 
     Parameters
@@ -50,6 +50,10 @@ def solve(model: Any, method: Any = "full", options: Any = None,
         other side of T = 0, or an unconverged one, seeds nothing. The result agrees with
         the cold solve to within the solver tolerance (``options.tol``);
         ``settings["warm_start"]`` records which k were seeded.
+    progress
+        Optional callback ``progress(done, total, label)`` (:mod:`replicasolve.progress`),
+        called once after each k of the cold ladder RS → 1 → … → k_max with ``done`` = k,
+        ``total`` = k_max and ``label`` = ``"k = <k>"``. Not called for RS or a warm start.
 
     Returns
     -------
@@ -92,10 +96,12 @@ def solve(model: Any, method: Any = "full", options: Any = None,
     if model.spins == "ising":
         from . import ising
 
-        return apply_self_check(ising.solve_ising(model, m, opts, start=start), opts)
+        return apply_self_check(ising.solve_ising(model, m, opts, start=start,
+                                                  progress=progress), opts)
     from . import spherical
 
-    return apply_self_check(spherical.solve_spherical(model, m, opts, start=start), opts)
+    return apply_self_check(spherical.solve_spherical(model, m, opts, start=start,
+                                                      progress=progress), opts)
 
 
 def phase(model: Any, options: Any = None) -> str:

@@ -888,7 +888,8 @@ def _warm_ladder(model, ks: list[int], options: Options, seeds: dict
 
 
 @tap_blas  # L-BFGS-B's tiny BLAS calls crawl when two OpenBLAS pools spin against each other
-def solve_ising(model, method: RSB | FullRSB, options: Options, start=None) -> ParisiResult:
+def solve_ising(model, method: RSB | FullRSB, options: Options, start=None,
+                progress=None) -> ParisiResult:
     """Solve an Ising mixed p-spin model (see the module docstring); used by ``solve``.
 
     ``start`` (a :class:`ParisiResult`, checked by ``solve``) seeds the k-step problems:
@@ -901,7 +902,10 @@ def solve_ising(model, method: RSB | FullRSB, options: Options, start=None) -> P
     RS is always solved cold. Without ``start`` (or with one that offers no seed) the solve
     is exactly the cold ladder. ``iterations`` counts as in a cold solve (the k reported;
     summed over ``ks`` for FRSB); ``settings["solver_iterations"]`` counts every solve.
+    ``progress(k, k_max, "k = <k>")`` (optional) is called after each k of the cold ladder.
     """
+    from ..progress import reported
+
     _validate(model)
     from .result import warm_seeds
 
@@ -920,10 +924,12 @@ def solve_ising(model, method: RSB | FullRSB, options: Options, start=None) -> P
     elif isinstance(method, RSB):
         if method.k == 0:
             return _solve_k(model, 0, options, None)[0]
-        return list(_ladder(model, method.k, options))[-1]
+        return list(reported(_ladder(model, method.k, options), method.k, progress,
+                             lambda r: f"k = {r.k}"))[-1]
     else:
         # full RSB: the ladder up to the largest k, keeping the requested ones
-        seq = [r for r in _ladder(model, max(method.ks), options) if r.k in method.ks]
+        seq = [r for r in reported(_ladder(model, max(method.ks), options), max(method.ks),
+                                   progress, lambda r: f"k = {r.k}") if r.k in method.ks]
         iterations = sum(r.iterations for r in seq)
     ks = [r.k for r in seq]
     vals = [r.free_energy for r in seq]

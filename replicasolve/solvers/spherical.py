@@ -849,11 +849,14 @@ def _static_side(xih: _XiH, T: float, prev: _Step, obj: _Objective, best: _Opt |
     return ("1RSB", opt)
 
 
-def _chain(xih: _XiH, T: float, kmax: int, opts: Options) -> list[_Step]:
-    """Solve the k-step problems k = 0..kmax, each warm-started from the previous one."""
+def _chain(xih: _XiH, T: float, kmax: int, opts: Options, progress=None) -> list[_Step]:
+    """Solve the k-step problems k = 0..kmax, each warm-started from the previous one;
+    ``progress(k, kmax, "k = <k>")`` after each k >= 1 (optional)."""
     steps = [_rs_step(xih, T, opts)]
-    for _k in range(1, kmax + 1):
+    for k in range(1, kmax + 1):
         steps.append(_chain_step(xih, T, steps[-1], opts))
+        if progress is not None:
+            progress(k, kmax, f"k = {k}")
     return steps
 
 
@@ -971,7 +974,7 @@ def _result(model: Any, xih: _XiH, step: _Step, method: str, settings: dict[str,
 
 
 def solve_spherical(model: Any, method: RSB | FullRSB, options: Options,
-                    start: ParisiResult | None = None) -> ParisiResult:
+                    start: ParisiResult | None = None, progress: Any = None) -> ParisiResult:
     """Solve the spherical mixed p-spin Parisi problem at T > 0 or T = 0.
 
     Parameters
@@ -1012,6 +1015,8 @@ def solve_spherical(model: Any, method: RSB | FullRSB, options: Options,
         improve on the level under it is discarded: its k, and the levels above, are then
         reached by the chain from the highest level kept. RS is always solved cold (global
         scan). With ``start=None`` the solve is the cold chain.
+    progress
+        Optional ``progress(k, k_max, "k = <k>")``, called after each k of the cold chain.
 
     Raises
     ------
@@ -1042,7 +1047,7 @@ def solve_spherical(model: Any, method: RSB | FullRSB, options: Options,
             steps, total, kept = _warm_chain(xih, T, needed, options, seeds)
             settings["warm_start"] = f"seeded k = {kept} (seeds offered: {sorted(seeds)})"
         else:
-            chain = _chain(xih, T, kmax, options)
+            chain = _chain(xih, T, kmax, options, progress)
             steps = dict(enumerate(chain))
             total = sum(s.opt.iterations for s in chain)
     if isinstance(method, RSB):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ExecutorError, InvalidInputError, ReplicaSolveError
+from ..progress import Reporter
 from .quantities import compute_point, compute_seeded
 from .spec import SweepSpec, load_spec
 from .store import PointStore, assemble, load_sweep, save_dataset
@@ -94,34 +94,6 @@ def _compute_chains(kind: str, quantity: str, solver: Mapping[str, Any],
                     state = None
                     out.append({"i": i, "v": {}, "e": f"{type(exc).__name__}: {exc}"})
     return out
-
-
-class _Progress:
-    """One self-overwriting line on stderr, at most five updates a second."""
-
-    def __init__(self, total: int, reused: int, enabled: bool) -> None:
-        self.total, self.reused, self.enabled = total, reused, enabled
-        self.done = 0
-        self.start = time.monotonic()
-        self.last = 0.0
-
-    def update(self, n: int, final: bool = False) -> None:
-        self.done += n
-        now = time.monotonic()
-        if not self.enabled or (not final and now - self.last < 0.2):
-            return
-        self.last = now
-        elapsed = now - self.start
-        todo = self.total - self.reused
-        eta = ""
-        if 0 < self.done < todo:
-            eta = f", about {elapsed / self.done * (todo - self.done):.0f} s left"
-        sys.stderr.write(
-            f"\rsweep: {self.reused + self.done}/{self.total} points "
-            f"({self.done} computed, {self.reused} stored) in {elapsed:.1f} s{eta}   ")
-        if final:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
 
 
 def _chunks(items: list[Any], workers: int, size_of: Callable[[Any], int] = lambda c: 1
@@ -207,13 +179,16 @@ def execute(
     records = store.load()
     todo = [(i, p) for i, p in spec.points() if i not in records]
     reused = len(records)
-    bar = _Progress(spec.n_points, reused, progress)
+    bar = Reporter("sweep", enabled=progress, base=reused)
+    done = reused
 
     def finished(batch: list[dict[str, Any]]) -> None:
         store.append(batch)
         for rec in batch:
             records[rec["i"]] = rec
-        bar.update(len(batch))
+        nonlocal done
+        done += len(batch)
+        bar(done, spec.n_points, f"points ({done - reused} computed, {reused} stored)")
         if on_point is not None:
             for rec in batch:
                 on_point(rec["i"])
@@ -225,18 +200,19 @@ def execute(
     chains = [[(i, params[i]) for i in chain] for chain in spec.chains(list(params))]
     args = (spec.model, spec.quantity, dict(spec.solver))
     warm = spec.warm_axis is not None
-    if executor == "dask":
-        used, n_workers = "dask", _run_dask(args, chains, warm, workers, scheduler, finished)
-    elif min(workers or os.cpu_count() or 1, len(chains)) <= 1:
-        # one worker (asked for, the machine's only core, or a single chain): in-process
-        used, n_workers = "serial", 1
-        for task in _chunks(chains, 1, len):
-            finished(_compute_chains(*args, task, warm))
-    else:
-        used = "local"
-        n_workers = min(workers or os.cpu_count() or 1, len(chains))
-        _run_pool(args, chains, warm, n_workers, finished)
-    bar.update(0, final=True)
+    with bar:  # the status line ends even when the run does not
+        if executor == "dask":
+            used, n_workers = "dask", _run_dask(args, chains, warm, workers, scheduler,
+                                                finished)
+        elif min(workers or os.cpu_count() or 1, len(chains)) <= 1:
+            # one worker (asked for, the machine's only core, or a single chain): in-process
+            used, n_workers = "serial", 1
+            for task in _chunks(chains, 1, len):
+                finished(_compute_chains(*args, task, warm))
+        else:
+            used = "local"
+            n_workers = min(workers or os.cpu_count() or 1, len(chains))
+            _run_pool(args, chains, warm, n_workers, finished)
 
     ds = assemble(spec, records)
     save_dataset(ds, out)
@@ -502,7 +478,7 @@ def run_sweep(
         scheduler: with ``"dask"``: ``None`` (start a LocalCluster), an address
             ``tcp://host:port`` (connected with a short timeout, before any work), or an
             existing ``distributed.Client``.
-        progress: a progress line on stderr.
+        progress: a progress line on stderr, when it is a terminal.
         force: replace an existing ``out``.
         on_point: called with each point's flat index after it is stored (an exception
             stops the run; the stored points stay).

@@ -20,8 +20,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ import torch
 from .. import __version__
 from ..data.mnist import MNIST, load_mnist
 from ..errors import ConvergenceError, InvalidInputError
+from ..progress import Reporter
 from . import snapshots
 from .programs import TrainSettings, build_network, hinge_loss
 
@@ -39,7 +38,6 @@ __all__ = ["CHECKPOINT_NAME", "TrainRun", "epoch_permutation", "train"]
 
 CHECKPOINT_NAME = "checkpoint.pt"
 _EVAL_BATCH = 1000  # images per forward pass when measuring errors (memory, not results)
-_PROGRESS_EVERY_S = 0.2
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,7 +91,8 @@ def train(
         resume: continue the run found in ``out_dir`` (its settings must equal these,
             except ``epochs``, which may be larger to extend it). ``False`` refuses to
             touch an existing run.
-        progress: show one self-overwriting status line on stderr.
+        progress: show a status line on stderr while it is a terminal (and one line per
+            epoch wherever stderr goes).
         data: the MNIST sets to use; ``None`` loads ``settings.data``. ``settings.n_train``
             / ``n_val`` take the first images of either.
         device: torch device (default ``"cpu"``). Bitwise resume holds on one device.
@@ -153,9 +152,9 @@ def train(
         _write_epoch(out, model, optimizer, settings, run_info, 0, **measured)
 
     history = _read_history(out, start)
-    meter = _Progress(progress, settings)
+    meter = Reporter(settings.program, enabled=progress)
     if resumed_from is not None:
-        meter.note(f"resumed from epoch {resumed_from} in {out}")
+        meter.log(f"{settings.program}: resumed from epoch {resumed_from} in {out}")
     try:
         for epoch in range(start + 1, settings.epochs + 1):
             train_loss = _train_epoch(model, optimizer, settings, x_train, y_train, epoch, meter)
@@ -169,7 +168,9 @@ def train(
             measured["train_loss"] = train_loss
             _write_epoch(out, model, optimizer, settings, run_info, epoch, **measured)
             history.append({"epoch": epoch, **measured})
-            meter.epoch_done(epoch, measured)
+            meter.log(f"{settings.program} epoch {epoch}/{settings.epochs} loss "
+                      f"{measured['train_loss']:.4f} train err {measured['train_error']:.4f} "
+                      f"val err {measured['val_error']:.4f}")
     finally:
         meter.close()  # end the status line even when interrupted
     # a run returns only once it has reached its target (a kill or a divergence raises)
@@ -353,7 +354,7 @@ def _train_epoch(
     x: torch.Tensor,
     y: torch.Tensor,
     epoch: int,
-    meter: _Progress,
+    meter: Reporter,
 ) -> float:
     model.train()
     n = int(y.shape[0])
@@ -382,7 +383,9 @@ def _train_epoch(
                     f"(learning rate {settings.learning_rate} too large?); the run can be "
                     f"resumed from epoch {epoch - 1}"
                 )
-            meter.batch(epoch, b + 1, n_batches, mean_loss, int(wrong) / seen)
+            meter.show(f"{settings.program} epoch {epoch}/{settings.epochs} batch "
+                       f"{b + 1}/{n_batches} loss {mean_loss:.4f} train err "
+                       f"{int(wrong) / seen:.4f}", force=True)
     return float(loss_sum) / n
 
 
@@ -412,55 +415,3 @@ def _measure(
     return out
 
 
-# --------------------------------------------------------------------------- progress
-
-
-class _Progress:
-    """One self-overwriting stderr line (``\\r``), throttled; silent when disabled."""
-
-    def __init__(self, enabled: bool, settings: TrainSettings) -> None:
-        self.enabled = bool(enabled)
-        self.settings = settings
-        self.last = 0.0
-        self.width = 0
-        self.used = False
-
-    def due(self) -> bool:
-        if not self.enabled:
-            return False
-        now = time.monotonic()
-        if now - self.last >= _PROGRESS_EVERY_S:
-            self.last = now
-            return True
-        return False
-
-    def _show(self, text: str) -> None:
-        if not self.enabled:
-            return
-        pad = max(0, self.width - len(text))
-        sys.stderr.write("\r" + text + " " * pad)
-        sys.stderr.flush()
-        self.width = len(text)
-        self.used = True
-
-    def note(self, text: str) -> None:
-        self._show(text)
-
-    def batch(self, epoch: int, b: int, n_batches: int, loss: float, err: float) -> None:
-        s = self.settings
-        self._show(
-            f"{s.program} epoch {epoch}/{s.epochs} batch {b}/{n_batches} "
-            f"loss {loss:.4f} train err {err:.4f}"
-        )
-
-    def epoch_done(self, epoch: int, m: dict[str, float]) -> None:
-        s = self.settings
-        self._show(
-            f"{s.program} epoch {epoch}/{s.epochs} loss {m['train_loss']:.4f} "
-            f"train err {m['train_error']:.4f} val err {m['val_error']:.4f}"
-        )
-
-    def close(self) -> None:
-        if self.enabled and self.used:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
