@@ -259,3 +259,16 @@ def test_at_temperature_refuses_without_line():
 
     with pytest.raises(InvalidInputError, match="no AT crossing"):
         at_temperature(MixedPSpin("q**2/2", spins="spherical", T=0.5, field=0.3))
+
+
+@pytest.mark.parametrize("method", [RSB(0), RSB(2), "full"])
+def test_pure_random_field_ground_state(method):
+    """ξ = q, h = 0.3 at T = 0: E_GS = -E|h + z| = -(2φ(h) + h(1 - 2Φ(-h))) exactly, for every
+    ansatz (no order parameter enters)."""
+    from scipy.special import ndtr
+
+    h = 0.3
+    exact = -(2 * math.exp(-h * h / 2) / math.sqrt(2 * math.pi) + h * (1 - 2 * ndtr(-h)))
+    r = solve(MixedPSpin("q", spins="ising", T=0.0, field=h), method)
+    assert r.converged
+    assert r.free_energy == pytest.approx(exact, abs=1e-12)
