@@ -198,6 +198,13 @@ def test_high_temperature_entropy_limit():
         # the next cumulant of a sum of bounded terms)
         assert math.log(2) - r.entropy == pytest.approx(var0 / (2 * T * T),
                                                         abs=(var0 + 1) ** 2 / T**4)
+    # spherical spins, no field: the paramagnet f = -β Δξ/2 is exact at high T, so
+    # s = -Δξ/(2T²) (entropy relative to the uniform measure on the sphere)
+    for xi in ("q**2/2", "q**3 + 0.5*q**4"):
+        m = MixedPSpin(xi, spins="spherical", T=T)
+        r = solve(m, RSB(0))
+        assert r.converged
+        assert r.entropy == pytest.approx(-(m.xi.xi1 - m.xi.xi0) / (2 * T * T), abs=1e-14)
 
 
 # ------------------------------------------------------------------ property-based self-check
