@@ -53,6 +53,17 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not usage + message
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
 
+    def parse_known_args(self, args=None, namespace=None):
+        ns, extras = super().parse_known_args(args, namespace)
+        # Python 3.11's argparse turns "--opt=--" into [] without calling the option's
+        # type (it drops "--" as the end-of-options marker): refuse it as a missing value
+        for action in self._actions:
+            if action.option_strings and action.nargs is None and \
+                    getattr(ns, action.dest, None) == [] and action.default != []:
+                self.error(f"argument {'/'.join(action.option_strings)}: expected one "
+                           "argument")
+        return ns, extras
+
 
 class UsageError(ReplicaSolveError):
     """A command-line usage problem."""

@@ -1326,6 +1326,9 @@ def threshold_energy(model_or_xi: Any) -> float:
     xi1, d1_1, d2_1 = (float(v[0]) for v in xih(np.array([1.0])))
     if not d2_1 > 0:
         raise InvalidInputError("threshold_energy: xi''(1) = 0")
+    if not math.isfinite(d2_1):  # a kink of the activation (ReLU): L = 1/sqrt(xi''(1)) = 0
+        raise InvalidInputError("threshold_energy: xi''(1) is infinite, there is no "
+                                "marginal 1RSB state of finite L")
     L = 1.0 / math.sqrt(d2_1)
     qgrid = np.linspace(0.0, 1.0, 2001)[:-1]
     xq, _, _ = xih(qgrid)
