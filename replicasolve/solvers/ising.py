@@ -79,6 +79,40 @@ def _nodes(sigma: float, du: float, gamma: float, n_gauss: int):
     return build_nodes(float(sigma), float(du), float(gamma), z, w)
 
 
+def _lagrange_row(t: float) -> np.ndarray:
+    """Weights of the 8-point Lagrange interpolation at t ∈ [0, 1) from the points -3..4
+    (the stencil of :func:`replicasolve.solvers._ising_jit.build_nodes`)."""
+    pts = np.arange(8) - 3
+    row = np.ones(8)
+    for i in range(8):
+        for j in range(8):
+            if j != i:
+                row[i] *= (t - pts[j]) / (pts[i] - pts[j])
+    return row
+
+
+def _shifted_nodes(h: float, sigma: float, du: float, n_gauss: int):
+    """Nodes of the plain average E_z Ψ(h + σz) for a field 0 < h < du off the grid
+    (centre index 0): the trapezoid rule on the points h + j·du with Gaussian weights when
+    σ >= 1.5 du (as on the grid), Gauss–Hermite nodes h + σ z_k otherwise, Ψ read at each by
+    the 8-point Lagrange interpolation the small-σ steps use."""
+    from ._ising_jit import STENCIL_MIN_SIGMA, TAIL
+
+    if sigma >= STENCIL_MIN_SIGMA * du:
+        m = math.ceil(TAIL * sigma / du)
+        j = np.arange(-m, m + 1)
+        weight = np.exp(-0.5 * (j * du / sigma) ** 2)
+        weight /= weight.sum()
+        frac = h / du
+        coef = np.tile(_lagrange_row(frac), (j.size, 1))
+        return j.astype(np.int64), coef, weight
+    z, w = _gh(n_gauss)
+    pos = (h + sigma * z) / du
+    base = np.floor(pos).astype(np.int64)
+    coef = np.array([_lagrange_row(float(p - b)) for p, b in zip(pos, base, strict=True)])
+    return base, coef, w.copy()
+
+
 # --------------------------------------------------------------------------- top layers
 
 
@@ -140,9 +174,15 @@ class _ExactTopStep:
     Gauss–Hermite nodes u_c + σ z_k (no interpolation). ``out`` holds Ψ_new, Ψ_new',
     Ψ_new'', A, B at the centres, as :func:`conv_step` would."""
 
-    def __init__(self, top_fn, centers_u: np.ndarray, sigma: float, gamma: float, n_gauss: int):
-        z, w = _gh(n_gauss)
-        pts = centers_u[:, None] + sigma * z[None, :]
+    def __init__(self, top_fn, centers_u: np.ndarray, sigma: float, gamma: float, n_gauss: int,
+                 nodes: tuple[np.ndarray, np.ndarray] | None = None):
+        # ``nodes``: (offsets, weights) in place of the Gauss–Hermite rule σz_k, w_k
+        if nodes is None:
+            z, w = _gh(n_gauss)
+            offsets = sigma * z
+        else:
+            offsets, w = nodes
+        pts = centers_u[:, None] + offsets[None, :]
         vals = top_fn(pts)
         self.vals = vals
         v, g1, g2 = vals[0], vals[1], vals[2]
@@ -220,14 +260,21 @@ class IsingFunctional:
         if n > options.max_grid:
             du = half / (options.max_grid - 1)
             n = options.max_grid
-        if self.h > 0:
-            # put the field on a grid point, so the bottom average shares the node sets
+        # the field sits on a grid point where it is at least one grid step (the bottom
+        # average then shares the node sets of the other steps); a smaller field stays off
+        # the grid, and the bottom average reads Ψ at h + σz by interpolation
+        # (:func:`_shifted_nodes`): a grid step of h itself would make the grid, and the
+        # work, grow like 1/h²
+        self.h_offset = 0.0
+        if self.h >= du:
             du = self.h / math.ceil(self.h / du)
             n = math.ceil(half / du) + 1
+        elif self.h > 0:
+            self.h_offset = self.h
         self.du = du
         self.n = n
         self.u = np.arange(n) * du
-        self.h_index = round(self.h / du)
+        self.h_index = 0 if self.h_offset else round(self.h / du)
         self.n_evals = 0
 
     # ---- parameter helpers
@@ -317,11 +364,25 @@ class IsingFunctional:
         # bottom: plain average over N(h, σ_0²)
         psi, d1, d2 = levels[ns]
         bc = np.array([self.h_index], dtype=np.int64)
-        if not steps and exact_first:
-            bstep = _ExactTopStep(top_fn, np.array([self.h]), math.sqrt(s2[0]), 0.0, n_gauss)
+        if not steps and (exact_first or self.h_offset):
+            sig0 = math.sqrt(s2[0])
+            trap = None
+            if sig0 >= _STENCIL_MIN_SIGMA * du:
+                # the closed-form top read exactly on the trapezoid points h + j·du (Gauss–
+                # Hermite would converge slowly for σ ≫ T: ln cosh(u/T) has poles at
+                # distance πT/2 from the real axis; the trapezoid rule's error is
+                # ~exp(-π²T/du) = exp(-49))
+                from ._ising_jit import TAIL
+
+                mj = math.ceil(TAIL * sig0 / du)
+                off = np.arange(-mj, mj + 1) * du
+                wt = np.exp(-0.5 * (off / sig0) ** 2)
+                trap = (off, wt / wt.sum())
+            bstep = _ExactTopStep(top_fn, np.array([self.h]), sig0, 0.0, n_gauss, nodes=trap)
             bout = bstep.out
         else:
-            bnodes = _nodes(math.sqrt(s2[0]), du, 0.0, n_gauss)
+            bnodes = (_shifted_nodes(self.h_offset, math.sqrt(s2[0]), du, n_gauss)
+                      if self.h_offset else _nodes(math.sqrt(s2[0]), du, 0.0, n_gauss))
             bout = [np.empty(1) for _ in range(5)]
             conv_step(psi, d1, d2, du, 0.0, bc, *bnodes, *bout)
         psi0, mag, d2_0 = float(bout[0][0]), float(bout[1][0]), float(bout[2][0])
@@ -335,7 +396,7 @@ class IsingFunctional:
         gs2_steps = np.zeros(ns)
         ggam_steps = np.zeros(ns)
         top_avg = None
-        if not steps and exact_first:
+        if not steps and (exact_first or self.h_offset):
             top_avg = bstep.expect(np.ones(1))
         else:
             rho = np.zeros(n)
