@@ -7,6 +7,16 @@ its own chain); the parent process stores each finished chunk at once
 again computes only the missing points. Every executor calls the same pure function per
 point and the store keeps each number's exact ``repr``, so serial, pool and Dask runs give
 identical Datasets.
+
+Scale: the points still to do are a bool mask, the chains are generated lazily from it
+(:meth:`SweepSpec.iter_chains`) and handed out a few groups at a time, and finished points
+go straight into flat arrays (:class:`~replicasolve.sweeps.store.ResultArrays`), so memory
+is the output arrays (8 bytes a point and variable) plus 2 bytes a point, whatever the
+number of points. Before any work a sweep is checked against this machine: the arrays must
+fit in the available memory and the files on the disk, and a sweep of more than
+:data:`PROBE_MIN_POINTS` points first computes a sample of its chains spread over the grid
+(stored as ordinary results) and is refused if, at the measured time per point, it would
+take more than ``max_hours`` (:data:`MAX_SWEEP_HOURS` by default).
 """
 
 from __future__ import annotations
@@ -14,8 +24,9 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shutil
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,12 +35,20 @@ from ..errors import ExecutorError, InvalidInputError, ReplicaSolveError
 from ..progress import Reporter
 from .quantities import compute_point, compute_seeded
 from .spec import SweepSpec, load_spec
-from .store import PointStore, assemble, load_sweep, save_dataset
+from .store import PointStore, ResultArrays, load_sweep, save_dataset
 
-__all__ = ["SweepOutcome", "execute", "run_sweep", "shutdown_pool"]
+__all__ = ["MAX_SWEEP_HOURS", "PROBE_MIN_POINTS", "SweepOutcome", "check_resources",
+           "execute", "run_sweep", "shutdown_pool"]
 
 _EXECUTORS = ("local", "dask")
 DASK_CONNECT_TIMEOUT_S = 5.0
+
+MAX_SWEEP_HOURS = 24.0  # a sweep estimated to take longer (wall clock) is refused
+PROBE_MIN_POINTS = 1000  # larger sweeps time a sample of their chains before the rest
+PROBE_CHAINS = 32  # at most this many sampled chains ...
+PROBE_SECONDS = 1.0  # ... or this much time (after the chain in progress)
+LOG_MIN_S, LOG_MAX_S = 10.0, 60.0  # the interval between progress lines off a terminal
+MAX_GROUP = 256  # points handed out at once: also caps what a kill can lose
 
 
 @dataclass(frozen=True)
@@ -96,25 +115,24 @@ def _compute_chains(kind: str, quantity: str, solver: Mapping[str, Any],
     return out
 
 
-def _chunks(items: list[Any], workers: int, size_of: Callable[[Any], int] = lambda c: 1
-            ) -> list[list[Any]]:
-    """Consecutive groups of ``items`` (points, or whole warm chains: never split) of about
-    the same number of points each."""
-    # several chunks per worker balances uneven point costs; 256 caps what a kill can lose
-    total = sum(size_of(c) for c in items)
-    size = max(1, min(256, math.ceil(total / (8 * workers))))
-    out: list[list[Any]] = []
-    cur: list[Any] = []
+def _groups(chains: Iterable[list[Any]], size: int) -> Iterator[list[list[Any]]]:
+    """Consecutive groups of whole ``chains`` of at least ``size`` points each (the last
+    may be smaller), lazily."""
+    cur: list[list[Any]] = []
     n = 0
-    for c in items:
+    for c in chains:
         cur.append(c)
-        n += size_of(c)
+        n += len(c)
         if n >= size:
-            out.append(cur)
+            yield cur
             cur, n = [], 0
     if cur:
-        out.append(cur)
-    return out
+        yield cur
+
+
+def _group_size(points: int, workers: int) -> int:
+    """Points per group: several groups per worker balances uneven point costs."""
+    return max(1, min(MAX_GROUP, math.ceil(points / (8 * workers))))
 
 
 def _check_args(executor: str, workers: int | None, scheduler: Any) -> None:
@@ -162,6 +180,7 @@ def execute(
     progress: bool = True,
     force: bool = False,
     on_point: Callable[[int], None] | None = None,
+    max_hours: float | None = MAX_SWEEP_HOURS,
 ) -> SweepOutcome:
     """Run (or resume) a sweep and write it to ``out`` (netCDF); see :func:`run_sweep`.
 
@@ -169,56 +188,274 @@ def execute(
     """
     spec = load_spec(spec)
     _check_args(executor, workers, scheduler)
+    if max_hours is not None and (isinstance(max_hours, bool)
+                                  or not isinstance(max_hours, (int, float))
+                                  or not max_hours > 0):
+        raise InvalidInputError(f"max_hours must be a number > 0 or None, got {max_hours!r}")
     out = Path(out)
     existing = _check_out(out, spec, force)
     if existing is not None:
         return SweepOutcome(existing, out, "complete", 0, 0,
                             int(existing.attrs.get("failed_points", 0)), "none", 0)
+    check_resources(spec, out)  # with one variable: the least the sweep needs
 
     store = PointStore(out, spec)
-    records = store.load()
-    todo = [(i, p) for i, p in spec.points() if i not in records]
-    reused = len(records)
-    bar = Reporter("sweep", enabled=progress, base=reused)
-    done = reused
+    table = ResultArrays(spec)
+    bar = Reporter("sweep", enabled=progress)
+    with contextlib.ExitStack() as stack:
+        # a Dask cluster is reached first: connection problems are one error, before work
+        dask = stack.enter_context(_dask_session(workers, scheduler)) \
+            if executor == "dask" else None
+        stack.enter_context(bar)  # the status line ends even when the run does not
+        lines = _Lines(bar, spec)
+        if store.path.exists() and store.path.stat().st_size > (16 << 20):
+            lines.note(f"reading {store.path.stat().st_size / 1e6:,.0f} MB of stored points")
+        table.add(store.records())
+        reused = table.n_done
+        bar.base = reused
+        todo = ~table.done  # the points this run computes (chains are made from it)
+        left = spec.n_points - reused
+        lines.start(reused)
+        done = reused
 
-    def finished(batch: list[dict[str, Any]]) -> None:
-        store.append(batch)
-        for rec in batch:
-            records[rec["i"]] = rec
-        nonlocal done
-        done += len(batch)
-        bar(done, spec.n_points, f"points ({done - reused} computed, {reused} stored)")
-        if on_point is not None:
-            for rec in batch:
-                on_point(rec["i"])
+        def finished(batch: list[dict[str, Any]]) -> None:
+            nonlocal done
+            store.append(batch)
+            table.add(batch)
+            done += len(batch)
+            lines(done, reused)
+            if on_point is not None:
+                for rec in batch:
+                    on_point(rec["i"])
 
-    # the unit of work is a chain: points along the warm axis that seed each other (a single
-    # point without warm starts); chains depend on the spec and the stored points only, so
-    # every executor computes the same numbers
-    params = dict(todo)
-    chains = [[(i, params[i]) for i in chain] for chain in spec.chains(list(params))]
-    args = (spec.model, spec.quantity, dict(spec.solver))
-    warm = spec.warm_axis is not None
-    with bar:  # the status line ends even when the run does not
+        args = (spec.model, spec.quantity, dict(spec.solver))
+        warm = spec.warm_axis is not None
+        decide: Callable[[int], None] | None = None
+        if max_hours is not None and left > PROBE_MIN_POINTS:
+            # the first work is a sample of chains spread over the grid: its time per point
+            # says whether the whole sweep can finish (the points are kept either way)
+            lines.note(f"timing a sample of the {left:,} points to do")
+            per_point, sampled = _probe(spec, args, warm, todo, finished)
+            left -= sampled
+            check_resources(spec, out, variables=len(table.values))
+
+            def decide(n_workers: int) -> None:
+                try:
+                    _check_time(spec, per_point, sampled, left, n_workers, max_hours)
+                except InvalidInputError:
+                    if reused == 0:
+                        store.clear()  # a refused sweep leaves nothing behind
+                    raise
+
+        # the unit of work is a chain: points along the warm axis that seed each other (a
+        # single point without warm starts); chains depend on the spec and the stored points
+        # only, so every executor computes the same numbers
+        chains = ([(i, spec.params_at(i)) for i in c] for c in spec.iter_chains(todo))
         if executor == "dask":
-            used, n_workers = "dask", _run_dask(args, chains, warm, workers, scheduler,
-                                                finished)
-        elif min(workers or os.cpu_count() or 1, len(chains)) <= 1:
-            # one worker (asked for, the machine's only core, or a single chain): in-process
-            used, n_workers = "serial", 1
-            for task in _chunks(chains, 1, len):
-                finished(_compute_chains(*args, task, warm))
+            used, n_workers = "dask", _run_dask(dask, args, chains, left, warm, finished,
+                                                decide)
         else:
-            used = "local"
-            n_workers = min(workers or os.cpu_count() or 1, len(chains))
-            _run_pool(args, chains, warm, n_workers, finished)
+            wanted = workers or os.cpu_count() or 1
+            n_workers = max(1, min(wanted, _count_chains(spec, todo, wanted)))
+            if decide is not None:
+                decide(n_workers)
+            if n_workers <= 1:
+                # one worker (asked for, the machine's only core, or a single chain):
+                # in-process
+                used = "serial"
+                for task in _groups(chains, _group_size(left, 1)):
+                    finished(_compute_chains(*args, task, warm))
+            else:
+                used = "local"
+                _run_pool(args, chains, left, warm, n_workers, finished)
+        lines.note(f"all {spec.n_points:,} points done; writing {out}")
 
-    ds = assemble(spec, records)
+    ds = table.dataset()
     save_dataset(ds, out)
     store.clear()
     failed = int(ds.attrs["failed_points"])
-    return SweepOutcome(ds, out, "computed", len(todo), reused, failed, used, n_workers)
+    return SweepOutcome(ds, out, "computed", spec.n_points - reused, reused, failed, used,
+                        n_workers)
+
+
+def _count_chains(spec: SweepSpec, todo: Any, cap: int) -> int:
+    """The number of chains in ``todo``, counted up to ``cap``."""
+    import itertools
+
+    return sum(1 for _ in itertools.islice(spec.iter_chains(todo), cap))
+
+
+def _probe(spec: SweepSpec, args: tuple[Any, ...], warm: bool, todo: Any,
+           finished: Callable[[list[dict[str, Any]]], None]) -> tuple[float, int]:
+    """Compute, in this process, up to :data:`PROBE_CHAINS` whole chains of ``todo`` at
+    points spread over the grid (a Latin hypercube over the axes: every axis sampled
+    across its range, so a cost that grows along one axis is seen), stopping once
+    :data:`PROBE_SECONDS` have passed; the chains are stored (``finished``) and taken off
+    ``todo``. Returns ``(seconds a point, points computed)``."""
+    import numpy as np
+
+    from .._blas import blas_threads
+
+    rng = np.random.default_rng(0)
+    k = PROBE_CHAINS
+    idx = tuple(((rng.permutation(k) + rng.random(k)) / k * n).astype(np.int64)
+                for n in spec.shape)
+    flats = np.ravel_multi_index(idx, spec.shape)
+    t0 = time.perf_counter()
+    spent, points = 0.0, 0
+    with blas_threads(1):
+        for flat in flats:
+            if not todo[flat]:
+                continue
+            chain = spec.chain_at(int(flat), todo)
+            t = time.perf_counter()
+            batch = _compute_chains(*args, [[(i, spec.params_at(i)) for i in chain]], warm)
+            spent += time.perf_counter() - t
+            todo[chain] = False
+            finished(batch)
+            points += len(batch)
+            if time.perf_counter() - t0 >= PROBE_SECONDS:
+                break
+    return spent / max(points, 1), points
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.3g} ms"
+    if seconds < 120:
+        return f"{seconds:.3g} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:,.0f} days"
+
+
+def _check_time(spec: SweepSpec, per_point: float, sampled: int, left: int, workers: int,
+                max_hours: float) -> None:
+    """Refuse a sweep whose remaining points would take more than ``max_hours``."""
+    wall = per_point * left / max(1, workers)
+    if wall > max_hours * 3600:
+        name = f" {spec.name!r}" if spec.name else ""
+        raise InvalidInputError(
+            f"sweep{name} refused: {spec.n_points:,} points at about {_duration(per_point)} "
+            f"a point (timed on {sampled} sampled point{'s' if sampled != 1 else ''}) would "
+            f"take about {_duration(wall)} "
+            f"on {workers} worker(s), more than the limit of {max_hours:g} h: make the axes "
+            "coarser or split the sweep")
+
+
+def _bytes(n: float) -> str:
+    return f"{n / 1e9:,.1f} GB" if n >= 1e9 else f"{n / 1e6:,.0f} MB"
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (``MemAvailable``), if known."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _free_disk(path: Path) -> int | None:
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+def check_resources(spec: SweepSpec, out: str | os.PathLike, *, variables: int = 1,
+                    memory: int | None = None, disk: int | None = None) -> None:
+    """Refuse a sweep whose arrays would not fit in memory, or whose files on disk.
+
+    In memory a sweep holds 2 bytes a point (done and failed masks) and 8 bytes a point for
+    each of its ``variables`` (float64), plus one more such array while the netCDF file is
+    written; on disk it writes the netCDF file (8 bytes a point and variable) and, while it
+    runs, the parts file of finished points (about 40 + 30 bytes a point and variable).
+    ``memory`` and ``disk`` (bytes) default to what this machine has available now.
+
+    Raises:
+        InvalidInputError: one line with the points, what they need, and what there is.
+    """
+    n = spec.n_points
+    need_memory = n * (2 + 8 * (variables + 1))
+    memory = _available_memory() if memory is None else memory
+    what = f"{n:,} points × {variables} variable(s)"
+    if memory is not None and need_memory > memory:
+        raise InvalidInputError(
+            f"sweep refused: {what} needs about {_bytes(need_memory)} of memory, and "
+            f"{_bytes(memory)} is available")
+    need_disk = n * (8 * variables + 40 + 30 * variables)
+    disk = _free_disk(Path(out)) if disk is None else disk
+    if disk is not None and need_disk > disk:
+        raise InvalidInputError(
+            f"sweep refused: {what} needs about {_bytes(need_disk)} on disk for {out} and "
+            f"its parts file, and {_bytes(disk)} is free there")
+
+
+class _Lines:
+    """The sweep's progress: :class:`Reporter`'s status line on a terminal; elsewhere (a
+    file, a pipe) whole lines, written when another tenth of the points is done and at
+    least every :data:`LOG_MIN_S` seconds, growing to :data:`LOG_MAX_S` in a long run
+    (one tenth of the time elapsed). A sweep of more than :data:`PROBE_MIN_POINTS` points
+    to do says what it does from the start; a smaller one writes lines (and notes) only
+    once it has run :data:`LOG_MIN_S` seconds, so a quick run leaves stderr to its result.
+    """
+
+    def __init__(self, bar: Reporter, spec: SweepSpec) -> None:
+        self.bar, self.total = bar, spec.n_points
+        self.spec = spec
+        self.lines = bar.enabled and not bar.live
+        self.t0 = self.last = time.monotonic()
+        self.tenth = 0
+        self.base = 0
+        self.big = False
+
+    def _active(self) -> bool:
+        return self.big or time.monotonic() - self.t0 >= LOG_MIN_S
+
+    def note(self, text: str) -> None:
+        if self._active():
+            self.bar.log(f"sweep: {text}")
+
+    def start(self, reused: int) -> None:
+        self.t0 = self.last = time.monotonic()
+        self.base = reused
+        self.tenth = reused * 10 // max(1, self.total)
+        self.big = self.total - reused > PROBE_MIN_POINTS
+        dims = " x ".join(f"{n} {len(v)}" for n, v in self.spec.axes)
+        self.note(f"{self.spec.model} {self.spec.quantity} over {dims}: "
+                  f"{self.total:,} points, {reused:,} stored, {self.total - reused:,} to do")
+
+    def __call__(self, done: int, reused: int) -> None:
+        self.bar(done, self.total, f"points ({done - reused} computed, {reused} stored)")
+        if not self.lines or not self._active():
+            return
+        now = time.monotonic()
+        elapsed = now - self.t0
+        tenth = done * 10 // max(1, self.total)
+        interval = min(LOG_MAX_S, max(LOG_MIN_S, elapsed / 10))
+        if tenth <= self.tenth and now - self.last < interval and done < self.total:
+            return
+        self.tenth, self.last = tenth, now
+        text = (f"{done:,}/{self.total:,} points ({100 * done / self.total:.1f}%; "
+                f"{done - reused:,} computed, {reused:,} stored) [{elapsed:.0f} s")
+        work = done - self.base
+        if 0 < work and done < self.total:
+            text += f", about {_duration(elapsed / work * (self.total - done))} left"
+        self.note(text + "]")
 
 
 class _Schedule:
@@ -230,12 +467,11 @@ class _Schedule:
     handed out ten points at a time; until a time is known, at most 8 points."""
 
     GROUP_SECONDS = 0.1
-    MAX_POINTS = 256  # also caps what a kill can lose
+    MAX_POINTS = MAX_GROUP
 
-    def __init__(self, chains: list[list[Any]], workers: int) -> None:
+    def __init__(self, chains: Iterator[list[Any]], points: int, workers: int) -> None:
         self.chains, self.workers = chains, workers
-        self.k = 0
-        self.left = sum(len(c) for c in chains)
+        self.left = points
         self.per_point: float | None = None
 
     def timed(self, seconds: float, points: int) -> None:
@@ -250,16 +486,18 @@ class _Schedule:
         size = max(1, min(self.MAX_POINTS, cap, math.ceil(self.left / (4 * self.workers))))
         out: list[Any] = []
         n = 0
-        while self.k < len(self.chains) and n < size:
-            out.append(self.chains[self.k])
-            n += len(self.chains[self.k])
-            self.k += 1
+        while n < size:
+            chain = next(self.chains, None)
+            if chain is None:
+                break
+            out.append(chain)
+            n += len(chain)
         self.left -= n
         return out
 
 
-def _run_pool(args: tuple[Any, ...], chains: list[list[tuple[int, dict[str, Any]]]],
-              warm: bool, workers: int,
+def _run_pool(args: tuple[Any, ...], chains: Iterator[list[tuple[int, dict[str, Any]]]],
+              points: int, warm: bool, workers: int,
               finished: Callable[[list[dict[str, Any]]], None]) -> None:
     """Compute the chains on ``workers`` processes: this one and ``workers - 1`` spawned
     children.
@@ -276,7 +514,7 @@ def _run_pool(args: tuple[Any, ...], chains: list[list[tuple[int, dict[str, Any]
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    sched = _Schedule(chains, workers)
+    sched = _Schedule(chains, points, workers)
     take = sched.take
     children = workers - 1
     pool = _pool(children)
@@ -410,46 +648,78 @@ def _dask_client(workers: int | None, scheduler: Any) -> tuple[Any, Any]:
     return Client(cluster), cluster
 
 
-def _run_dask(args: tuple[Any, ...], chains: list[list[tuple[int, dict[str, Any]]]],
-              warm: bool, workers: int | None, scheduler: Any,
-              finished: Callable[[list[dict[str, Any]]], None]) -> int:
-    from distributed import as_completed
+def _lost_cluster(exc: BaseException, done: int) -> ExecutorError:
+    text = str(exc).strip()
+    why = f"{type(exc).__name__}: {text.splitlines()[0] if text else 'no message'}"
+    return ExecutorError(
+        f"the Dask run stopped after {done} tasks ({why}); the finished points are kept: "
+        "run the same command again to compute only the missing ones")
 
+
+@contextlib.contextmanager
+def _dask_session(workers: int | None, scheduler: Any) -> Iterator[Any]:
+    """A Dask client (see :func:`_dask_client`), closed at the end with its cluster unless
+    it was the caller's own."""
     client, cluster = _dask_client(workers, scheduler)
     owned = not (scheduler is not None and not isinstance(scheduler, str))
-    futures: list[Any] = []
     try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        chunks = _chunks(chains, n_workers, len)
-        futures = [client.submit(_compute_chains, *args, chunk, warm, pure=False)
-                   for chunk in chunks]
-        done = 0
-        for fut in as_completed(futures):
-            try:
-                batch = fut.result()
-            except Exception as exc:
-                # points record their own errors, so a task that raises means the scheduler
-                # or a worker was lost: stop cleanly, keeping what was stored
-                text = str(exc).strip()
-                why = f"{type(exc).__name__}: {text.splitlines()[0] if text else 'no message'}"
-                raise ExecutorError(
-                    f"the Dask run stopped after {done} of {len(futures)} tasks ({why}); the "
-                    "finished points are kept: run the same command again to compute only "
-                    "the missing ones") from None
-            finished(batch)
-            done += 1
-        return n_workers
+        yield client
     finally:
         # after a lost scheduler these calls fail too; the first error is the one to report
-        with contextlib.suppress(Exception):
-            if futures:
-                client.cancel(futures)
         if owned:
             with contextlib.suppress(Exception):
                 client.close()
             if cluster is not None:
                 with contextlib.suppress(Exception):
                     cluster.close()
+
+
+def _run_dask(client: Any, args: tuple[Any, ...],
+              chains: Iterator[list[tuple[int, dict[str, Any]]]], points: int, warm: bool,
+              finished: Callable[[list[dict[str, Any]]], None],
+              decide: Callable[[int], None] | None = None) -> int:
+    """Compute the chains on the cluster of ``client``, a bounded window of tasks at a time
+    (four per worker: neither this process nor the scheduler holds the whole sweep);
+    ``decide(workers)`` runs once the cluster's size is known, before any task."""
+    from distributed import as_completed
+
+    pending: set[Any] = set()
+    try:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        if decide is not None:
+            decide(n_workers)
+        groups = _groups(chains, _group_size(points, n_workers))
+        queue = as_completed()
+
+        def submit() -> None:
+            group = next(groups, None)
+            if group is not None:
+                fut = client.submit(_compute_chains, *args, group, warm, pure=False)
+                pending.add(fut)
+                queue.add(fut)
+
+        for _ in range(4 * n_workers):
+            submit()
+        done = 0
+        for fut in queue:
+            pending.discard(fut)
+            try:
+                batch = fut.result()
+            except Exception as exc:
+                # points record their own errors, so a task that raises means the scheduler
+                # or a worker was lost: stop cleanly, keeping what was stored
+                raise _lost_cluster(exc, done) from None
+            finished(batch)
+            done += 1
+            try:
+                submit()
+            except Exception as exc:  # the client or scheduler went away meanwhile
+                raise _lost_cluster(exc, done) from None
+        return n_workers
+    finally:
+        with contextlib.suppress(Exception):
+            if pending:
+                client.cancel(list(pending))
 
 
 def run_sweep(
@@ -462,6 +732,7 @@ def run_sweep(
     progress: bool = True,
     force: bool = False,
     on_point: Callable[[int], None] | None = None,
+    max_hours: float | None = MAX_SWEEP_HOURS,
 ) -> Any:
     """Compute a sweep (resuming an interrupted one) and save it to ``out`` as netCDF.
 
@@ -478,10 +749,14 @@ def run_sweep(
         scheduler: with ``"dask"``: ``None`` (start a LocalCluster), an address
             ``tcp://host:port`` (connected with a short timeout, before any work), or an
             existing ``distributed.Client``.
-        progress: a progress line on stderr, when it is a terminal.
+        progress: progress on stderr: a status line on a terminal; elsewhere (a file,
+            a pipe) whole lines at every tenth of the points and every 10-60 s.
         force: replace an existing ``out``.
         on_point: called with each point's flat index after it is stored (an exception
             stops the run; the stored points stay).
+        max_hours: a sweep of more than :data:`PROBE_MIN_POINTS` points to do is timed on a
+            sample of its points first and refused (:class:`InvalidInputError`, nothing
+            kept) if it would take longer than this on the workers used; ``None``: no limit.
 
     Returns:
         The ``xarray.Dataset``: dims = the axes in spec order, the quantity as a variable
@@ -489,4 +764,5 @@ def run_sweep(
         ``seed``.
     """
     return execute(spec, out, executor=executor, workers=workers, scheduler=scheduler,
-                   progress=progress, force=force, on_point=on_point).dataset
+                   progress=progress, force=force, on_point=on_point,
+                   max_hours=max_hours).dataset

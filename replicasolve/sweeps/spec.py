@@ -226,30 +226,61 @@ class SweepSpec:
         """The points ``flats`` grouped into warm chains (each in order along the warm
         axis: consecutive indices within one :data:`WARM_SEGMENT`), ordered by their first
         point; without a warm axis every point is its own chain."""
+        import numpy as np
+
+        todo = np.zeros(self.n_points, dtype=bool)
+        todo[np.fromiter(flats, dtype=np.int64)] = True
+        return list(self.iter_chains(todo))
+
+    def iter_chains(self, todo: Any, block: int = 1 << 16) -> Iterator[list[int]]:
+        """The warm chains of the points marked in ``todo`` (a bool array of
+        :attr:`n_points`), lazily, ordered by their first point: as :meth:`chains`, in
+        memory independent of the number of points. ``todo`` is read as the iteration goes:
+        changing it under a running iterator is only safe for whole chains not yet reached.
+        """
+        import numpy as np
+
+        n = self.n_points
         axis = self.warm_axis
-        flats = sorted(flats)
         if axis is None:
-            return [[i] for i in flats]
+            for start in range(0, n, block):
+                for i in np.flatnonzero(todo[start:start + block]):
+                    yield [start + int(i)]
+            return
+        stride, length = self._warm_geometry(axis)
+        for start in range(0, n, block):
+            idx = np.arange(start, min(n, start + block))
+            j = (idx // stride) % length
+            prev = np.where(j > 0, idx - stride, idx)
+            head = todo[idx] & ((j % WARM_SEGMENT == 0) | ~todo[prev])
+            for h in np.flatnonzero(head):
+                yield self._chain_from(start + int(h), todo, stride, length)
+
+    def chain_at(self, flat: int, todo: Any) -> list[int]:
+        """The warm chain of the points marked in ``todo`` that holds point ``flat``
+        (``[flat]`` without a warm axis); ``flat`` must be marked."""
+        axis = self.warm_axis
+        if axis is None:
+            return [flat]
+        stride, length = self._warm_geometry(axis)
+        j = (flat // stride) % length
+        while j % WARM_SEGMENT and todo[flat - stride]:
+            flat, j = flat - stride, j - 1
+        return self._chain_from(flat, todo, stride, length)
+
+    def _warm_geometry(self, axis: str) -> tuple[int, int]:
+        """(flat-index stride, length) of the warm axis."""
         a = self.dims.index(axis)
-        groups: dict[tuple[int, ...], list[tuple[int, int]]] = {}
-        for i in flats:
-            idx = _unravel(i, self.shape)
-            other = idx[:a] + idx[a + 1:]
-            groups.setdefault(other, []).append((idx[a], i))
-        chains: list[list[int]] = []
-        for members in groups.values():
-            members.sort()
-            chain: list[int] = []
-            prev = None
-            for j, i in members:
-                if chain and (j != prev + 1 or j % WARM_SEGMENT == 0):
-                    chains.append(chain)
-                    chain = []
-                chain.append(i)
-                prev = j
-            chains.append(chain)
-        chains.sort(key=lambda c: c[0])
-        return chains
+        return math.prod(self.shape[a + 1:]), self.shape[a]
+
+    @staticmethod
+    def _chain_from(head: int, todo: Any, stride: int, length: int) -> list[int]:
+        chain = [head]
+        j = (head // stride) % length
+        while j + 1 < length and (j + 1) % WARM_SEGMENT and todo[head + stride]:
+            head, j = head + stride, j + 1
+            chain.append(head)
+        return chain
 
     # ---------------------------------------------------------------- identity
     def to_dict(self) -> dict[str, Any]:
