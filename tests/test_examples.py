@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,14 +12,24 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# The verdict each script reaches on the published finding, per case in print order (all
+# in the Gaussian, infinite-width limit, deterministic: no sampling). Shallow: tanh depth 1
+# is RS at every T > 0; tanh depth 2 and relu depth 1 lose RS at T = 0.05, relu depth 2 at
+# T <= 0.2. sin: RS or 1RSB, never full RSB. Shaped ReLU with (c+ - c-)^2 = 9 loses RS at
+# T <= 0.2.
+VERDICTS = {"landscape_shallow_rs.py": ["AGREES", "DISAGREES", "DISAGREES", "DISAGREES"],
+            "landscape_sin_frsb.py": ["DISAGREES"],
+            "landscape_shaped_deep_rs.py": ["DISAGREES"]}
+VERDICT_LINE = re.compile(r"^\s*(AGREES|DISAGREES)\b", re.MULTILINE)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["landscape_shallow_rs.py", "landscape_sin_frsb.py",
-                                  "landscape_shaped_deep_rs.py"])
+@pytest.mark.parametrize("name", list(VERDICTS))
 def test_landscape_example_runs(name):
     out = subprocess.run([sys.executable, str(ROOT / "examples" / name)], capture_output=True,
                          text=True, timeout=900)
     assert out.returncode == 0, out.stderr
-    assert "AGREES" in out.stdout or "DISAGREES" in out.stdout
+    assert VERDICT_LINE.findall(out.stdout) == VERDICTS[name], out.stdout
 
 
 @pytest.mark.slow
@@ -63,4 +74,11 @@ def test_landscape_mc_rsb_check_runs():
     out = subprocess.run([sys.executable, str(script), "--sizes", "12,16", "--networks", "4",
                           "--sweeps", "300"], capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.count("agrees") + out.stdout.count("does not agree") >= 2
+    # every claim gets its verdict line: the RS control has at least 6 (Var q, <q>, e and
+    # e(T)-e(Tmax) extrapolated, the latter also as a + b N^-2/3 and N^-1/2), the RSB point
+    # at least 16 (one more each where a power-law fit or the hot control applies). Which
+    # way they go at N = 12, 16 is not resolved by a run this small (not asserted here)
+    rs, sep, rsb = out.stdout.partition("=== RSB:")
+    assert sep, out.stdout
+    line = re.compile(r"^  \(.+: z = \S+ -> (agrees|does not agree)$", re.MULTILINE)
+    assert len(line.findall(rs)) >= 6 and len(line.findall(rsb)) >= 16, out.stdout

@@ -10,6 +10,7 @@ Tolerances quote the measured quadrature resolution of the route that is compare
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -254,4 +255,6 @@ def test_example_script_runs():
                           "--alphas", "4", "--temps", "0.5", "--kmax", "2"],
                          capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr
-    assert "CONCLUSION" in out.stdout and "AGREES" in out.stdout
+    # the verdict as a whole word (a bare substring test would also accept "DISAGREES")
+    conclusion = out.stdout.partition("CONCLUSION:")[2]
+    assert re.search(r"\bAGREES\b", conclusion) and "DISAGREES" not in conclusion, out.stdout

@@ -110,17 +110,29 @@ def test_one_rsb_needs_stability_and_alpha() -> None:
 
 
 @pytest.mark.slow
-def test_one_rsb_at_depth_two_finds_the_pivot_only_instability(capsys) -> None:
+def test_one_rsb_at_depth_two_finds_the_pivot_only_instability(capsys, monkeypatch) -> None:
     # sin, L = 2, α = 1, T = 0.3: replicon +0.63 but pivot_1 < 0; the 1RSB optimum of the
     # CLI must be the API's (finite_width_1rsb_deep: gain 1.369e-3; and the witness point
-    # of tests/test_finite_width_deep_rsb.py bounds it from below). ~75 s.
-    from replicasolve.models.finite_width_deep_rsb import finite_width_1rsb_deep
+    # of tests/test_finite_width_deep_rsb.py bounds it from below). The API is watched, not
+    # solved a second time (the solve is deterministic): the CLI must call it with the
+    # user's parameters and its defaults, and report what it returned
+    from replicasolve.models import finite_width_deep_rsb as api
 
+    calls = []
+    real = api.finite_width_1rsb_deep
+
+    def watched(*args, **kwargs):
+        calls.append((args, sorted(kwargs), real(*args, **kwargs)))
+        return calls[-1][2]
+
+    monkeypatch.setattr(api, "finite_width_1rsb_deep", watched)
     argv = ["landscape", "--activation", "sin", "--depth", "2", "--sigma-w2", "2",
             "--alpha", "1", "--T", "0.3", "--stability", "--one-rsb", "--json"]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
-    api = finite_width_1rsb_deep("sin", 2.0, 0.0, 1.0, 0.3, 2)
+    [(args, keywords, r)] = calls
+    assert args == ("sin", 2.0, 0.0, 1.0, 0.3, 2) and keywords == ["progress"]
     assert out["replicon"] > 0 and min(out["pivots"]) < 0
-    assert out["one_rsb_gain"] == pytest.approx(api.gain, abs=1e-12)
+    assert (out["one_rsb_gain"], out["one_rsb_q0"], out["one_rsb_q1"], out["one_rsb_m"]) == \
+        (r.gain, r.q0, r.q1, r.m)
     assert out["one_rsb_gain"] > 1e-3 and out["character"] == "RSB"

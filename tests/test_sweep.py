@@ -148,7 +148,7 @@ def test_spec_ranges_units_and_key(tmp_path) -> None:
     assert s.shape == (4, 3) and s.n_points == 12 and s.dims == ("depth", "variance")
     assert s.params_at(5) == {"depth": 2, "variance": 2.0}
     assert [p for _, p in s.points()][5] == s.params_at(5)
-    assert "1/J" in s.units("variance") or "dimensionless" in s.units("variance")
+    assert s.units("variance") == "dimensionless (C)"  # C: the weight-variance factor
     assert s.units("T_c") == "energy units of J"
     # the name does not change the key, the values do
     assert load_spec(_msk_spec(name="other")).key == load_spec(_msk_spec()).key

@@ -117,15 +117,21 @@ def test_ising_frsb_ladder_warm_is_never_worse() -> None:
     # Beyond k = 3 the Ising k-step problems of SK have several stationary points within
     # ~1e-8 of each other, and the cold ladder does not always end on the best one (the
     # extrapolation error it reports is then ~1e-8 too). f is a maximum over x, so the test
-    # a warm start must pass is: no k-step value below the cold one (beyond rounding), and
-    # equality where the optimum is unambiguous (k <= 3, checked to 1e-9)
+    # a warm start must pass is: no k-step value below the cold one beyond the solver's
+    # accuracy, and equality where the optimum is unambiguous (k <= 3, checked to 1e-9).
+    # That accuracy is the target of the default Options, ~1e-9 relative in f (its
+    # tol = 1e-6 bounds the gradient, not f; ising.py's 1e-10 monotonicity slack is a
+    # rounding allowance between levels, not a bound on which optimum is found). Which of
+    # the nearby optima each ladder ends on follows the last bits of the BLAS kernels:
+    # measured at k = 6, warm - cold was +3.4e-9 (SkylakeX and Haswell OpenBLAS kernels),
+    # +9.9e-11 (Sandybridge) and -3.6e-10 on another machine
     model = MixedPSpin(SK, T=0.5, field=0.3)
     method = FullRSB(ks=(2, 3, 4, 5, 6))
     cold = solve(model, method)
     warm = solve(model, method, start=solve(model.at(T=0.52), method))
     assert warm.converged and cold.converged
     for a, b in zip(cold.sequence, warm.sequence, strict=True):
-        assert b.free_energy >= a.free_energy - 1e-11
+        assert b.free_energy >= a.free_energy - 1e-9 * max(1.0, abs(a.free_energy)), a.k
         if a.k <= 3:
             assert b.free_energy == pytest.approx(a.free_energy, abs=1e-9)
 
