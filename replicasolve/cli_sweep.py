@@ -37,7 +37,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(args.spec).with_suffix(".nc")
     executor = "dask" if (args.dask or args.scheduler) else "local"
     r = execute(spec, out, executor=executor, workers=args.workers, scheduler=args.scheduler,
-                progress=not (args.quiet or args.json), force=args.force)
+                progress=not (args.quiet or args.json), force=args.force,
+                max_hours=None if args.max_hours == 0 else args.max_hours)
     info = {
         "command": "sweep",
         "out": str(r.path),
@@ -71,6 +72,19 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
               + (f"; first: {first[0]}" if first else ""), file=sys.stderr)
         return 3
     return 0
+
+
+def _max_hours(text: str) -> float:
+    import argparse
+    import math
+
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of hours, got {text!r}") from None
+    if not (math.isfinite(v) and v >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return v
 
 
 def _jsonable(value: Any) -> Any:
@@ -109,6 +123,9 @@ def add_sweep_command(sub: Any) -> None:
     sw.add_argument("--scheduler", metavar="ADDRESS",
                     help="run on an existing Dask cluster, e.g. tcp://host:8786")
     sw.add_argument("--force", action="store_true", help="let --out overwrite an existing file")
+    sw.add_argument("--max-hours", type=_max_hours, default=24.0,
+                    help="refuse up front a sweep whose timed sample says it would take "
+                    "longer than this many hours (0: no limit; default %(default)s)")
     sw.add_argument("--quiet", action="store_true", help="no progress line")
     sw.add_argument("--json", action="store_true", help="print one JSON object")
     sw.set_defaults(func=_cmd_sweep)
