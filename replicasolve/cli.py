@@ -436,7 +436,10 @@ def _cmd_kernel(args: argparse.Namespace) -> None:
     sb = _floats(args.sigma_b2, "--sigma-b2")
     sw_arg = sw if len(sw) > 1 else sw[0]
     sb_arg = sb if len(sb) > 1 else sb[0]
-    xf = xi_function(act, args.depth, sw_arg, sb_arg, order=args.order)
+    from .progress import Reporter
+
+    with Reporter("kernel", enabled=not args.quiet) as progress:
+        xf = xi_function(act, args.depth, sw_arg, sb_arg, order=args.order, progress=progress)
     values = np.asarray(xf.derivatives(q))
     # the API's error estimate (a half-resolution chain carried through every layer, meant
     # as an upper bound), never better than rounding of the value itself
@@ -838,6 +841,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("activation", help="a name (relu, tanh, ...) or a formula in x")
     k.add_argument("--depth", type=_int_type(0, MAX_DEPTH), default=1,
                    help=f"number of hidden layers L (0..{MAX_DEPTH})")
+    _add_quiet(k)
     k.add_argument("--sigma-w2", default="1",
                    help="weight variance sigma_w^2 (one, or one per layer; default 1 here and "
                    "in landscape, while msk/tap/train default to C = 2, the same quantity)")

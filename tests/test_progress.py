@@ -179,3 +179,15 @@ def test_sweep_status_line(monkeypatch, tmp_path) -> None:
     run_sweep(spec, tmp_path / "s.nc", workers=1, progress=True)
     text = err.getvalue()
     assert "\rsweep: 3/3 points (3 computed, 0 stored)" in text and text.endswith("\n")
+
+
+def test_xi_function_reports_each_layer_of_both_chains(tmp_path, monkeypatch):
+    """The kernel composition calls progress once per layer of the main and the check chain,
+    with a rising count up to 2 * depth (fresh cache, so the layers are really built)."""
+    from replicasolve.kernels.compose import xi_function
+
+    monkeypatch.setenv("REPLICASOLVE_CACHE_DIR", str(tmp_path))
+    calls = []
+    xi_function("x*erf(x) + 0.05*sin(2*x)", 3, 1.3,
+                progress=lambda d, t, label="": calls.append((d, t)))
+    assert calls == [(i, 6) for i in range(1, 7)]

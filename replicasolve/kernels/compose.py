@@ -265,11 +265,12 @@ def _check_variance(var: float, layer: int) -> None:
 
 
 def _build(a: Activation, closed, depth: int, w2, b2, degree: int, order: int, points: int,
-           tier: str, local_check: bool):
+           tier: str, local_check: bool, progress=None, offset: int = 0, total: int = 0):
     """One chain of layer tables: (variances, tiers, local errors, tables).
 
     ``local_check``: also rebuild each quadrature map at half order and degree at the same
-    variance, for the per-layer (local) error estimate.
+    variance, for the per-layer (local) error estimate. ``progress(offset + layer, total,
+    label)`` (optional) after each layer.
     """
     from .numeric import gauss_hermite_kernel
 
@@ -324,6 +325,8 @@ def _build(a: Activation, closed, depth: int, w2, b2, degree: int, order: int, p
             errors.append(local + 16 * eps * float(np.max(np.abs(tables[layer, 0]))))
             e_one = float(fmap(np.array([1.0]))[0])
         var = b2[layer + 1] + w2[layer + 1] * e_one
+        if progress is not None:
+            progress(offset + layer + 1, total, f"layer {layer + 1}/{depth}")
     _check_variance(var, depth + 1)
     return tuple(variances), tuple(tiers), tuple(errors), tables
 
@@ -417,6 +420,7 @@ def xi_function(
     tier: str = "auto",
     degree: int = 96,
     order: int = 200,
+    progress: Any = None,
 ) -> XiFunction:
     """Build the compiled ξ(q) of an MLP with ``depth`` hidden layers.
 
@@ -430,6 +434,8 @@ def xi_function(
             variance, else quadrature), ``"closed"`` or ``"quadrature"``.
         degree: Chebyshev degree of each layer map.
         order: Gauss–Hermite order of the quadrature tier.
+        progress: optional callback ``progress(done, total, label)`` (see
+            :mod:`replicasolve.progress`), called after each layer of both chains.
 
     The result carries a second chain of tables at half the resolution, whose difference
     from the first gives :meth:`XiFunction.errors` (about a quarter more work).
@@ -462,10 +468,12 @@ def xi_function(
     if tier == "closed" and closed is None:
         raise InvalidInputError(f"no closed-form kernel is known for {a.name!r}")
     variances, tiers, errors, tables = _build(
-        a, closed, depth, w2, b2, degree, order, _TABLE_POINTS, tier, local_check=True)
+        a, closed, depth, w2, b2, degree, order, _TABLE_POINTS, tier, local_check=True,
+        progress=progress, offset=0, total=2 * depth)
     check_variances, _, _, check_tables = _build(
         a, closed, depth, w2, b2, max(degree // 2, 8), max(order // 2, 1),
-        (_TABLE_POINTS - 1) // 2 + 1, tier, local_check=False)
+        (_TABLE_POINTS - 1) // 2 + 1, tier, local_check=False,
+        progress=progress, offset=depth, total=2 * depth)
     result = XiFunction(
         activation=a.name, depth=depth, sigma_w2=w2, sigma_b2=b2,
         variances=variances, tiers=tiers, degree=degree,
