@@ -743,7 +743,10 @@ def _cmd_landscape(args: argparse.Namespace) -> int:
         if not args.T > 0:
             raise UsageError(f"--T must be > 0 (use the ground-state action for T = 0), "
                              f"got {args.T:g}")
-        r = land.solve(args.T)
+        from .progress import Reporter
+
+        with Reporter("landscape", enabled=not args.quiet) as progress:
+            r = land.solve(args.T, progress=progress)
         ch = land.character(args.T)
         out.update(result=r.to_dict(), character=ch.label, criterion=ch.criterion)
         lines += [f"character      {ch.label}  ({ch.criterion})", r.table()]
@@ -751,11 +754,17 @@ def _cmd_landscape(args: argparse.Namespace) -> int:
     elif args.action == "entropy":
         if args.E is None:
             raise UsageError("landscape entropy needs --E")
-        s_e = land.entropy(args.E)
+        from .progress import Reporter
+
+        with Reporter("landscape", enabled=not args.quiet) as progress:
+            s_e = land.entropy(args.E, progress=progress)
         out.update(E=args.E, entropy=s_e)
         lines.append(f"S(E = {args.E:g}) = {s_e:.10f}")
     else:
-        gs = land.ground_state()
+        from .progress import Reporter
+
+        with Reporter("landscape", enabled=not args.quiet) as progress:
+            gs = land.ground_state(progress=progress)
         ch = land.character(0.0)
         out.update(ground_state=gs.value, character=ch.label, criterion=ch.criterion,
                    converged=bool(gs.converged))

@@ -99,18 +99,20 @@ class RandomMLPLandscape:
         return MixedPSpin(self.xi, spins="spherical", T=T)
 
     # ------------------------------------------------------------------ thermodynamics
-    def solve(self, T: float, method: Any = "auto", options: Any = None) -> Any:
+    def solve(self, T: float, method: Any = "auto", options: Any = None,
+              progress: Any = None) -> Any:
         """The Parisi solution at temperature T (``ParisiResult``). ``method="auto"`` uses
         the RS solution where it is locally stable (replicon ≥ 0 at T > 0, ξ''(1) ≤ ξ'(1) at
         T = 0) and full RSB otherwise (a discontinuous 1RSB transition with a locally stable
-        RS solution is caught by :meth:`character`, not here)."""
+        RS solution is caught by :meth:`character`, not here). ``progress``: an optional
+        callback handed to :func:`replicasolve.solvers.solve` (once per k)."""
         from ..solvers import solve
 
         if T < 0 or not math.isfinite(T):
             raise InvalidInputError(f"temperature T must be finite and >= 0, got {T!r}")
         model = self.model(T)
         if method != "auto":
-            return solve(model, method, options)
+            return solve(model, method, options, progress=progress)
         rs = solve(model, "rs", options)
         if T > 0 and rs.replicon >= 0:
             return rs
@@ -118,7 +120,7 @@ class RandomMLPLandscape:
             _, d1, d2, _ = self.xi.derivatives(np.array([1.0]))
             if np.isfinite(d2[0]) and d2[0] <= d1[0]:
                 return rs
-        return solve(model, "full", options)
+        return solve(model, "full", options, progress=progress)
 
     def character(self, T: float, rs: Any = None) -> LandscapeCharacter:
         """RS, 1RSB or FRSB at temperature T, with the criteria behind the label.
@@ -155,9 +157,9 @@ class RandomMLPLandscape:
         second = g[2:] - 2 * g[1:-1] + g[:-2]
         return bool(np.all(second <= 1e-12 * np.max(np.abs(g))))
 
-    def ground_state(self, options: Any = None) -> Any:
+    def ground_state(self, options: Any = None, progress: Any = None) -> Any:
         """The ground-state energy (``ParisiResult`` at T = 0; ``.value`` is the number)."""
-        return self.solve(0.0, options=options)
+        return self.solve(0.0, options=options, progress=progress)
 
     def threshold_energy(self) -> float:
         """Energy of the marginal states (replicon zero on the 1RSB complexity curve).
@@ -184,7 +186,8 @@ class RandomMLPLandscape:
             entropies[i] = r.entropy
         return energies, entropies
 
-    def entropy(self, E: float, options: Any = None, beta_max: float = 200.0) -> float:
+    def entropy(self, E: float, options: Any = None, beta_max: float = 200.0,
+                progress: Any = None) -> float:
         """S(E) = inf_β [Φ(β) + βE] with Φ(β) = -βf(β) (the Legendre transform of the
         Parisi free energy; both branches: Φ is even in β because -H has the law of H, so
         S(-E) = S(E)). ``E`` per input dimension; raises for |E| outside the support."""
@@ -196,7 +199,7 @@ class RandomMLPLandscape:
         if e == 0:
             return 0.0
         target = -abs(e)
-        e_gs = self.ground_state(options).value
+        e_gs = self.ground_state(options, progress=progress).value
         if target <= e_gs:
             raise InvalidInputError(
                 f"energy {E:g} is outside the support of S(E): |E| must be < {-e_gs:.6g}")
