@@ -113,3 +113,18 @@ def test_disk_cache_roundtrip_and_damage(tmp_path, monkeypatch) -> None:
     np.testing.assert_array_equal(first.derivatives(q), rebuilt.derivatives(q))
     other = xi_function("tanh(x) + 0.25*sin(x)", 2, 1.5, 0.2)  # other settings, other key
     assert not np.allclose(other(q), first(q))
+
+
+@pytest.mark.parametrize("v", [2.05, 1.37, 3.3])
+def test_closed_form_end_values_relu(v):
+    """At ρ = 1 the ReLU kernel's closed form is 0/0 in its derivative (terms in
+    1/sqrt(1 - ρ²) cancel); the end values are the exact limits (Cho–Saul): f(1) = v/2 and
+    f'(1) = v (π - arccos 1)/(2π) = v/2, for variances that are not dyadic numbers."""
+    import numpy as np
+
+    from replicasolve.kernels import compose
+    from replicasolve.kernels.activation import activation
+
+    funcs = compose._closed_form_maps(activation("relu"))
+    assert float(funcs[0](v, np.array([1.0]))[0]) == pytest.approx(v / 2, rel=1e-14)
+    assert float(funcs[1](v, np.array([1.0]))[0]) == pytest.approx(v / 2, rel=1e-14)

@@ -207,7 +207,7 @@ def _closed_form_maps(act: Activation):
 def _end_value(expr: Any, v: Any, rho: Any, side: int, vv: float) -> float:
     """lim_{ρ → side} expr(vv, ρ) from inside [-1, 1]: ±inf when it diverges, NaN if unknown.
 
-    Evaluated in mpmath at 60 digits at ρ = side·(1 - δ), δ = 1e-40 and 1e-50: for the
+    Evaluated in mpmath at 160 digits at ρ = side·(1 - δ), δ = 1e-40 and 1e-50: for the
     algebraic endpoint behaviour of these kernels ((1-ρ)^{k/2} terms) the two agree to far
     below float64 rounding when the limit is finite, and grow by 10^5 or more when it is
     infinite. Only an unclear pattern asks sympy for the limit (under a time limit).
@@ -219,7 +219,9 @@ def _end_value(expr: Any, v: Any, rho: Any, side: int, vv: float) -> float:
 
     f = sp.lambdify((v, rho), expr, modules="mpmath")
     try:
-        with mpmath.workdps(60):
+        # 1 - ρ² at ρ = 1 - 1e-50 keeps only (digits - 50) significant digits, and terms
+        # like ρv/sqrt(1 - ρ²) ~ 1e25 then cancel: 160 digits leave ~60 after both losses
+        with mpmath.workdps(160):
             a, b = (f(mpmath.mpf(vv), side * (1 - mpmath.mpf(10) ** -e)) for e in (40, 50))
             a, b = complex(a), complex(b)
     except (ValueError, TypeError, ZeroDivisionError, OverflowError):
