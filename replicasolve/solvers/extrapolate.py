@@ -19,7 +19,9 @@ def extrapolate_k(ks: Sequence[int], values: Sequence[float]) -> tuple[float, fl
     larger of the spread between that fit and a three-point fit without the correction, and
     the change of the three-point fit when the largest k is dropped (with only three values,
     the distance from the last value to the extrapolation), and never less than the largest
-    misfit of the five-point fit (the scatter of the values about the fitted trend).
+    misfit of the five-point fit (the scatter of the values about the fitted trend). An
+    extrapolation step larger than the variation of the fitted values is refused as noise:
+    the last value is returned, with that variation as its error.
 
     Returns ``(f_inf, error, p)``. With values already converged to rounding, the last
     value is returned with its spread.
@@ -61,4 +63,12 @@ def extrapolate_k(ks: Sequence[int], values: Sequence[float]) -> tuple[float, fl
         # three values fix the three-parameter fit exactly: nothing is left to compare it
         # with, so the whole extrapolation step is the (conservative) error
         err = abs(f1 - float(f[-1]))
+    # a k^{-p} tail from k_last on is smaller than the change over the fitted values for any
+    # p the fit allows from their spacing; a step beyond that is the fit amplifying noise
+    # (measured: k-step energies scattering by 2e-7 without a trend were "extrapolated" by
+    # 9e-6): then the last value, with the whole variation as its error
+    fitted = f[-n_fit:]
+    variation = float(np.max(fitted) - np.min(fitted))
+    if abs(f1 - float(f[-1])) > variation:
+        return float(f[-1]), max(err, variation), p1
     return f1, err, p1
