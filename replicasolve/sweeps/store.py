@@ -245,8 +245,12 @@ class ResultArrays:
                 attrs = {"long_name":
                          "1 if the solver converged, 0 if not, -1 if the point failed"}
             variables[k] = (dims, data, attrs)
-        errors = [f"point {dict(zip(spec.dims, _point(spec, _unravel(i, shape)), strict=True))}"
-                  f": {self.errors[i]}" for i in sorted(self.errors) if self.failed[i]]
+        def where(i: int) -> dict:
+            index = tuple(int(j) for j in np.unravel_index(i, shape))
+            return dict(zip(spec.dims, _point(spec, index), strict=True))
+
+        errors = [f"point {where(i)}: {self.errors[i]}"
+                  for i in sorted(self.errors) if self.failed[i]]
         coords = {}
         for name, values in spec.axes:
             arr = np.array(values, dtype=object if isinstance(values[0], str) else None)
@@ -287,12 +291,6 @@ def assemble(spec: SweepSpec, records: Mapping[int, Mapping[str, Any]]) -> Any:
     return table.dataset()
 
 
-def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
-    out = []
-    for n in reversed(shape):
-        flat, i = divmod(flat, n)
-        out.append(i)
-    return tuple(reversed(out))
 
 
 def _point(spec: SweepSpec, idx: tuple[Any, ...]) -> list[Any]:
