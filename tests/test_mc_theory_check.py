@@ -378,4 +378,12 @@ def test_slow_example_quick_mode_prints_verdicts():
                          text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("T_c replica theory") == 2
-    assert "Parisi" in out.stdout and "RS" in out.stdout
+    # the quick mode is seeded (bitwise reproducible Monte Carlo), so its three verdicts are
+    # fixed: the SK Binder crossing at its tiny sizes lies far below T_c = 1 (0.77: the
+    # quick mode cannot resolve it, and must say so), the layered network's crossing agrees
+    # (1.5 sigma), and the SK energy at T = 0.5 agrees with Parisi's (1.9 sigma)
+    import re
+
+    verdicts = re.findall(r"^\s*(AGREES|DISAGREES):", out.stdout, flags=re.MULTILINE)
+    assert verdicts == ["DISAGREES", "AGREES", "AGREES"], verdicts
+    assert "Parisi (full RSB) e =" in out.stdout
