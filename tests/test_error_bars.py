@@ -35,11 +35,11 @@ def test_frsb_error_bar_bounds_true_error(xi, T, h, ks):
         truth, tbar = getattr(ref, name), getattr(ref, f"{name}_error")
         gap = abs(est - truth)
         assert gap <= bar + tbar, (name, est, bar, truth, tbar)
-        # neither bar is vacuous: the reference is good to 1e-5 (energies are not
-        # variational and carry ~r/T from the stationarity residual r; free energies far
-        # better), and the estimate's bar is at most 100 × the true error (or 1e-6)
+        # neither bar is vacuous: the reference is good to 1e-5, and the estimate's bar is
+        # at most 100 × the true error, or 1e-6 for f and 1e-5 for e (energies are not
+        # variational: they carry ~r/T from the stationarity residual r, whatever k)
         assert tbar < 1e-5
-        assert bar <= max(100 * gap, 1e-6), (name, bar, gap)
+        assert bar <= max(100 * gap, 1e-6 if name == "free_energy" else 1e-5), (name, bar, gap)
     # the headline free energy is at least every k-step value (each a lower bound on f)
     assert low.free_energy >= max(r.free_energy for r in low.sequence)
 

@@ -295,3 +295,58 @@ def test_one_rsb_small_field_off_grid(h):
     q0, q1 = (float(v) for v in r1.q)
     assert one_rsb_reference(coeffs, 0.3, h, q0, q1, float(r1.x[0])) == pytest.approx(
         r1.free_energy, abs=1e-11)
+
+
+_Z3 = np.linspace(-11.0, 11.0, 221)  # dz = 0.1: strip half-width πT/(2σ) >= 0.6 here
+_W3 = np.exp(-0.5 * _Z3**2)
+_W3 /= _W3.sum()
+
+
+def two_rsb_reference(coeffs: dict[int, float], T: float, h: float, q: np.ndarray,
+                      m: np.ndarray) -> float:
+    """f of the 2RSB Parisi functional (three nested Gaussian averages, written out with
+    φ = βΨ: φ2(u) = ln cosh βu + β²(ξ'(1) - ξ'(q2))/2, φ_{i-1}(u) = (1/m_i) ln E e^{m_i
+    φ_i(u + z σ_i)}), by the trapezoid rule (error ~exp(-2π·0.6/0.1))."""
+    xi, dxi = _poly(coeffs)
+    b = 1.0 / T
+    q0, q1, q2 = (float(v) for v in q)
+    m1, m2 = (float(v) for v in m)
+    s0 = math.sqrt(dxi(q0))
+    s1 = math.sqrt(max(dxi(q1) - dxi(q0), 0.0))
+    s2 = math.sqrt(max(dxi(q2) - dxi(q1), 0.0))
+    u = h + _Z3[:, None, None] * s0 + _Z3[None, :, None] * s1 + _Z3[None, None, :] * s2
+    bu = np.abs(b * u)
+    phi2 = bu + np.log1p(np.exp(-2 * bu)) - math.log(2) + 0.5 * b * b * (dxi(1) - dxi(q2))
+    a = m2 * phi2
+    amax = a.max(axis=2, keepdims=True)
+    phi1 = (amax[..., 0] + np.log((_W3 * np.exp(a - amax)).sum(axis=2))) / m2
+    a = m1 * phi1
+    amax = a.max(axis=1, keepdims=True)
+    phi0 = (amax[:, 0] + np.log((_W3 * np.exp(a - amax)).sum(axis=1))) / m1
+    bottom = float((_W3 * phi0).sum())
+
+    def theta(x: float) -> float:
+        return x * dxi(x) - xi(x)
+
+    pen = m1 * (theta(q1) - theta(q0)) + m2 * (theta(q2) - theta(q1)) + theta(1) - theta(q2)
+    return -T * (math.log(2) + bottom - 0.5 * b * b * pen)
+
+
+def test_unstable_one_rsb_top_is_broken_further():
+    """0.5q² + 0.4q⁴ at T = 0.4, h = 0.1: the 1RSB solution's replicon at q_max is -0.117, so
+    a 2RSB solution must do better. The better one has its new step just below q_max (the
+    splits of the plateau or of the lower jump fall back onto 1RSB: an earlier ladder
+    returned the 1RSB value for every k, 7.6e-6 too low, as 'converged'). Its value is
+    checked with the independent 2RSB functional above."""
+    coeffs = {2: 0.5, 4: 0.4}
+    model = MixedPSpin(_text(coeffs), spins="ising", T=0.4, field=0.1)
+    r1 = solve(model, RSB(1))
+    r2 = solve(model, RSB(2))
+    assert r1.replicon < -0.1 and r2.converged
+    assert r2.free_energy - r1.free_energy > 5e-6
+    assert two_rsb_reference(coeffs, 0.4, 0.1, r2.q, r2.x) == pytest.approx(r2.free_energy,
+                                                                            abs=1e-9)
+    # the 1RSB value itself, by the same route (its top step set to zero width)
+    q1 = np.array([r1.q[0], r1.q[1], r1.q[1]])
+    assert two_rsb_reference(coeffs, 0.4, 0.1, q1, np.array([r1.x[0], 0.5])) == \
+        pytest.approx(r1.free_energy, abs=1e-9)

@@ -794,6 +794,25 @@ def _split_plateau(v: np.ndarray, model, k_old: int) -> np.ndarray | None:
     return np.concatenate([new_q, new_y])
 
 
+def _split_top(v: np.ndarray, model, k_old: int) -> np.ndarray | None:
+    """A (k_old + 1)-step start (T > 0, k_old >= 1) with a new step just below the top
+    breakpoint q_max, at the level halfway between the top level m_k and 1: the direction a
+    negative replicon at q_max asks for (:func:`_refine` leaves the jump to 1 alone and
+    :func:`_split_plateau` splits the widest step, both elsewhere). ``None`` at T = 0 or
+    where the top step has no width."""
+    if model.T == 0 or k_old < 1:
+        return None
+    nq = k_old + 1
+    q = np.asarray(v[:nq], dtype=float)
+    y = np.asarray(v[nq:], dtype=float)
+    width = q[-1] - q[-2]
+    if width <= 0:
+        return None
+    new_q = np.insert(q, nq - 1, q[-1] - 0.25 * width)
+    new_y = np.append(y, 0.5 * (y[-1] + 1.0))
+    return np.concatenate([new_q, new_y])
+
+
 def _collapsed(res: ParisiResult) -> bool:
     """Whether a k-step solution has fewer genuine steps than k (zero-width steps or
     equal levels)."""
@@ -837,8 +856,13 @@ def _climb(model, k0: int, v0: np.ndarray | None, k_max: int, options: Options,
             res = dataclasses.replace(polished, iterations=polished.iterations + res.iterations)
             v = v_p
         if k >= 2 and v_old is not None and prev is not None and prev.replicon < -1e-9:
-            alt_start = _split_plateau(v_old, model, k - 1)
-            if alt_start is not None:
+            # a negative replicon at the top says the breaking is missing just below q_max:
+            # the top split starts a step there (0.5q² + 0.4q⁴ at T = 0.4, h = 0.1: both
+            # other splits fall back onto 1RSB, the top split gains 7.6e-6 at k = 2)
+            for alt_start in (_split_plateau(v_old, model, k - 1),
+                              _split_top(v_old, model, k - 1)):
+                if alt_start is None:
+                    continue
                 alt, v_alt = _solve_k(model, k, options, alt_start)
                 better = alt.free_energy > res.free_energy + 1e-14 * max(1.0, abs(res.free_energy))
                 if alt.converged and (better or not res.converged):
