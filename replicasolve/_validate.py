@@ -64,6 +64,13 @@ def variances(value: float | Sequence[float] | str, n_weights: int) -> tuple[flo
     for i, v in enumerate(vals):
         if not np.isfinite(v) or v <= 0:
             raise InvalidInputError(f"variance C_{i + 1} must be positive and finite, got {v}")
+        if v < np.finfo(float).tiny:
+            # a subnormal carries fewer than 53 bits: every digit derived from it would be
+            # less precise than the library claims
+            raise InvalidInputError(
+                f"variance C_{i + 1} = {v:g} is below the smallest normal float "
+                f"({np.finfo(float).tiny:g}); rescale the problem"
+            )
     return tuple(vals)
 
 

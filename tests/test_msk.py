@@ -115,3 +115,25 @@ def test_bad_input(sizes, variance, match: str) -> None:
 def test_bad_identical_depth() -> None:
     with pytest.raises(InvalidInputError):
         msk_tc_identical(0)
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e-150, 1.3407807929942597e154, 1e300])
+def test_extreme_variances_keep_closed_form(c: float) -> None:
+    # T_c = sqrt(2 C cos(pi/(L+2))) at every representable C: K is linear in C, so nothing
+    # about the mode may change. At C = 1e300 LAPACK's stebz used not to converge, and at
+    # 1.34e154 the mode came back NaN (found by the CLI fuzz test).
+    r = msk_critical([37] * 4, c)
+    assert r.T_c == pytest.approx(np.sqrt(2 * np.cos(np.pi / 5)) * np.sqrt(c), rel=TIGHT)
+    assert r.beta_c * r.T_c == pytest.approx(1.0, rel=TIGHT)
+    assert r.mode == pytest.approx(msk_critical([37] * 4, 2.0).mode, rel=TIGHT)
+
+
+def test_subnormal_variance_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="smallest normal float"):
+        msk_critical([5, 5], 1e-320)
+
+
+def test_overflowing_lambda_is_refused() -> None:
+    # lambda_max = 2 cos(pi/5) C = 1.618 C exceeds the largest float at C = 1.7e308
+    with pytest.raises(InvalidInputError, match="beyond floating-point range"):
+        msk_critical([37] * 4, 1.7e308)

@@ -106,12 +106,25 @@ def msk_critical(
     c = _validate.variances(variance, len(n) - 1)
     from scipy.linalg import eigh_tridiagonal
 
-    k = critical_matrix(n, c)
+    # K is linear in the variances: solve for K / max(C) and scale back, so that variances
+    # near the ends of floating point (1e-300, 1e300) keep their T_c and mode instead of
+    # under- or overflowing inside LAPACK (stebz fails to converge at C = 1e300)
+    scale = max(c)
+    k = critical_matrix(n, tuple(v / scale for v in c))
     # K is tridiagonal: the top eigenpair alone costs O(L) (a dense eigh is O(L³): 2.8 s at
     # L = 3000 against 2 ms here, same value to rounding)
     evals, evecs = eigh_tridiagonal(np.diag(k).copy(), np.diag(k, 1).copy(), select="i",
                                     select_range=(len(n) - 1, len(n) - 1))
-    lam = float(evals[-1])
+    lam_unit = float(evals[-1])
+    with np.errstate(over="ignore"):
+        lam = lam_unit * scale
+        t_c = float(np.sqrt(lam_unit) * np.sqrt(scale))
+        beta_c = float(1.0 / (np.sqrt(lam_unit) * np.sqrt(scale)))
+    if not (np.isfinite(lam) and np.isfinite(beta_c) and lam > 0 and t_c > 0):
+        raise _validate.InvalidInputError(
+            f"variances {min(c):g}..{max(c):g} with these sizes put lambda_max(K) beyond "
+            "floating-point range"
+        )
     u = evecs[:, -1]
     u = u * np.sign(u[np.argmax(np.abs(u))])  # Perron vector: choose the positive sign
     q = u / np.sqrt(np.asarray(n, dtype=float))
@@ -119,8 +132,8 @@ def msk_critical(
     return MSKCritical(
         sizes=n,
         variances=c,
-        beta_c=1.0 / np.sqrt(lam),
-        T_c=float(np.sqrt(lam)),
+        beta_c=beta_c,
+        T_c=t_c,
         mode=tuple(float(v) for v in q),
         mode_K=tuple(float(v) for v in u),
         lambda_max=lam,
