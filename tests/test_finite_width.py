@@ -27,7 +27,8 @@ import numpy as np
 import pytest
 
 from replicasolve.errors import InvalidInputError
-from replicasolve.models.finite_width import _site, finite_width_rs
+from replicasolve.models.finite_width import finite_width_rs
+from replicasolve.models.finite_width_numerics import site_moments_hermite as _site
 from replicasolve.models.landscape import RandomMLPLandscape, linear_landscape
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,7 +24,6 @@ import numpy as np
 import pytest
 
 from replicasolve.errors import InvalidInputError
-from replicasolve.models._finite_width_numerics import _gh
 from replicasolve.models.finite_width import finite_width_rs
 from replicasolve.models.finite_width_deep_rsb import (
     _gradient,
@@ -37,6 +36,7 @@ from replicasolve.models.finite_width_deep_rsb import (
     finite_width_1rsb_deep,
 )
 from replicasolve.models.finite_width_krsb import krsb_functional
+from replicasolve.models.finite_width_numerics import hermite_rule_scaled as _gh
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -150,8 +150,9 @@ def test_grid_layer_is_the_hermite_layer(c: tuple[float, float, float], order: i
                                          tol: float) -> None:
     """Two engines (grid: sampled kernels for ε, η1, grid weights for η0; nested
     Gauss–Hermite) on the same ζ rules; the Gauss–Hermite side is the slow one."""
-    from replicasolve.models._finite_width_numerics import _symmetric_gh, _zeta
     from replicasolve.models.finite_width_deep_rsb import _layer_grid
+    from replicasolve.models.finite_width_numerics import symmetric_hermite_rule as _symmetric_gh
+    from replicasolve.models.finite_width_numerics import zeta_nodes as _zeta
 
     gh = (0.6, 0.45, 0.3)
     rules = {"mid": _symmetric_gh(mid), "zeta0": _zeta(4, True)}
@@ -166,7 +167,7 @@ def test_grid_layer_is_the_hermite_layer(c: tuple[float, float, float], order: i
 
 
 def _rule_of(n: int) -> tuple[np.ndarray, np.ndarray]:
-    from replicasolve.models._finite_width_numerics import _rule
+    from replicasolve.models.finite_width_numerics import hermite_rule as _rule
 
     return _rule(n)
 

@@ -128,7 +128,8 @@ def test_complex_step_gradient():
     # the optimiser's gradients: complex steps against 4th-order differences (step 1e-4:
     # error ~1e-11 measured), at a generic point, at q_0 = 0 and at a collapsed level
     from replicasolve.kernels.activation import activation
-    from replicasolve.models.finite_width_krsb import _check_rule, _complex_phi
+    from replicasolve.models.finite_width_krsb import _complex_phi
+    from replicasolve.models.finite_width_numerics import check_rule as _check_rule
 
     phic = _complex_phi(activation("sin"))
     assert phic is not None

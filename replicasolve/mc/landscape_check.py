@@ -454,11 +454,12 @@ def functional_energy(activation: Any, sigma_w2: float, sigma_b2: float, alpha: 
         (energy, error estimate).
     """
     from ..kernels.activation import activation as make_activation
-    from ..models.finite_width_krsb import _shape_of, krsb_functional
+    from ..models.finite_width_krsb import krsb_functional
+    from ..models.finite_width_numerics import activation_shape
 
     act = make_activation(activation)
     if rule is None:
-        period, odd, bounded = _shape_of(act)
+        period, odd, bounded = activation_shape(act)
         rule = ({"method": "grid", "grid_step": 2 * math.pi / 128, "zeta_points": 6,
                  "period": period, "odd": odd, "order": 32}
                 if (period is not None or bounded) else {"method": "hermite", "order": 32})

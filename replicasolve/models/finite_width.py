@@ -52,7 +52,7 @@ above).
 Quadrature: the single-site integrals T_l and their moments are sums on a grid in the field
 z for periodic or bounded φ (spectrally accurate at any tilt; ~1e-14 at α = 2, T = 0.3 for
 sin, where the Gauss–Hermite rule in η and ε reported 1.6e-3), Gauss–Hermite otherwise;
-both live in ``replicasolve.models._finite_width_numerics``.
+both live in ``replicasolve.models.finite_width_numerics``.
 
 References for the formulas: the action and its RS form are derived (and every step checked
 numerically) in ``derivations/finite_width_landscape.py``; ½ ln det Q is the entropy of
@@ -72,17 +72,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvergenceError, InvalidInputError
-from ._finite_width_numerics import (  # noqa: F401 (_rule, _zeta_rule, _site: re-exported)
-    _alphas,
-    _auto_rule,
-    _check_growth,
-    _finer,
-    _number,
-    _rule,
-    _Site,
-    _site,
-    _site_rule,
-    _zeta_rule,
+from .finite_width_numerics import (
+    SiteMoments,
+    auto_rule,
+    check_alphas,
+    check_growth,
+    check_number,
+    finer_rule,
+    site_moments,
 )
 
 __all__ = ["FiniteWidthResult", "finite_width_rs"]
@@ -161,13 +158,14 @@ def finite_width_rs(activation: Any, sigma_w2: float, sigma_b2: float,
     re-evaluating f, e and the fixed-point map at the solution on a finer rule.
 
     Each layer's single-site integrals E_{η,ζ} ln E_ε e^ψ and their moments use one of two
-    rules (``replicasolve.models._finite_width_numerics``):
+    rules (``replicasolve.models.finite_width_numerics``):
 
     - ``"grid"`` (the default for periodic or bounded φ): φ sampled on a uniform grid in
       the field z (one period for periodic φ), the ε average a sum with the sampled Gaussian
       kernel, the η average with Gaussian weights on the grid, spectrally accurate however
       peaked e^ψ is (low T, small α); ζ by the composite Gauss–Legendre rule
-      (:func:`_zeta_rule`). At depth 1 this is the k = 0 case of the grid engine of
+      (:func:`~replicasolve.models.finite_width_numerics.zeta_rule`). At depth 1 this is
+      the k = 0 case of the grid engine of
       :func:`replicasolve.models.finite_width_krsb.krsb_functional`.
     - ``"hermite"`` (the default for unbounded φ such as ReLU): ``order``-point
       Gauss–Hermite rules in η and ε and the same ζ rule; slow to converge at strong tilt
@@ -211,15 +209,15 @@ def finite_width_rs(activation: Any, sigma_w2: float, sigma_b2: float,
     from ..kernels.activation import activation as make_activation
 
     act = activation if isinstance(activation, Activation) else make_activation(activation)
-    _check_growth(act)
-    sw2 = _number(sigma_w2, "sigma_w2")
-    sb2 = _number(sigma_b2, "sigma_b2")
+    check_growth(act)
+    sw2 = check_number(sigma_w2, "sigma_w2")
+    sb2 = check_number(sigma_b2, "sigma_b2")
     if sw2 <= 0:
         raise InvalidInputError(f"sigma_w2 must be > 0, got {sigma_w2!r}")
     if sb2 < 0:
         raise InvalidInputError(f"sigma_b2 must be >= 0, got {sigma_b2!r}")
-    alphas = _alphas(alpha)
-    temp = _number(T, "temperature T")
+    alphas = check_alphas(alpha)
+    temp = check_number(T, "temperature T")
     if temp <= 0:
         raise InvalidInputError(f"temperature T must be > 0, got {T!r}")
     zp = _ZETA_POINTS["hermite"] if zeta_points is None else zeta_points  # grid: set below
@@ -230,10 +228,10 @@ def finite_width_rs(activation: Any, sigma_w2: float, sigma_b2: float,
         raise InvalidInputError(f"damping must be in (0, 1], got {damping!r}")
     if not tol > 0 or isinstance(max_iter, bool) or int(max_iter) != max_iter or max_iter < 1:
         raise InvalidInputError("need tol > 0 and a whole max_iter >= 1")
-    rule = _auto_rule(act, method, int(order), grid_step, int(zp))
+    rule = auto_rule(act, method, int(order), grid_step, int(zp))
     if zeta_points is None and rule["method"] == "grid":
         rule["zeta_points"] = _ZETA_POINTS["grid"]
-    fine = _finer(rule)
+    fine = finer_rule(rule)
     from .._blas import blas_threads
 
     with blas_threads():  # many small products: one BLAS thread (see replicasolve._blas)
@@ -256,7 +254,7 @@ def _solve(act: Any, activation: Any, sw2: float, sb2: float, alphas: tuple[floa
     depth = len(alphas)
     ghat_top = beta * beta * sw2 / alphas[-1]
 
-    def sweep(u: np.ndarray, r: dict[str, Any] = rule) -> tuple[np.ndarray, list[_Site]]:
+    def sweep(u: np.ndarray, r: dict[str, Any] = rule) -> tuple[np.ndarray, list[SiteMoments]]:
         """One forward pass at u; returns F(u) (the new unknowns) and the layer moments."""
         q = float(np.clip(u[0], 0.0, 1.0 - 1e-15))
         c1, c0 = sb2 + sw2, sb2 + sw2 * q
@@ -264,8 +262,8 @@ def _solve(act: Any, activation: Any, sw2: float, sb2: float, alphas: tuple[floa
         for l in range(depth):
             gd_hat, g_hat = (u[1 + 2 * l], u[2 + 2 * l]) if l < depth - 1 \
                 else (ghat_top, ghat_top)
-            st = _site_rule(act.phi, c1, c0, 0.5 * (gd_hat - g_hat),
-                            math.sqrt(max(g_hat, 0.0)), r)
+            st = site_moments(act.phi, c1, c0, 0.5 * (gd_hat - g_hat),
+                              math.sqrt(max(g_hat, 0.0)), r)
             sites.append(st)
             c1, c0 = sb2 + sw2 * st.g_diag, sb2 + sw2 * st.g_off
         new = np.empty_like(u)
@@ -278,7 +276,7 @@ def _solve(act: Any, activation: Any, sw2: float, sb2: float, alphas: tuple[floa
             new[1 + 2 * l] = ratio * sites[l + 1].eps2_m1 / gap
         return new, sites
 
-    def thermo(u: np.ndarray, sites: list[_Site]) -> tuple[float, float]:
+    def thermo(u: np.ndarray, sites: list[SiteMoments]) -> tuple[float, float]:
         """(Φ, e) at u with the g's of its forward pass (Φ is stationary in them)."""
         q = float(u[0])
         hd = [u[1 + 2 * l] for l in range(depth - 1)] + [ghat_top]

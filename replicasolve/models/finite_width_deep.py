@@ -75,13 +75,8 @@ import numpy as np
 
 from .._blas import tap_blas
 from ..errors import ConvergenceError, InvalidInputError
-from .finite_width import (
-    FiniteWidthResult,
-    _alphas,
-    _rule,
-    _zeta_rule,
-    finite_width_rs,
-)
+from .finite_width import FiniteWidthResult, finite_width_rs
+from .finite_width_numerics import depth_alphas, hermite_rule, zeta_rule
 
 __all__ = [
     "DeepRepliconResult",
@@ -187,13 +182,13 @@ def _site_blocks(phi: Any, c1: float, c0: float, a: float, b: float, order: int,
     """(R_CC, R_CĜ, R_ĜĜ) of one layer at its RS point (module docstring).
 
     z = sqrt(c0) η + sqrt(s) ε, s = c1 - c0, ψ = a φ(z)² + b ζ φ(z); η, ε by Gauss–Hermite,
-    ζ by the composite rule of ``finite_width._zeta_rule``. ``n`` is the replica number of
+    ζ by the composite rule of ``finite_width_numerics.zeta_rule``. ``n`` is the replica number of
     the E_n weight I^n / E I^n (n = 0: the physical limit; integer n only for the
     derivation's finite-n checks). Rows with small |ψ| sum expm1(ψ) so that Var^ψ(ε) - 1 =
     O(sqrt(ĝ)) keeps its relative precision at large α.
     """
-    x, w = _rule(order)
-    xz, wz = _zeta_rule(zeta_points)
+    x, w = hermite_rule(order)
+    xz, wz = zeta_rule(zeta_points)
     s = c1 - c0
     if not s > 0:
         raise ConvergenceError(f"degenerate layer: c1 - c0 = {s:.3g} <= 0 at the RS saddle")
@@ -262,7 +257,7 @@ def _site_blocks_grid(phi: Any, c1: float, c0: float, a: float, b: float, step: 
         wh = np.exp(-0.5 * hs * hs / c0)
         wh /= wh.sum()
     else:
-        x, w = _rule(96)
+        x, w = hermite_rule(96)
         hs, wh = math.sqrt(c0) * x, w
     reach = float(np.max(np.abs(hs))) + _CUT * sd
     zs = np.arange(-math.ceil(reach / step), math.ceil(reach / step) + 1) * step
@@ -271,7 +266,7 @@ def _site_blocks_grid(phi: Any, c1: float, c0: float, a: float, b: float, step: 
     k0 = np.where(np.abs(e) <= _CUT, np.exp(-0.5 * e * e), 0.0)
     k0 /= k0.sum(axis=1, keepdims=True)
     k1, k2 = k0 * e, k0 * (e * e - 1.0)
-    xz, wz = _zeta_rule(zeta_points)
+    xz, wz = zeta_rule(zeta_points)
     psi = a * (p * p)[None, :] + b * xz[:, None] * p[None, :]  # (ζ, Z)
     small = np.abs(psi).max(axis=1, keepdims=True) <= 1.0
     top = np.where(small, 0.0, psi.max(axis=1, keepdims=True))
@@ -393,19 +388,6 @@ def _blocks(phi: Any, sol: FiniteWidthResult, rule: tuple[str, float, int]
     return vals[:, 0], vals[:, 1], vals[:, 2]
 
 
-def _depth_alphas(alpha: float | Sequence[float], depth: Any) -> tuple[float, ...]:
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
-        raise InvalidInputError(f"depth must be a whole number >= 1, got {depth!r}")
-    alphas = _alphas(alpha)
-    if len(alphas) == 1:
-        return alphas * int(depth)
-    if len(alphas) != depth:
-        raise InvalidInputError(
-            f"alpha has {len(alphas)} width ratios but depth is {depth}: give one ratio or "
-            "one per hidden layer")
-    return alphas
-
-
 @tap_blas
 def finite_width_replicon_deep(activation: Any, sigma_w2: float, sigma_b2: float,
                                alpha: float | Sequence[float], T: float, depth: int, *,
@@ -453,7 +435,7 @@ def finite_width_replicon_deep(activation: Any, sigma_w2: float, sigma_b2: float
     from ..kernels.activation import Activation
     from ..kernels.activation import activation as make_activation
 
-    alphas = _depth_alphas(alpha, depth)
+    alphas = depth_alphas(alpha, depth)
     for name, v, lo, hi in (("order", order, 16, 240), ("zeta_points", zeta_points, 4, 12)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
             raise InvalidInputError(f"{name} must be a whole number in [{lo}, {hi}], got {v!r}")

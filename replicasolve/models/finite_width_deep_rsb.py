@@ -71,16 +71,24 @@ import numpy as np
 
 from .._blas import tap_blas
 from ..errors import ConvergenceError, InvalidInputError
-from ._finite_width_numerics import (
-    _check_growth,
-    _positive,
-    _rule,
-    _shape_of,
-    _symmetric_gh,
-    _zeta,
+from .finite_width_numerics import (
+    KERNEL_CUT,
+    activation_shape,
+    check_growth,
+    check_positive,
+    depth_alphas,
+    entropy_term,
+    hermite_rule,
+    inner_kernels,
+    is_wide,
+    kernel_matrix,
+    make_grid,
+    narrow_rule,
+    outer_nodes,
+    shift_operator,
+    symmetric_hermite_rule,
+    zeta_nodes,
 )
-from .finite_width_deep import _depth_alphas
-from .finite_width_krsb import _entropy
 
 __all__ = ["FiniteWidth1RSBDeep", "deep_1rsb_functional", "finite_width_1rsb_deep"]
 
@@ -150,16 +158,13 @@ def _layer_grid(phi: Any, c: tuple[float, float, float], gh: tuple[float, float,
                 m: float, rules: dict[str, Any]) -> _Layer:
     """:func:`_layer` on a periodic grid in the field (periodic φ only): the ε and η1
     averages are products with the sampled, periodised Gaussian kernels of
-    ``_finite_width_numerics`` (spectrally accurate however peaked e^ψ is), η0 the Gaussian
+    ``finite_width_numerics`` (spectrally accurate however peaked e^ψ is), η0 the Gaussian
     weights on the grid, ζ0 the composite rule, ζ1 symmetric Gauss–Hermite."""
-    from ._finite_width_numerics import _CUT, _inner_kernels, _make_grid, _outer_nodes, _wide
-    from .finite_width_krsb import _kernel_matrix, _narrow_rule, _shift_operator
-
     cd, c1, c0 = c
     gd, g1, g0 = gh
     s = cd - c1
     delta = max(c1 - c0, 0.0)
-    g = _make_grid(rules["period"], rules["grid_step"], 0.0)
+    g = make_grid(rules["period"], rules["grid_step"], 0.0)
     if not s > 0:
         raise ConvergenceError(f"degenerate layer: c_d - c_1 = {s:.3g} <= 0")
     a = 0.5 * (gd - g1)
@@ -168,14 +173,14 @@ def _layer_grid(phi: Any, c: tuple[float, float, float], gh: tuple[float, float,
     xz, wz = rules["zeta0"]
     y1, v1 = rules["mid"] if b1 > 0 else (np.zeros(1), np.ones(1))
     B = b0 * xz[:, None] + b1 * y1[None, :]  # (ζ0, ζ1)
-    if _wide(g, s):
+    if is_wide(g, s):
         p = np.asarray(phi(g.h), dtype=float)
         psi = a * (p * p) + B[:, :, None] * p  # (ζ0, ζ1, G)
         mx = psi.max(axis=-1, keepdims=True)
         span = float(np.max(mx[..., 0] - psi.min(axis=-1)))
         # the RS grid engine's cut: a node where e^ψ is e^span larger keeps < e^-60.5 beyond
-        k0, k1, k2 = _inner_kernels(g, g.h, s, np.arange(g.size),
-                                    math.sqrt(_CUT**2 + 2 * span))
+        k0, k1, k2 = inner_kernels(g, g.h, s, np.arange(g.size),
+                                   math.sqrt(KERNEL_CUT**2 + 2 * span))
         e = np.exp(psi - mx)
         z = e @ k0.T
         lnz = mx + np.log(z)  # (ζ0, ζ1, G): the shift is per row
@@ -184,7 +189,7 @@ def _layer_grid(phi: Any, c: tuple[float, float, float], gh: tuple[float, float,
         meps = e @ k1.T / z
         meps2 = e @ k2.T / z
     else:  # a narrow ε level (as the RS grid engine): Gauss–Hermite offsets, φ exact
-        xe, we = _symmetric_gh(40)
+        xe, we = symmetric_hermite_rule(40)
         p = np.asarray(phi(g.h[:, None] + math.sqrt(s) * xe[None, :]), dtype=float)
         psi = a * (p * p) + B[:, :, None, None] * p  # (ζ0, ζ1, G, ε)
         mx = psi.max(axis=-1, keepdims=True)
@@ -198,12 +203,12 @@ def _layer_grid(phi: Any, c: tuple[float, float, float], gh: tuple[float, float,
     y = m * lnz
     top = y.max(axis=(1, 2), keepdims=True)
     ey = np.exp(y - top)
-    wide = delta > 0 and _wide(g, delta)
-    K = _kernel_matrix(g, delta) if wide else None
+    wide = delta > 0 and is_wide(g, delta)
+    K = kernel_matrix(g, delta) if wide else None
     S, wo = None, None
     if delta > 0 and not wide:  # narrow η1 level: Gauss–Hermite offsets, 9-point Lagrange
-        offs, wo = _narrow_rule(delta)
-        S = _shift_operator(g, offs)
+        offs, wo = narrow_rule(delta)
+        S = shift_operator(g, offs)
 
     def mid(f: np.ndarray) -> np.ndarray:  # Σ_j v_j E_{η1}[e^{m lnZ} f] at every node
         u = np.einsum("j,rjg->rjg", v1, ey * f)
@@ -221,11 +226,11 @@ def _layer_grid(phi: Any, c: tuple[float, float, float], gh: tuple[float, float,
     seps = mid(meps) / Y
     rows = np.stack([lny / m, mid(mphi2) / Y, mid(mphi**2) / Y, sphi**2, mid(meps2) / Y,
                      mid(meps**2) / Y, seps**2, (mid(lnz) / Y - lny / m) / m])  # (8, ζ0, G)
-    hs, wh, idx = _outer_nodes(g, c0)
+    hs, wh, idx = outer_nodes(g, c0)
     if idx is not None:
         acc = np.einsum("r,krg,g->k", wz, rows[:, :, idx], wh)
     else:  # narrow η0 level: interpolate at the Gauss–Hermite offsets around h = 0
-        S0 = _shift_operator(g, hs, rows=np.array([g.zero]))
+        S0 = shift_operator(g, hs, rows=np.array([g.zero]))
         acc = np.array([wz @ (S0 @ rows[k].T).T @ wh for k in range(rows.shape[0])])
     if not np.all(np.isfinite(acc)):
         raise ConvergenceError("the 1RSB single-site integral is not finite at this (α, T)")
@@ -259,9 +264,9 @@ def _make_rules(order: int, inner: int, zeta_points: int, odd: bool,
                 grid_step: float = 2 * math.pi / 128) -> dict[str, Any]:
     if method == "grid":
         return {"method": "grid", "period": period, "grid_step": grid_step,
-                "mid": _symmetric_gh(inner), "zeta0": _zeta(zeta_points, odd)}
-    return {"method": "hermite", "eta0": _rule(order), "eps": _rule(order),
-            "mid": _symmetric_gh(inner), "zeta0": _zeta(zeta_points, odd)}
+                "mid": symmetric_hermite_rule(inner), "zeta0": zeta_nodes(zeta_points, odd)}
+    return {"method": "hermite", "eta0": hermite_rule(order), "eps": hermite_rule(order),
+            "mid": symmetric_hermite_rule(inner), "zeta0": zeta_nodes(zeta_points, odd)}
 
 
 def _sweep(pb: _Problem, q0: float, q1: float, m: float, hats: np.ndarray
@@ -283,7 +288,7 @@ def _sweep(pb: _Problem, q0: float, q1: float, m: float, hats: np.ndarray
 
 def _phi_value(pb: _Problem, q0: float, q1: float, m: float, hats: np.ndarray,
                layers: list[_Layer]) -> float:
-    val = float(_entropy(np.array([q0, q1]), np.array([m])))
+    val = float(entropy_term(np.array([q0, q1]), np.array([m])))
     for l, lay in enumerate(layers):
         val += pb.alphas[l] * lay.t
         if l < pb.depth - 1:
@@ -297,8 +302,8 @@ def _gradient(pb: _Problem, q0: float, q1: float, m: float, hats: np.ndarray,
               layers: list[_Layer]) -> np.ndarray:
     """(∂Φ/∂q_0, ∂Φ/∂q_1, ∂Φ/∂m) at the layer saddle (envelope; module docstring)."""
     h = 1e-20
-    ent = [float(np.imag(_entropy(np.array([q0 + 1j * h * (i == 0), q1 + 1j * h * (i == 1)]),
-                                  np.array([m + 1j * h * (i == 2)])))) / h for i in range(3)]
+    ent = [float(np.imag(entropy_term(np.array([q0 + 1j * h * (i == 0), q1 + 1j * h * (i == 1)]),
+                                      np.array([m + 1j * h * (i == 2)])))) / h for i in range(3)]
     a1 = pb.alphas[0] * pb.sw2
     d = layers[0].d
     gm = ent[2] + sum(pb.alphas[l] * lay.tm for l, lay in enumerate(layers))
@@ -403,23 +408,23 @@ def _setup(activation: Any, sigma_w2: float, sigma_b2: float, alpha: Any, T: flo
     from ..kernels.activation import activation as make_activation
 
     act = activation if isinstance(activation, Activation) else make_activation(activation)
-    _check_growth(act)
-    sw2 = _positive(sigma_w2, "sigma_w2")
-    sb2 = _positive(sigma_b2, "sigma_b2", allow_zero=True)
-    temp = _positive(T, "temperature T")
-    alphas = _depth_alphas(alpha, depth)
+    check_growth(act)
+    sw2 = check_positive(sigma_w2, "sigma_w2")
+    sb2 = check_positive(sigma_b2, "sigma_b2", allow_zero=True)
+    temp = check_positive(T, "temperature T")
+    alphas = depth_alphas(alpha, depth)
     for name, v, lo, hi in (("order", order, 16, 160), ("inner", inner, 4, 40),
                             ("zeta_points", zeta_points, 4, 16)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
             raise InvalidInputError(f"{name} must be a whole number in [{lo}, {hi}], got {v!r}")
-    period, odd, _ = _shape_of(act)  # odd φ: ψ is even under (ζ, η, ε) -> -(ζ, η, ε)
+    period, odd, _ = activation_shape(act)  # odd φ: ψ is even under (ζ, η, ε) -> -(ζ, η, ε)
     if method not in ("auto", "grid", "hermite"):
         raise InvalidInputError(f"method must be 'auto', 'grid' or 'hermite', got {method!r}")
     if method == "auto":
         method = "grid" if period is not None else "hermite"
     if method == "grid" and period is None:
         raise InvalidInputError("method='grid' needs a periodic activation here")
-    step = _positive(grid_step, "grid_step")
+    step = check_positive(grid_step, "grid_step")
     spec = {"method": method, "order": int(order), "inner": int(inner),
             "zeta_points": int(zeta_points), "odd": bool(odd), "period": period,
             "grid_step": step}

@@ -61,9 +61,9 @@ Two quadratures of the same formula:
   e^{mL} (an FFT would lose the small values to cancellation). Trapezoidal sums of smooth
   periodic integrands converge spectrally; kernels narrower than 2 grid steps use 40-point
   Gauss–Hermite offsets with centred 9-point Lagrange interpolation of ln Z instead. ζ uses
-  the composite Gauss–Legendre rule ``_zeta_rule`` (ζ ≥ 0 only for odd φ, where the
+  the composite Gauss–Legendre rule ``zeta_rule`` (ζ ≥ 0 only for odd φ, where the
   integrand is even in ζ); it, the grid and the input checks live in
-  :mod:`replicasolve.models._finite_width_numerics`, shared with the RS solver, whose grid
+  :mod:`replicasolve.models.finite_width_numerics`, shared with the RS solver, whose grid
   engine is the k = 0 case of this one. A few milliseconds per
   evaluation for sin (128 nodes per period); the values move by ~1e-11 when the step is
   halved and ζ refined, and nested Gauss–Hermite converges to them (slowly at strong tilt:
@@ -83,29 +83,30 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from .._blas import blas_threads, tap_blas
+from .._trust_region import trust_region_step
 from ..errors import ConvergenceError, InvalidInputError
-from ._finite_width_numerics import (
-    _CUT,
-    _NARROW_NODES,
-    _RANGE_MAX,
-    _check_growth,
-    _check_rule,
-    _gauss_lattice,
-    _gh,
-    _Grid,
-    _make_grid,
-    _positive,
-    _shape_of,
-    _symmetric_gh,
-    _tr_step,
-    _wide,
-    _zeta,
+from .finite_width_numerics import (
+    KERNEL_CUT,
+    RANGE_MAX,
+    Grid,
+    activation_shape,
+    check_growth,
+    check_positive,
+    check_rule,
+    entropy_term,
+    gauss_lattice,
+    hermite_rule_scaled,
+    is_wide,
+    kernel_matrix,
+    make_grid,
+    narrow_rule,
+    shift_operator,
+    zeta_nodes,
 )
 
 __all__ = ["FiniteWidthKRSB", "finite_width_krsb", "krsb_functional", "parisi_entropy"]
@@ -152,18 +153,7 @@ def parisi_entropy(q: Sequence[float] | np.ndarray, m: Sequence[float] | np.ndar
         ½ Ψ (dimensionless, ≤ 0).
     """
     qa, ma = _check_qm(q, m)
-    return float(_entropy(qa, ma))
-
-
-def _entropy(q: np.ndarray, m: np.ndarray) -> Any:
-    """½ Ψ for real or complex (complex-step) q, m; no checks."""
-    d = 1.0 - q[-1]
-    psi = np.log1p(-q[-1])
-    for j in range(m.size, 0, -1):
-        inc = m[j - 1] * (q[j] - q[j - 1])
-        psi = psi + np.log1p(inc / d) / m[j - 1]  # log1p: D_{j-1}/D_j → 1 as a level collapses
-        d = d + inc
-    return 0.5 * (psi + q[0] / d)
+    return float(entropy_term(qa, ma))
 
 
 # --------------------------------------------------------------------------------------
@@ -197,7 +187,7 @@ def _layer_hermite(phi: Callable[[np.ndarray], np.ndarray], lam: float, sd: list
     and ε parts of the field, ``m`` the sizes of the η_j levels (same length as the middle
     of ``sd``); zero-variance levels are dropped by the caller (they are the identity).
     """
-    x, w = _gh(order)
+    x, w = hermite_rule_scaled(order)
     k = len(m)
     # field over (η_1, …, η_k, ε) for one η_0 node: memory order^(k+1)
     rest: Any = np.zeros((order,) * (k + 1))
@@ -224,56 +214,7 @@ def _layer_hermite(phi: Callable[[np.ndarray], np.ndarray], lam: float, sd: list
 # --------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8)
-def _offset_index(n: int, periodic: bool) -> np.ndarray:
-    diff = np.arange(n)[None, :] - np.arange(n)[:, None]
-    return diff % n if periodic else diff + n - 1
-
-
-def _kernel_matrix(g: _Grid, var: Any) -> np.ndarray:
-    """K[i', i] = weight of node i' in the Gaussian average at node i (symmetric)."""
-    return _gauss_lattice(g, var)[_offset_index(g.size, g.period is not None)]
-
-
-def _lagrange(t: np.ndarray) -> np.ndarray:
-    """9-point Lagrange weights, shape (len(t), 9), at positions t ∈ [-½, ½] (complex near
-    there for a complex step) between the nodes -4..4. The stencil is centred, so offsets ±δ
-    use mirror-image weights and the odd orders of a symmetric Gaussian average cancel (an
-    off-centre stencil leaves a term linear in the offset ~ sqrt(var), which swamps the
-    complex-step derivative of a level of vanishing variance)."""
-    nodes = np.arange(-4, 5, dtype=float)
-    diff = np.asarray(t)[:, None] - nodes[None, :]  # t - x_i
-    out = np.empty(diff.shape, dtype=diff.dtype)
-    for j in range(9):
-        others = np.delete(np.arange(9), j)
-        out[:, j] = np.prod(diff[:, others], axis=1) / np.prod(nodes[j] - nodes[others])
-    return out
-
-
-def _shift_operator(g: _Grid, offsets: np.ndarray, rows: np.ndarray | None = None) -> Any:
-    """Sparse S with (S @ f)[l·R + r] ≈ f(h_{rows[r]} + offsets[l]) by 9-point Lagrange
-    interpolation (wrapping on a periodic grid, clamped at the ends of a line: clamped values
-    lie beyond the reach of every later level and are never used)."""
-    from scipy.sparse import csr_matrix
-
-    n = g.size
-    rows = np.arange(n) if rows is None else rows
-    s = offsets / g.dh
-    p = np.rint(s.real).astype(int)
-    wts = _lagrange(s - p)  # (n_off, 9)
-    idx = rows[None, :, None] + p[:, None, None] + np.arange(-4, 5)[None, None, :]
-    idx = idx % n if g.period is not None else np.clip(idx, 0, n - 1)
-    data = np.broadcast_to(wts[:, None, :], idx.shape).ravel()
-    return csr_matrix((data, idx.ravel(), np.arange(0, idx.size + 1, 9)),
-                      shape=(offsets.size * rows.size, n))
-
-
-def _narrow_rule(var: Any) -> tuple[np.ndarray, np.ndarray]:
-    x, w = _symmetric_gh(_NARROW_NODES)
-    return np.sqrt(var) * x, w
-
-
-def _derivatives(g: _Grid, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _derivatives(g: Grid, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """L' and L'' along the grid (rows of L): spectral on a periodic grid, 8th-order central
     differences on a line (edge values are never used)."""
     if g.period is not None:
@@ -297,13 +238,13 @@ def _derivatives(g: _Grid, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _guard(y: np.ndarray) -> None:
     yr = y.real
     span = float(np.max(np.max(yr, axis=-1) - np.min(yr, axis=-1)))
-    if not math.isfinite(span) or span > _RANGE_MAX:
+    if not math.isfinite(span) or span > RANGE_MAX:
         raise ConvergenceError(
-            f"the tilt m·ln Z spans {span:.3g} over the grid (limit {_RANGE_MAX:g}): use "
+            f"the tilt m·ln Z spans {span:.3g} over the grid (limit {RANGE_MAX:g}): use "
             "method='hermite' for this unbounded activation at this (alpha, T)")
 
 
-def _convolve(g: _Grid, L: np.ndarray, var: Any, m: Any,
+def _convolve(g: Grid, L: np.ndarray, var: Any, m: Any,
               exact: Callable[[np.ndarray], np.ndarray | None] | None = None) -> np.ndarray:
     """(1/m) ln E_y e^{m L(h + y)}, y ~ N(0, var), at every node; L has shape (n_ζ, G).
 
@@ -314,36 +255,36 @@ def _convolve(g: _Grid, L: np.ndarray, var: Any, m: Any,
     if var.real == 0:  # an imaginary variance: a complex step at a collapsed level
         d1, d2 = _derivatives(g, L)  # (1/m) ln E e^{m L(h+y)} = L + var (L'' + m L'²)/2 + …
         return L + 0.5 * var * (d2 + m * d1 * d1)
-    if _wide(g, var):
+    if is_wide(g, var):
         y = m * L
         _guard(y)
         ymax = y.real.max(axis=1, keepdims=True)
-        s = np.exp(y - ymax) @ _kernel_matrix(g, var)  # positive sums: full relative precision
+        s = np.exp(y - ymax) @ kernel_matrix(g, var)  # positive sums: full relative precision
         return (ymax + np.log(s)) / m
-    offs, w = _narrow_rule(var)
+    offs, w = narrow_rule(var)
     vals = exact(offs) if exact is not None else None
     if vals is None:
-        S = _shift_operator(g, offs)
+        S = shift_operator(g, offs)
         vals = (S @ L.T).reshape(offs.size, g.size, -1).transpose(2, 0, 1)
     y = m * vals
     _guard(y.reshape(y.shape[0], -1))
     return _log_mean_exp(y, w, axis=1) / m
 
 
-def _average_at_zero(g: _Grid, L: np.ndarray, var: Any) -> np.ndarray:
+def _average_at_zero(g: Grid, L: np.ndarray, var: Any) -> np.ndarray:
     """E_y L(y), y ~ N(0, var), for each row of L (the η_0 average of ln Z_0)."""
     if var == 0:
         return L[:, g.zero]
     if var.real == 0:  # complex step at q_0 = 0 (σ_b = 0): E L(y) = L(0) + var L''(0)/2 + …
         return L[:, g.zero] + 0.5 * var * _derivatives(g, L)[1][:, g.zero]
-    if _wide(g, var):
-        kv = _gauss_lattice(g, var)
+    if is_wide(g, var):
+        kv = gauss_lattice(g, var)
         if g.period is None:
             n = g.size
             kv = kv[n - 1 - g.zero: 2 * n - 1 - g.zero]  # the weight of node i is K(h_i)
         return L @ kv
-    offs, w = _narrow_rule(var)
-    S = _shift_operator(g, offs, rows=np.array([g.zero]))
+    offs, w = narrow_rule(var)
+    S = shift_operator(g, offs, rows=np.array([g.zero]))
     return (S @ L.T).T @ w
 
 
@@ -351,10 +292,10 @@ def _layer_grid(phi: Callable[[np.ndarray], np.ndarray], lam: float, c0: Any,
                 deltas: list[Any], s2: Any, m: list[Any], *, period: float | None, odd: bool,
                 step: float, zeta_points: int) -> Any:
     """E_{ζ,η_0} ln Z_0 on a grid in the field h (module docstring, ``"grid"``)."""
-    xz, wz = _zeta(zeta_points, odd)
+    xz, wz = zeta_nodes(zeta_points, odd)
     reach = math.sqrt(max(np.real(c0), 0.0)) + math.sqrt(np.real(s2)) \
         + sum(math.sqrt(max(np.real(d), 0.0)) for d in deltas)
-    g = _make_grid(period, step, _CUT * reach + 12.0 * step)
+    g = make_grid(period, step, KERNEL_CUT * reach + 12.0 * step)
     L = lam * xz[:, None] * np.asarray(phi(g.h))[None, :]  # ln of the innermost integrand
 
     def exact(offs: np.ndarray) -> np.ndarray | None:
@@ -396,7 +337,7 @@ def _value(phi: Callable[[np.ndarray], np.ndarray], sw2: float, sb2: float, alph
         layer = _layer_grid(phi, lam, c[0], dk, s2, mk, period=rule["period"],
                             odd=rule["odd"], step=rule["grid_step"],
                             zeta_points=rule["zeta_points"])
-    return _entropy(q, m) + alpha * layer
+    return entropy_term(q, m) + alpha * layer
 
 
 @tap_blas
@@ -439,12 +380,12 @@ def krsb_functional(phi_fn: Callable[[np.ndarray], np.ndarray], sigma_w2: float,
         ConvergenceError: the grid engine met an unbounded tilt (use ``"hermite"``) or a
             non-finite value.
     """
-    sw2 = _positive(sigma_w2, "sigma_w2")
-    sb2 = _positive(sigma_b2, "sigma_b2", allow_zero=True)
-    a = _positive(alpha, "alpha")
-    temp = _positive(T, "temperature T")
+    sw2 = check_positive(sigma_w2, "sigma_w2")
+    sb2 = check_positive(sigma_b2, "sigma_b2", allow_zero=True)
+    a = check_positive(alpha, "alpha")
+    temp = check_positive(T, "temperature T")
     qa, ma = _check_qm(q, m)
-    rule = _check_rule({"method": method, "order": order, "grid_step": grid_step,
+    rule = check_rule({"method": method, "order": order, "grid_step": grid_step,
                         "zeta_points": zeta_points, "period": period, "odd": odd})
 
     def real_phi(x: np.ndarray) -> np.ndarray:
@@ -625,7 +566,7 @@ def _minimise(value: Callable[[np.ndarray], Any], y0: np.ndarray, k: int, analyt
         lam, vec = np.linalg.eigh(H)
         while True:
             s = np.zeros_like(y)
-            s[free] = _tr_step(lam, vec, g[free], radius)
+            s[free] = trust_region_step(lam, vec, g[free], radius)
             yn = np.maximum(y + s, 0.0)
             s = yn - y
             pred = -(g[free] @ s[free] + 0.5 * s[free] @ H @ s[free])
@@ -763,20 +704,20 @@ def finite_width_krsb(activation: Any, sigma_w2: float, sigma_b2: float, alpha: 
     from ..kernels.activation import activation as make_activation
 
     act = activation if isinstance(activation, Activation) else make_activation(activation)
-    _check_growth(act)
-    sw2 = _positive(sigma_w2, "sigma_w2")
-    sb2 = _positive(sigma_b2, "sigma_b2", allow_zero=True)
-    a = _positive(alpha, "alpha")
-    temp = _positive(T, "temperature T")
+    check_growth(act)
+    sw2 = check_positive(sigma_w2, "sigma_w2")
+    sb2 = check_positive(sigma_b2, "sigma_b2", allow_zero=True)
+    a = check_positive(alpha, "alpha")
+    temp = check_positive(T, "temperature T")
     for name, v, lo in (("k", k, 1), ("n_starts", n_starts, 1), ("maxiter", maxiter, 1)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
             raise InvalidInputError(f"{name} must be a whole number >= {lo}, got {v!r}")
-    _positive(gtol, "gtol")
-    _positive(fd_step, "fd_step")
-    period, odd, bounded = _shape_of(act)
+    check_positive(gtol, "gtol")
+    check_positive(fd_step, "fd_step")
+    period, odd, bounded = activation_shape(act)
     if method == "auto":
         method = "grid" if (period is not None or bounded) else "hermite"
-    rule = _check_rule({"method": method, "order": order, "grid_step": grid_step,
+    rule = check_rule({"method": method, "order": order, "grid_step": grid_step,
                         "zeta_points": zeta_points, "period": period, "odd": odd})
     fine = ({**rule, "order": min(200, rule["order"] + rule["order"] // 2)}
             if rule["method"] == "hermite"

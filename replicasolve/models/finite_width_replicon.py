@@ -42,8 +42,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvergenceError, InvalidInputError
-from ._finite_width_numerics import _check_rule, _moments
 from .finite_width import finite_width_rs
+from .finite_width_numerics import check_rule, tilted_moments
 
 __all__ = ["finite_width_replicon", "replicon_at"]
 
@@ -55,7 +55,7 @@ def replicon_at(phi: Any, sigma_w2: float, sigma_b2: float, alpha: float, T: flo
     """Λ = 1 - α E_{η,ζ}[(Var_ε^ψ(ε) - 1)²] at a given overlap q (one hidden layer).
 
     The formula of the module docstring. Var - 1 = ⟨ε² - 1⟩ - ⟨ε⟩² comes from the tilted
-    single-site moments of ``replicasolve.models._finite_width_numerics`` (the engines of
+    single-site moments of ``replicasolve.models.finite_width_numerics`` (the engines of
     :func:`~replicasolve.models.finite_width.finite_width_rs`), formed from expm1-weighted
     sums where the tilt is small, so its O(λ) size keeps full relative precision at large α.
 
@@ -66,7 +66,7 @@ def replicon_at(phi: Any, sigma_w2: float, sigma_b2: float, alpha: float, T: flo
         T: temperature > 0.
         q: input overlap in [0, 1).
         order: Gauss–Hermite points in η and ε (``"hermite"``, 4..240).
-        zeta_points: Gauss–Legendre points per ζ panel (composite rule ``_zeta_rule``).
+        zeta_points: Gauss–Legendre points per ζ panel (composite rule ``zeta_rule``).
         method: ``"hermite"`` (``order``-point rules in η and ε) or ``"grid"`` (φ on a grid
             in the field, step ``grid_step``: accurate at strong tilt, where Gauss–Hermite
             converges slowly).
@@ -83,7 +83,7 @@ def replicon_at(phi: Any, sigma_w2: float, sigma_b2: float, alpha: float, T: flo
     """
     if not (0.0 <= q < 1.0) or not alpha > 0 or not T > 0:
         raise InvalidInputError(f"need 0 <= q < 1, alpha > 0, T > 0; got {q!r}, {alpha!r}, {T!r}")
-    rule = _check_rule({"method": method, "order": order, "grid_step": grid_step,
+    rule = check_rule({"method": method, "order": order, "grid_step": grid_step,
                         "zeta_points": zeta_points, "period": period, "odd": odd},
                        max_order=240)
     rule["zeta_points"] = int(zeta_points)
@@ -93,7 +93,7 @@ def replicon_at(phi: Any, sigma_w2: float, sigma_b2: float, alpha: float, T: flo
     from .._blas import blas_threads
 
     with blas_threads():
-        mo = _moments(phi, c1, c0, 0.0, lam, rule)
+        mo = tilted_moments(phi, c1, c0, 0.0, lam, rule)
     chi = mo.eps2_m1 - mo.eps**2  # Var_ε^ψ(ε) - 1 = s ∂_h² ln E_ε e^ψ
     if not np.all(np.isfinite(chi)):
         raise ConvergenceError("the tilted single-site integral is not finite at this (α, T)")

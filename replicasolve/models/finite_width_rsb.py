@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
-from ._finite_width_numerics import _gh
+from .finite_width_numerics import hermite_rule_scaled
 
 __all__ = ["FiniteWidth1RSB", "finite_width_1rsb", "one_rsb_functional"]
 
@@ -83,7 +83,7 @@ def one_rsb_functional(phi_fn: Any, sigma_w2: float, sigma_b2: float, alpha: flo
     ``phi_fn`` is a vectorised activation (numpy in, numpy out)."""
     if not (0 <= q0 <= q1 < 1 and 0 < m <= 1):
         raise InvalidInputError("need 0 <= q0 <= q1 < 1 and 0 < m <= 1")
-    z, w = _gh(order)
+    z, w = hermite_rule_scaled(order)
     lam = math.sqrt(sigma_w2) / (T * math.sqrt(alpha))
     c0 = sigma_b2 + sigma_w2 * q0
     c1 = sigma_b2 + sigma_w2 * q1
