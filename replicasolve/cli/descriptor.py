@@ -1,8 +1,7 @@
 """The ``descriptor`` subcommand: the spin-glass descriptor q̄(T) of one network
 (Jun Li, arXiv 2508.07397), built on :mod:`replicasolve.mc.descriptor`.
 
-Kept apart from :mod:`replicasolve.cli`; numba, torch, xarray and matplotlib are imported
-only when the command runs.
+numba, torch, xarray and matplotlib are imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -15,9 +14,10 @@ import os
 import sys
 from typing import Any
 
-from .errors import InvalidInputError
+from ..errors import InvalidInputError
+from .args import check_out, float_type, int_type, require_memory, seed_type
 
-__all__ = ["add_descriptor_command", "equilibration_advice", "parse_temperatures"]
+__all__ = ["add_parser", "equilibration_advice", "parse_temperatures", "run"]
 
 _MAX_TEMPERATURES = 10_000
 # A run that asks for more single-spin updates than this cannot finish: at ~1e7 updates/s
@@ -144,7 +144,8 @@ def _json(ds: Any, out: str | None, plot: str | None) -> dict:
     return info
 
 
-def _cmd_descriptor(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    """Measure q_bar(T) of the network; save, draw and print it."""
     # every argument and both output paths are checked before the (long) simulation
     temps = parse_temperatures(args.T)
     if args.pt is True and len(temps) < 2:
@@ -161,25 +162,23 @@ def _cmd_descriptor(args: argparse.Namespace) -> int:
         low = {"replicas": 2, "sweeps": 1, "burn_in": 0}[name]
         if v < low:
             raise InvalidInputError(f"--{name.replace('_', '-')} must be >= {low}, got {v}")
-    from .cli import _check_out  # one check of output paths for every command
-
     if args.out is not None:
-        _check_out(args.out, args.force, "--out")
+        check_out(args.out, args.force, "--out")
     if args.plot is not None:
-        _check_out(args.plot, args.force, "--plot")
+        check_out(args.plot, args.force, "--plot")
         if os.path.splitext(args.plot)[1].lower() not in (".png", ".pdf", ".svg"):
             raise InvalidInputError(f"--plot {args.plot}: suffix must be .png, .pdf or .svg")
     if args.out is None and args.plot is None and args.force:
         raise InvalidInputError("--force only applies together with --out or --plot")
 
-    from .mc.descriptor import descriptor_curve, network_spin_model, save_descriptor
+    from ..mc.descriptor import descriptor_curve, network_spin_model, save_descriptor
 
     system = network_spin_model(
         args.model, couplings=args.couplings, biases=not args.no_biases,
         include_input=not args.no_input, include_output=not args.no_output, scale=args.scale,
         epoch=args.epoch,
     )
-    from .progress import Reporter
+    from ..progress import Reporter
 
     _check_cost(args, system.construction.n_spins, len(temps))
     with Reporter("descriptor", enabled=not (args.quiet or args.json)) as progress:
@@ -191,7 +190,7 @@ def _cmd_descriptor(args: argparse.Namespace) -> int:
     if args.out is not None:
         save_descriptor(ds, args.out, force=args.force)
     if args.plot is not None:
-        from .mc.descriptor import plot_descriptor
+        from ..mc.descriptor import plot_descriptor
 
         plot_descriptor(ds, args.plot, force=args.force)
     if args.json:
@@ -228,8 +227,6 @@ def equilibration_advice(parallel_tempering: bool, n_temperatures: int) -> str:
 def _check_cost(args: argparse.Namespace, n_spins: int, n_temps: int) -> None:
     """Refuse, before the simulation, a run that cannot finish or whose measurements
     would not fit in memory (the line says how much was asked)."""
-    from .cli import _require_memory
-
     runs = 2 if args.equilibration == "hotcold" else 1
     sweeps = args.sweeps + args.burn_in
     updates = float(n_spins) * args.replicas * n_temps * sweeps * runs
@@ -244,15 +241,13 @@ def _check_cost(args: argparse.Namespace, n_spins: int, n_temps: int) -> None:
     # per measurement (every sweep) and temperature: energies and magnetisations of the R
     # replicas and the R(R-1)/2 overlaps, float64; the hot run is kept while the cold runs
     per_sweep = 8 * n_temps * (2 * r + r * (r - 1) // 2) * runs
-    _require_memory(float(per_sweep) * args.sweeps + 16.0 * n_spins * r * n_temps,
+    require_memory(float(per_sweep) * args.sweeps + 16.0 * n_spins * r * n_temps,
                     f"storing the measurements of {args.sweeps} sweeps x {r} replicas x {n_temps} "
                     "temperatures")
 
 
-def add_descriptor_command(sub: Any) -> None:
+def add_parser(sub: Any) -> None:
     """Register ``descriptor`` on the main parser's subparsers."""
-    from .cli import _float_type, _int_type, _seed_type
-
     d = sub.add_parser(
         "descriptor",
         help="spin-glass descriptor q_bar(T) of one network (replica Monte Carlo)",
@@ -266,15 +261,15 @@ def add_descriptor_command(sub: Any) -> None:
         "exit status 2.",
     )
     d.add_argument("model", metavar="MODEL", help="weights file or training run directory")
-    d.add_argument("--epoch", type=_int_type(0), help="epoch of a training run directory")
+    d.add_argument("--epoch", type=int_type(0), help="epoch of a training run directory")
     d.add_argument("--T", default="0.2:3:30", metavar="TMIN:TMAX:COUNT",
                    help="temperatures: COUNT values from TMIN to TMAX, or a comma list "
                    "(strictly increasing, > 0; default 0.2:3:30)")
-    d.add_argument("--replicas", type=_int_type(), default=16,
+    d.add_argument("--replicas", type=int_type(), default=16,
                    help="replicas per temperature (>= 2)")
-    d.add_argument("--sweeps", type=_int_type(), default=2000,
+    d.add_argument("--sweeps", type=int_type(), default=2000,
                    help="production sweeps (1e4 is read as 10000)")
-    d.add_argument("--burn-in", type=_int_type(), default=1000, help="sweeps discarded first")
+    d.add_argument("--burn-in", type=int_type(), default=1000, help="sweeps discarded first")
     d.add_argument("--couplings", choices=["layered", "hebbian"], default="layered",
                    help="layered: J between adjacent layers = W (default); hebbian: W^T W "
                    "within each layer (zero diagonal)")
@@ -283,7 +278,7 @@ def add_descriptor_command(sub: Any) -> None:
                    help="remove the input layer (its spins and couplings)")
     d.add_argument("--no-output", action="store_true",
                    help="remove the output layer (its spins and couplings)")
-    d.add_argument("--scale", type=_float_type, default=1.0,
+    d.add_argument("--scale", type=float_type, default=1.0,
                    help="multiply couplings and fields (> 0)")
     d.add_argument("--method", choices=["metropolis", "heatbath"], default="metropolis",
                    help="single-spin update rule")
@@ -298,7 +293,7 @@ def add_descriptor_command(sub: Any) -> None:
                    "(default; doubles the cost); none: skip it")
     d.add_argument("--pq-at", metavar="T1,T2", help="store P(q) at the ladder temperatures "
                    "nearest to these")
-    d.add_argument("--seed", type=_seed_type, default=0,
+    d.add_argument("--seed", type=seed_type, default=0,
                    help="seed of the Monte Carlo (default 0)")
     d.add_argument("--out", metavar="FILE.nc", help="save the curve as netCDF (atomically; an "
                    "existing file is refused unless --force)")
@@ -307,4 +302,4 @@ def add_descriptor_command(sub: Any) -> None:
     d.add_argument("--json", action="store_true", help="print one JSON object")
     d.add_argument("--quiet", action="store_true",
                    help="no progress line (it is only drawn when stderr is a terminal)")
-    d.set_defaults(func=_cmd_descriptor)
+    d.set_defaults(func=run)

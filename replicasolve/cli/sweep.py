@@ -16,14 +16,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidInputError
+from ..errors import InvalidInputError
+from .args import int_type, jsonable, require_importable
 
-__all__ = ["add_sweep_command"]
+__all__ = ["add_parser", "run"]
 
 
-def _cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweeps.run import execute
-    from .sweeps.spec import load_spec
+def run(args: argparse.Namespace) -> int:
+    """Run (or resume) the sweep; 0 done, 3 some points failed."""
+    from ..sweeps.run import execute
+    from ..sweeps.spec import load_spec
 
     spec = load_spec(args.spec)  # a bad spec is one line before anything else happens
     if args.dask is not None and args.scheduler is not None:
@@ -31,9 +33,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise InvalidInputError(f"--workers must be >= 1, got {args.workers}")
     if args.dask or args.scheduler:
-        from .cli import _require_importable
-
-        _require_importable("distributed", "sweep --dask/--scheduler", "dask")
+        require_importable("distributed", "sweep --dask/--scheduler", "dask")
     out = Path(args.out) if args.out else Path(args.spec).with_suffix(".nc")
     executor = "dask" if (args.dask or args.scheduler) else "local"
     r = execute(spec, out, executor=executor, workers=args.workers, scheduler=args.scheduler,
@@ -62,7 +62,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                 f"({r.computed} computed, {r.reused} resumed, {r.failed} failed; "
                 f"{r.executor}, {r.workers} worker(s))\nsaved {r.path}")
     if args.json:
-        json.dump(info, sys.stdout, default=_jsonable)
+        json.dump(info, sys.stdout, default=jsonable)
         sys.stdout.write("\n")
     else:
         print(text)
@@ -87,17 +87,8 @@ def _max_hours(text: str) -> float:
     return v
 
 
-def _jsonable(value: Any) -> Any:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def add_sweep_command(sub: Any) -> None:
+def add_parser(sub: Any) -> None:
     """Register ``sweep`` on the main parser's subparsers."""
-    from .cli import _int_type
-
     sw = sub.add_parser(
         "sweep",
         help="run a declarative parameter sweep (TOML) into a netCDF file, resumably",
@@ -115,7 +106,7 @@ def add_sweep_command(sub: Any) -> None:
     )
     sw.add_argument("spec", help="the sweep spec (TOML file)")
     sw.add_argument("--out", help="netCDF file (default: the spec's name with .nc)")
-    sw.add_argument("--workers", type=_int_type(),
+    sw.add_argument("--workers", type=int_type(),
                     help="processes (default: all cores; 1 runs serially in this process); "
                     "with --dask local, the number of Dask workers")
     sw.add_argument("--dask", choices=["local"],
@@ -128,4 +119,4 @@ def add_sweep_command(sub: Any) -> None:
                     "longer than this many hours (0: no limit; default %(default)s)")
     sw.add_argument("--quiet", action="store_true", help="no progress line")
     sw.add_argument("--json", action="store_true", help="print one JSON object")
-    sw.set_defaults(func=_cmd_sweep)
+    sw.set_defaults(func=run)

@@ -1,0 +1,34 @@
+"""Numbers derived from results for reporting them: what the command line (and anyone
+comparing or tabulating results) prints beside the results themselves.
+
+Kept apart from the solvers so that the command line does no arithmetic of its own: every
+number it prints comes from the library.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["error_floor", "relative_difference"]
+
+
+def relative_difference(value: float, reference: float) -> float:
+    """``(value - reference) / reference``, e.g. a TAP beta_c against the replica theory's.
+
+    Signed: positive when ``value`` is above ``reference``.
+    """
+    return (value - reference) / reference
+
+
+def error_floor(values: Any, errors: Any) -> Any:
+    """Error estimates that are never below rounding of the values themselves.
+
+    ``errors`` (an array, e.g. :meth:`XiFunction.errors`, a half-resolution chain meant as
+    an upper bound) is raised to ``8 eps |values|`` elementwise: a value known "exactly"
+    still carries the rounding of its last bits. Returns a float numpy array of the
+    broadcast shape.
+    """
+    import numpy as np
+
+    values = np.asarray(values)
+    return np.maximum(np.asarray(errors), 8 * np.finfo(float).eps * np.abs(values))
