@@ -1,17 +1,142 @@
 """replicasolve: the statistical mechanics of neural networks, derived and checked.
 
-The top-level namespace is kept light (numpy only) so that ``import replicasolve`` is
-fast; sympy, torch and scipy's heavier parts are imported by the modules that use them.
+A theory script needs one import::
 
-Main entry points (see the README):
+    import replicasolve as rs
 
-- :func:`replicasolve.models.msk.msk_critical` – replica theory of layered networks.
-- :class:`replicasolve.tap.bonds.LayeredBonds` – one network instance as a spin model.
-- :func:`replicasolve.tap.critical.tap_critical` – its TAP critical temperature.
+    sk = rs.MixedPSpin("q**2/2", spins="ising", T=0.5)
+    r = rs.solve(sk, method=rs.FullRSB())
+    r.free_energy, r.free_energy_error, r.converged
+
+    rs.solve(rs.MSK("784,512,512,512,10", variance=2.0)).T_c
+    rs.solve(rs.RandomMLPLandscape("tanh", depth=2, T=0.1))
+    rs.solve(rs.FiniteWidthLandscape("tanh", 1, 1.0, 0.0, alpha=4.0, T=1.0), rs.RSB(1))
+
+Every problem is a frozen object that says what is asked (the temperature included), every
+method an object validated on construction, and every result derives from
+:class:`replicasolve.results.Result` (``converged``, ``errors``, ``to_dict()``,
+``table()``). The names below are loaded on first use, so ``import replicasolve`` stays
+fast (numpy only); sympy, numba, scipy, torch, xarray and matplotlib are imported by the
+modules that need them.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+# public name -> module that defines it (relative to this package)
+_EXPORTS: dict[str, str] = {
+    # the one entry point, methods and options
+    "solve": "solvers.dispatch",
+    "RS": "solvers.methods",
+    "RSB": "solvers.methods",
+    "FullRSB": "solvers.methods",
+    "TAP": "solvers.methods",
+    "Options": "solvers.methods",
+    # problems
+    "MixedPSpin": "models.pspin",
+    "MSK": "models.msk",
+    "RandomMLPLandscape": "models.landscape",
+    "FiniteWidthLandscape": "models.landscape",
+    "LayeredBonds": "tap.bonds",
+    "DenseBonds": "tap.bonds",
+    "IsingSystem": "mc.ising",
+    # results and errors
+    "Result": "results",
+    "ParisiResult": "solvers.result",
+    "ReplicaSolveError": "errors",
+    "InvalidInputError": "errors",
+    "ConvergenceError": "errors",
+    # what a theory script reaches for next
+    "phase": "solvers.classify",
+    "spherical_transitions": "solvers.transitions",
+    "activation": "kernels.activation",
+    "xi_function": "kernels.compose",
+    "msk_critical": "models.msk",
+    "tap_critical": "tap.critical",
+    "random_layered": "tap.bonds",
+    "load_weights": "tap.bonds",
+    "landscape_phase_diagram": "models.landscape_diagram",
+    "run_replicas": "mc.ising",
+    "parallel_tempering": "mc.ising",
+    "run_sweep": "sweeps.run",
+    "load_sweep": "sweeps.store",
+    "network_spin_model": "mc.descriptor",
+    "descriptor_curve": "mc.descriptor",
+}
+
+__all__ = [
+    "MSK",
+    "RS",
+    "RSB",
+    "TAP",
+    "ConvergenceError",
+    "DenseBonds",
+    "FiniteWidthLandscape",
+    "FullRSB",
+    "InvalidInputError",
+    "IsingSystem",
+    "LayeredBonds",
+    "MixedPSpin",
+    "Options",
+    "ParisiResult",
+    "RandomMLPLandscape",
+    "ReplicaSolveError",
+    "Result",
+    "__version__",
+    "activation",
+    "descriptor_curve",
+    "landscape_phase_diagram",
+    "load_sweep",
+    "load_weights",
+    "msk_critical",
+    "network_spin_model",
+    "parallel_tempering",
+    "phase",
+    "random_layered",
+    "run_replicas",
+    "run_sweep",
+    "solve",
+    "spherical_transitions",
+    "tap_critical",
+    "xi_function",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Load a facade name on first use (PEP 562)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'replicasolve' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from .errors import ConvergenceError, InvalidInputError, ReplicaSolveError
+    from .kernels.activation import activation
+    from .kernels.compose import xi_function
+    from .mc.descriptor import descriptor_curve, network_spin_model
+    from .mc.ising import IsingSystem, parallel_tempering, run_replicas
+    from .models.landscape import FiniteWidthLandscape, RandomMLPLandscape
+    from .models.landscape_diagram import landscape_phase_diagram
+    from .models.msk import MSK, msk_critical
+    from .models.pspin import MixedPSpin
+    from .results import Result
+    from .solvers.classify import phase
+    from .solvers.dispatch import solve
+    from .solvers.methods import RS, RSB, TAP, FullRSB, Options
+    from .solvers.result import ParisiResult
+    from .solvers.transitions import spherical_transitions
+    from .sweeps.run import run_sweep
+    from .sweeps.store import load_sweep
+    from .tap.bonds import DenseBonds, LayeredBonds, load_weights, random_layered
+    from .tap.critical import tap_critical

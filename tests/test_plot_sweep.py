@@ -21,18 +21,18 @@ def _sweep(values, dims, coords, quantity, **attrs):
 
 
 def _capture(monkeypatch):
-    """Keep every figure that plot_sweep saves (it saves through plot._save_atomic)."""
+    """Keep every figure that plot_sweep saves (it saves through plot.save_figure)."""
     import replicasolve.plot as plot_pkg
 
     figures = []
 
-    original = plot_pkg._save_atomic
+    original = plot_pkg.save_figure
 
     def keep(fig, path):
         figures.append(fig)
         original(fig, path)
 
-    monkeypatch.setattr(plot_pkg, "_save_atomic", keep)
+    monkeypatch.setattr(plot_pkg, "save_figure", keep)
     return figures
 
 

@@ -22,7 +22,7 @@ from replicasolve.errors import InvalidInputError
 from replicasolve.models.pspin import MixedPSpin
 from replicasolve.solvers import RSB, FullRSB, Options, solve
 from replicasolve.solvers.classify import at_field, at_temperature, classify_detail
-from replicasolve.solvers.result import _seed_of, warm_seeds
+from replicasolve.solvers.result import seed_of, warm_seeds
 from replicasolve.sweeps import execute, load_spec, run_sweep
 from replicasolve.sweeps.quantities import MODELS
 from replicasolve.sweeps.spec import WARM_SEGMENT
@@ -67,7 +67,7 @@ def _assert_same(cold, warm) -> None:
         assert a.k == b.k and b.free_energy == pytest.approx(a.free_energy, abs=1e-9)
     if cold.method == "FRSB" or cold.T == 0:
         return
-    sc, sw = _seed_of(cold), _seed_of(warm)
+    sc, sw = seed_of(cold), seed_of(warm)
     assert sc.k == sw.k  # the same number of genuine steps
     if sc.k == 0:
         return
@@ -251,7 +251,7 @@ def test_cold_2rsb_finds_the_optimum_below_the_at_line(h, T, T_at) -> None:
     model = MixedPSpin(SK, T=T, field=h)
     assert at_temperature(model) == pytest.approx(T_at, abs=1e-3) and T < T_at
     r1, r2 = solve(model, RSB(1)), solve(model, RSB(2))
-    assert _seed_of(r2).k == 2
+    assert seed_of(r2).k == 2
     assert r2.free_energy - r1.free_energy > 1e-9
     warm = solve(model, RSB(2), start=solve(model.at(T=T - 0.0205), RSB(2)))
     assert warm.free_energy == pytest.approx(r2.free_energy, abs=1e-11)

@@ -81,13 +81,13 @@ def closed_xi(
     from ..symbolic.codegen import compile_expressions
     from ..symbolic.kernels import dual_kernel
     from .activation import activation
-    from .compose import _per_layer
+    from .numeric import per_layer
 
     a = activation(act) if not hasattr(act, "expr") else act
     if int(depth) != depth or depth < 0:
         raise InvalidInputError(f"depth must be a whole number >= 0, got {depth}")
-    w2 = [sp.nsimplify(v) for v in _per_layer(sigma_w2, depth, "sigma_w2", zero_ok=False)]
-    b2 = [sp.nsimplify(v) for v in _per_layer(sigma_b2, depth, "sigma_b2", zero_ok=True)]
+    w2 = [sp.nsimplify(v) for v in per_layer(sigma_w2, depth, "sigma_w2", allow_zero=False)]
+    b2 = [sp.nsimplify(v) for v in per_layer(sigma_b2, depth, "sigma_b2", allow_zero=True)]
     x = sp.Symbol("x", real=True)
     q = sp.Symbol("q", real=True)
     k_q, k_1 = b2[0] + w2[0] * q, b2[0] + w2[0]

@@ -37,7 +37,7 @@ import numpy as np
 
 from ..errors import InvalidInputError
 from .activation import Activation, activation
-from .numeric import MAX_DEPTH
+from .numeric import MAX_DEPTH, per_layer
 
 __all__ = ["CLOSED_FORM_SECONDS", "MAX_DEPTH", "XiFunction", "xi_function"]
 
@@ -137,17 +137,6 @@ class XiFunction:
     def __call__(self, q: Any) -> np.ndarray:
         """ξ(q)."""
         return self.derivatives(q)[0]
-
-
-def _per_layer(value: float | Sequence[float], depth: int, name: str, zero_ok: bool):
-    arr = np.atleast_1d(np.asarray(value, dtype=float))
-    if arr.size == 1:
-        arr = np.full(depth + 1, arr[0])
-    if arr.size != depth + 1:
-        raise InvalidInputError(f"{name} needs 1 or {depth + 1} values, got {arr.size}")
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or (not zero_ok and np.any(arr == 0)):
-        raise InvalidInputError(f"{name} must be {'>= 0' if zero_ok else '> 0'}, got {value}")
-    return tuple(float(v) for v in arr)
 
 
 def _closed_form_maps(act: Activation):
@@ -446,7 +435,7 @@ def xi_function(
         InvalidInputError: bad arguments, a depth above :data:`MAX_DEPTH`, or variances
             that overflow float64.
     """
-    from .numeric import _check_order
+    from .numeric import check_order
 
     if int(depth) != depth or depth < 0:
         raise InvalidInputError(f"depth must be a whole number >= 0, got {depth}")
@@ -456,10 +445,10 @@ def xi_function(
         raise InvalidInputError(f"tier must be 'auto', 'closed' or 'quadrature', got {tier!r}")
     if int(degree) != degree or not 8 <= degree <= 1000:
         raise InvalidInputError(f"degree must be a whole number in [8, 1000], got {degree}")
-    order = _check_order(order)
+    order = check_order(order)
     depth, degree = int(depth), int(degree)
-    w2 = _per_layer(sigma_w2, depth, "sigma_w2", zero_ok=False)
-    b2 = _per_layer(sigma_b2, depth, "sigma_b2", zero_ok=True)
+    w2 = per_layer(sigma_w2, depth, "sigma_w2", allow_zero=False)
+    b2 = per_layer(sigma_b2, depth, "sigma_b2", allow_zero=True)
     name = act.name if isinstance(act, Activation) else str(act)
     key = _cache_key(act, depth, w2, b2, tier, degree, order)
     cached = _load(key, name)

@@ -120,14 +120,14 @@ def dual_kernel(
             closed form; Hermite with unequal variances; φ^(j) with a Dirac delta for the
             numeric tiers).
     """
-    from .numeric import _validate_kcc, gauss_hermite_kernel, monte_carlo_kernel
+    from .numeric import gauss_hermite_kernel, monte_carlo_kernel, validate_kcc
 
     a = act if isinstance(act, Activation) else activation(act)
     if tier not in TIERS:
         raise InvalidInputError(f"tier must be one of {', '.join(TIERS)}; got {tier!r}")
     if derivative not in (0, 1, 2):
         raise InvalidInputError(f"derivative must be 0, 1 or 2, got {derivative}")
-    k1a, k2a, ca, _ = _validate_kcc(k1, k2, c)
+    k1a, k2a, ca, _ = validate_kcc(k1, k2, c)
     if tier in ("auto", "closed"):
         found = _closed(a, k1a, k2a, ca, derivative)
         if found is not None:

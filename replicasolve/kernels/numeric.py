@@ -75,7 +75,8 @@ _CHUNK_POINTS = 2_000_000
 # ----------------------------------------------------------------------------- validation
 
 
-def _check_order(order: int) -> int:
+def check_order(order: int) -> int:
+    """A Gauss–Hermite order: an int in 1..MAX_ORDER, or InvalidInputError."""
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
         raise InvalidInputError(f"quadrature order must be a positive int, got {order!r}")
     if order > MAX_ORDER:
@@ -90,7 +91,7 @@ def _first_bad(mask: np.ndarray, *arrays: np.ndarray) -> str:
     return f"{int(mask.sum())} entr{'y' if mask.sum() == 1 else 'ies'}, first at {idx}: {vals}"
 
 
-def _validate_kcc(k1, k2, c) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def validate_kcc(k1, k2, c) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Broadcast (k1, k2, c), check them, and return them with ρ = c / sqrt(k1 k2)."""
     try:
         k1a, k2a, ca = np.broadcast_arrays(
@@ -176,8 +177,8 @@ def gauss_hermite_kernel(phi: Activation, k1, k2, c, order: int = 64) -> np.ndar
             relative 1e-12 (never clipped silently), order not a positive int, or a φ that is
             not elementwise.
     """
-    order = _check_order(order)
-    k1a, k2a, _, rho = _validate_kcc(k1, k2, c)
+    order = check_order(order)
+    k1a, k2a, _, rho = validate_kcc(k1, k2, c)
     shape = k1a.shape
     out = _gh_core(phi, k1a.ravel(), k2a.ravel(), rho.ravel(), order)
     return out.reshape(shape)
@@ -220,7 +221,7 @@ def monte_carlo_kernel(
         raise InvalidInputError("monte_carlo_kernel takes scalar k1, k2, c")
     if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 2:
         raise InvalidInputError(f"samples must be an int >= 2, got {samples!r}")
-    k1a, k2a, _, rho = _validate_kcc(k1, k2, c)
+    k1a, k2a, _, rho = validate_kcc(k1, k2, c)
     s1, s2, r = float(np.sqrt(k1a)), float(np.sqrt(k2a)), float(rho)
     rng = np.random.default_rng(seed)
     z1 = rng.standard_normal(int(samples))
@@ -232,10 +233,18 @@ def monte_carlo_kernel(
 # ----------------------------------------------------------------------------- depth
 
 
-def _per_layer(value, depth: int, name: str, allow_zero: bool) -> np.ndarray:
+def per_layer(value: float | Sequence[float], depth: int, name: str,
+              allow_zero: bool) -> tuple[float, ...]:
+    """One variance per layer of a depth-``depth`` network: ``value`` is a scalar (every
+    layer) or a sequence of length ``depth + 1`` (the ``depth`` hidden layers and the
+    readout); each entry finite and > 0 (``>= 0`` with ``allow_zero``, as for biases).
+
+    Raises:
+        InvalidInputError: wrong length, or an entry out of range (named by index).
+    """
     arr = np.asarray(value, dtype=float)
-    if arr.ndim == 0:
-        arr = np.full(depth + 1, float(arr))
+    if arr.ndim == 0 or arr.size == 1:
+        arr = np.full(depth + 1, float(arr.reshape(-1)[0]))
     elif arr.ndim != 1 or arr.size != depth + 1:
         raise InvalidInputError(
             f"{name} must be a scalar or a sequence of length depth + 1 = {depth + 1}, "
@@ -246,7 +255,7 @@ def _per_layer(value, depth: int, name: str, allow_zero: bool) -> np.ndarray:
         i = int(np.argmax(bad))
         rel = ">= 0" if allow_zero else "> 0"
         raise InvalidInputError(f"{name}[{i}] must be finite and {rel}, got {arr[i]!r}")
-    return arr
+    return tuple(float(v) for v in arr)
 
 
 def _check_depth_inputs(depth, sigma_w2, sigma_b2, q, order):
@@ -255,9 +264,9 @@ def _check_depth_inputs(depth, sigma_w2, sigma_b2, q, order):
     if depth > MAX_DEPTH:
         raise InvalidInputError(f"depth must be <= {MAX_DEPTH} hidden layers, got {depth}")
     depth = int(depth)
-    order = _check_order(order)
-    w2 = _per_layer(sigma_w2, depth, "sigma_w2", allow_zero=False)
-    b2 = _per_layer(sigma_b2, depth, "sigma_b2", allow_zero=True)
+    order = check_order(order)
+    w2 = np.array(per_layer(sigma_w2, depth, "sigma_w2", allow_zero=False))
+    b2 = np.array(per_layer(sigma_b2, depth, "sigma_b2", allow_zero=True))
     qa = np.asarray(q, dtype=float)
     bad = ~np.isfinite(qa) | (np.abs(qa) > 1.0)
     if bad.any():

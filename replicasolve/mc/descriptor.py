@@ -774,7 +774,7 @@ def plot_descriptor(curves: xr.Dataset | Mapping[str, xr.Dataset], path: str | o
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from ..plot import _save_atomic, style
+    from ..plot import save_figure, style
 
     if isinstance(curves, xr.Dataset) or not isinstance(curves, Mapping):
         curves = {"": curves}  # a Dataset is itself a Mapping (of its variables)
@@ -827,5 +827,5 @@ def plot_descriptor(curves: xr.Dataset | Mapping[str, xr.Dataset], path: str | o
             axp.set_ylabel("P(q)")
     fig.tight_layout()
     if path is not None:
-        _save_atomic(fig, str(path))
+        save_figure(fig, str(path))
     return fig

@@ -5,21 +5,23 @@ The input x lives on the sphere |x|² = N; the network f(x) has random weights o
 H(x) = sqrt(N) f(x). At infinite width f is a Gaussian process in x with covariance
 K_{L+1}(x·x'/N), so
 
-    E H(x) H(x') = N ξ(x·x'/N),   ξ = K_{L+1}   (the kernel recursion of SCIENCE.md §B),
+    E H(x) H(x') = N ξ(x·x'/N),   ξ = K_{L+1}   (the kernel recursion of replicasolve.kernels),
 
 a spherical mixed p-spin model: its free energy is the Crisanti–Sommers functional, solved by
 :mod:`replicasolve.solvers.spherical`. Energies are per input dimension (H/N); entropies are
 relative to the uniform probability measure on the sphere (S ≤ 0, S = 0 at E = 0).
 
 This module is the infinite-width (Gaussian) limit. A finite width ratio α = N_l/N makes H
-non-Gaussian: the RS saddle of the layer-overlap action (SCIENCE.md §B) is
-:func:`replicasolve.models.finite_width.finite_width_rs`; its RSB solutions are not built yet,
-so this class refuses a finite ``widths_ratio`` with a pointer there.
+non-Gaussian: that problem is :class:`FiniteWidthLandscape` (the saddles of the
+layer-overlap action, RS and k-step RSB), and :class:`RandomMLPLandscape` refuses a finite
+``widths_ratio`` with a pointer there.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -29,7 +31,8 @@ import numpy as np
 from .._validate import finite_real
 from ..errors import InvalidInputError
 
-__all__ = ["LandscapeCharacter", "RandomMLPLandscape", "linear_landscape"]
+__all__ = ["FiniteWidthLandscape", "LandscapeCharacter", "RandomMLPLandscape",
+           "linear_landscape"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,9 @@ class RandomMLPLandscape:
         depth: hidden layers L ≥ 0.
         sigma_w2, sigma_b2: weight and bias variances (one value for all layers).
         widths_ratio: α = N_l/N; ``None`` (default) is the Gaussian limit α → ∞.
+        T: the temperature :func:`replicasolve.solve` solves at (energy units of H/N,
+            ``T >= 0``, 0 for the ground state); ``None`` (default) leaves it to each call
+            of :meth:`solve`. :meth:`at` gives the same landscape at another T.
     """
 
     activation: str
@@ -58,6 +64,7 @@ class RandomMLPLandscape:
     sigma_w2: float = 1.0
     sigma_b2: float = 0.0
     widths_ratio: float | None = None
+    T: float | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.depth, bool) or not isinstance(self.depth, (int, np.integer)) \
@@ -78,9 +85,17 @@ class RandomMLPLandscape:
             if math.isfinite(a):
                 raise InvalidInputError(
                     "finite width ratio α: only the RS saddle of the layer-overlap action "
-                    "exists so far: use replicasolve.models.finite_width.finite_width_rs("
-                    "activation, sigma_w2, sigma_b2, alpha, T); this class is the Gaussian "
-                    "limit (widths_ratio=None)")
+                    "is solved by FiniteWidthLandscape(activation, depth, sigma_w2, sigma_b2, "
+                    "alpha, T); this class is the Gaussian limit (widths_ratio=None)")
+        if self.T is not None:
+            t = finite_real(self.T, "T")
+            if t < 0:
+                raise InvalidInputError(f"temperature T must be finite and >= 0, got {self.T!r}")
+            object.__setattr__(self, "T", t)
+
+    def at(self, **changes: Any) -> RandomMLPLandscape:
+        """A copy with fields changed, e.g. ``landscape.at(T=0.3)``."""
+        return dataclasses.replace(self, **changes)
 
     # ------------------------------------------------------------------ the covariance
     @cached_property
@@ -99,15 +114,21 @@ class RandomMLPLandscape:
         return MixedPSpin(self.xi, spins="spherical", T=T)
 
     # ------------------------------------------------------------------ thermodynamics
-    def solve(self, T: float, method: Any = "auto", options: Any = None,
+    def solve(self, T: float | None = None, method: Any = "auto", options: Any = None,
               progress: Any = None) -> Any:
-        """The Parisi solution at temperature T (``ParisiResult``). ``method="auto"`` uses
+        """The Parisi solution at temperature T (default: the landscape's own ``T``), a
+        ``ParisiResult``. ``method="auto"`` uses
         the RS solution where it is locally stable (replicon ≥ 0 at T > 0, ξ''(1) ≤ ξ'(1) at
         T = 0) and full RSB otherwise (a discontinuous 1RSB transition with a locally stable
         RS solution is caught by :meth:`character`, not here). ``progress``: an optional
         callback handed to :func:`replicasolve.solvers.solve` (once per k)."""
-        from ..solvers import solve
+        from ..solvers.parisi import solve_parisi as solve
 
+        if T is None:
+            if self.T is None:
+                raise InvalidInputError(
+                    "no temperature: give T here or construct the landscape with T=...")
+            T = self.T
         if T < 0 or not math.isfinite(T):
             raise InvalidInputError(f"temperature T must be finite and >= 0, got {T!r}")
         model = self.model(T)
@@ -130,7 +151,8 @@ class RandomMLPLandscape:
         criterion reports the local test: at T > 0 the replicon 1 - β² ξ''(q)(1 - q)² of the
         RS solution; at T = 0 ξ''(1) ≤ ξ'(1) (RS ground state); plus whether ξ''^{-1/2} is
         concave on (0, 1], the condition for full RSB at T = 0 (Subag; Chen–Sen)."""
-        from ..solvers import phase, solve
+        from ..solvers.classify import phase
+        from ..solvers.parisi import solve_parisi as solve
 
         _, d1, d2, _ = self.xi.derivatives(np.array([1.0]))
         concave = self.frsb_concavity()
@@ -217,6 +239,73 @@ class RandomMLPLandscape:
         beta = brentq(energy_at, lo, hi, xtol=1e-12, rtol=1e-12)
         r = self.solve(1.0 / beta, options=options)
         return float(-beta * r.free_energy + beta * target)
+
+
+@dataclass(frozen=True, eq=False)
+class FiniteWidthLandscape:
+    """A random MLP's input landscape at finite width: the saddles of the layer-overlap
+    action (Hanin & Winer; the equations in ``derivations/finite_width_landscape.py``).
+
+    The input x lives on the sphere |x|² = N, hidden layer l has N_l = α_l N units, weights
+    have variance σ_w²/fan-in and biases σ_b²; H(x) = sqrt(N) f(x); Gibbs weight
+    exp(-H/T). Energies and free energies are per input dimension (H/N), entropies relative
+    to the uniform measure on the sphere. As α → ∞ it becomes :class:`RandomMLPLandscape`.
+
+    :func:`replicasolve.solve` solves it with ``RS()`` (the RS saddle, any depth),
+    ``RSB(k)`` (k-step RSB at depth 1; 1RSB at any depth).
+
+    Attributes:
+        activation: a name (``"tanh"``, ``"sin"``, ``"relu"``, ...) or a formula in x.
+        depth: hidden layers L ≥ 1.
+        sigma_w2: weight variance σ_w² > 0 (every layer).
+        sigma_b2: bias variance σ_b² ≥ 0 (every layer).
+        alpha: width ratio α = N_l/N > 0, one value for every hidden layer or one per
+            hidden layer (stored as a tuple of L floats).
+        T: temperature > 0 (energy units of H/N).
+    """
+
+    activation: Any
+    depth: int
+    sigma_w2: float
+    sigma_b2: float
+    alpha: float | Sequence[float]
+    T: float
+
+    def __post_init__(self) -> None:
+        if isinstance(self.depth, bool) or not isinstance(self.depth, (int, np.integer)) \
+                or self.depth < 1:
+            raise InvalidInputError(f"depth must be an integer >= 1, got {self.depth!r}")
+        object.__setattr__(self, "depth", int(self.depth))
+        w2 = finite_real(self.sigma_w2, "sigma_w2")
+        b2 = finite_real(self.sigma_b2, "sigma_b2")
+        if w2 <= 0 or b2 < 0:
+            raise InvalidInputError(
+                f"need sigma_w2 > 0 and sigma_b2 >= 0, got {self.sigma_w2!r}, {self.sigma_b2!r}")
+        object.__setattr__(self, "sigma_w2", w2)
+        object.__setattr__(self, "sigma_b2", b2)
+        raw = self.alpha
+        values = [raw] if np.ndim(raw) == 0 else list(raw)  # type: ignore[arg-type]
+        alphas = tuple(finite_real(v, "alpha") for v in values)
+        if len(alphas) == 1:
+            alphas = alphas * self.depth
+        if len(alphas) != self.depth or any(a <= 0 for a in alphas):
+            raise InvalidInputError(
+                f"alpha must be one value > 0 or {self.depth} values > 0 (one per hidden "
+                f"layer), got {self.alpha!r}")
+        object.__setattr__(self, "alpha", alphas)
+        t = finite_real(self.T, "T")
+        if t <= 0:
+            raise InvalidInputError(f"temperature T must be finite and > 0, got {self.T!r}")
+        object.__setattr__(self, "T", t)
+
+    def at(self, **changes: Any) -> FiniteWidthLandscape:
+        """A copy with fields changed, e.g. ``landscape.at(T=0.3)``."""
+        return dataclasses.replace(self, **changes)
+
+    def gaussian_limit(self) -> RandomMLPLandscape:
+        """The same network at infinite width (α → ∞) and the same T."""
+        name = self.activation if isinstance(self.activation, str) else str(self.activation)
+        return RandomMLPLandscape(name, self.depth, self.sigma_w2, self.sigma_b2, T=self.T)
 
 
 def linear_landscape(a: float, T: float | None = None, E: float | None = None) -> dict[str, float]:

@@ -20,12 +20,46 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .. import _validate
+from ..results import Result
 
-__all__ = ["MSKCritical", "critical_matrix", "msk_critical", "msk_tc_identical"]
+__all__ = ["MSK", "MSKCritical", "critical_matrix", "msk_critical", "msk_tc_identical"]
 
 
 @dataclass(frozen=True)
-class MSKCritical:
+class MSK:
+    """The multilayer SK model of a layered network, in the limit N → ∞ at fixed ratios.
+
+    Spins ``σ^l ∈ {±1}^{N_l}`` on ``L + 1`` layers, couplings only between neighbouring
+    layers, weights into layer ``l`` i.i.d. ``N(0, C_l / N_{l-1})``; Gibbs weight
+    ``exp(-βH)``. What :func:`replicasolve.solve` asks of it is the paramagnet–spin-glass
+    transition: ``solve(MSK(...))`` returns an :class:`MSKCritical`.
+
+    Attributes:
+        sizes: layer sizes ``N_0..N_L`` (a sequence or a comma list such as
+            ``"784,512,10"``), stored as a tuple of ints.
+        variance: ``C`` for every weight matrix, or ``C_1..C_L``; stored as a tuple of
+            ``L`` floats. Kaiming normal (ReLU gain) is ``C = 2``.
+
+    Raises:
+        InvalidInputError: sizes not positive integers (at least two layers), variances
+            not positive normal floats, or of the wrong length.
+    """
+
+    sizes: Sequence[int] | str
+    variance: float | Sequence[float] | str = 2.0
+
+    def __post_init__(self) -> None:
+        n = _validate.layer_sizes(self.sizes)
+        object.__setattr__(self, "sizes", tuple(n))
+        object.__setattr__(self, "variance", _validate.variances(self.variance, len(n) - 1))
+
+    def critical(self) -> MSKCritical:
+        """The transition: :func:`msk_critical` of these sizes and variances."""
+        return msk_critical(self.sizes, self.variance)
+
+
+@dataclass(frozen=True)
+class MSKCritical(Result):
     """The paramagnet–spin-glass transition of the multilayer SK model.
 
     Attributes:
@@ -47,10 +81,23 @@ class MSKCritical:
     mode_K: tuple[float, ...]
     lambda_max: float
 
+    @property
+    def converged(self) -> bool:
+        """Always ``True``: ``T_c`` is the top eigenvalue of a symmetric tridiagonal matrix,
+        found by bisection to rounding (inputs whose eigenvalue would leave the floating-
+        point range are refused before)."""
+        return True
+
     def to_dict(self) -> dict:
-        """Plain-JSON form (lists and floats)."""
+        """Plain-JSON form (lists and floats), with ``converged``."""
         d = asdict(self)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+        out = {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+        out["converged"] = True
+        return out
+
+    def table(self) -> str:
+        """The summary the CLI prints."""
+        return str(self)
 
     def __str__(self) -> str:
         c = ",".join(f"{v:g}" for v in self.variances)

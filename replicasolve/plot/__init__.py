@@ -24,7 +24,7 @@ def style() -> None:
     mpl.rcParams.update(_STYLE)
 
 
-def _save_atomic(fig: Any, path: str) -> None:
+def save_figure(fig: Any, path: str) -> None:
     import os
 
     from .._files import atomic_write
@@ -59,7 +59,7 @@ def entropy_curves(curves: dict[str, tuple[Any, Any]], ax: Any = None,
     ax.set_ylabel("entropy S(E)")
     ax.legend(frameon=False)
     if path is not None:
-        _save_atomic(ax.figure, path)
+        save_figure(ax.figure, path)
     return ax
 
 
@@ -96,5 +96,5 @@ def phase_diagram(ds: Any, ax: Any = None, path: str | None = None) -> Any:
     ax.set_title(f"{ds.attrs.get('activation', '')}: sigma_w2 = {ds.attrs.get('sigma_w2')}, "
                  f"sigma_b2 = {ds.attrs.get('sigma_b2')}")
     if path is not None:
-        _save_atomic(ax.figure, path)
+        save_figure(ax.figure, path)
     return ax

@@ -65,7 +65,7 @@ def plot_sweep(
         InvalidInputError: no such variable, more than two axes, unknown format, or files
             that exist without ``force``.
     """
-    from . import _save_atomic, style
+    from . import save_figure, style
 
     name = variable or ds.attrs.get("quantity")
     if name not in ds.data_vars:
@@ -111,7 +111,7 @@ def plot_sweep(
     ax.set_title(str(ds.attrs.get("title", name)), fontsize="small")
     for p in paths:
         p.parent.mkdir(parents=True, exist_ok=True)
-        _save_atomic(fig, str(p))
+        save_figure(fig, str(p))
     return paths
 
 

@@ -122,11 +122,11 @@ def _output(target: Target, formats: Sequence[str], force: bool, ncols: int = 1
 
 
 def _save(fig: Any, paths: Sequence[Path]) -> list[Path]:
-    from . import _save_atomic
+    from . import save_figure
 
     for p in paths:
         p.parent.mkdir(parents=True, exist_ok=True)
-        _save_atomic(fig, str(p))
+        save_figure(fig, str(p))
     return list(paths)
 
 

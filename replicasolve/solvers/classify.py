@@ -24,11 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConvergenceError, InvalidInputError
-from .methods import RSB, Options
+from ..results import Result
+from .methods import RSB, Options, as_options
+from .parisi import solve_parisi as solve
 from .result import ParisiResult
 
 __all__ = ["Classification", "at_field", "at_temperature", "classify", "classify_detail",
-           "rs_replicon"]
+           "phase", "rs_replicon"]
 
 _GAIN_TOL = 1e-9
 # a replicon below -_REPLICON_TOL is unstable (the solvers' replicons are accurate to
@@ -44,8 +46,6 @@ def rs_replicon(model: Any, options: Options | None = None) -> float:
     At T = 0 it is -∞ for Ising spins (β² E sech⁴ diverges); spherical spins use
     1 - ξ''(1) L² with L = lim (1 - q)/T.
     """
-    from . import solve
-
     res = solve(model, RSB(0), options)
     if not res.converged:
         raise ConvergenceError(f"RS solution did not converge: {res.message}")
@@ -53,7 +53,7 @@ def rs_replicon(model: Any, options: Options | None = None) -> float:
 
 
 @dataclass(frozen=True)
-class Classification:
+class Classification(Result):
     """The label of :func:`classify` with the solutions behind it.
 
     Attributes:
@@ -70,6 +70,11 @@ class Classification:
     gain1: float
     gain2: float
 
+    @property
+    def converged(self) -> bool:
+        """Whether every solution behind the label converged."""
+        return all(r.converged for r in (self.rs, self.one, self.two) if r is not None)
+
 
 def classify_detail(model: Any, options: Options | None = None, gain_tol: float = _GAIN_TOL,
                     start: Classification | None = None) -> Classification:
@@ -81,8 +86,6 @@ def classify_detail(model: Any, options: Options | None = None, gain_tol: float 
     Raises:
         InvalidInputError: ``gain_tol <= 0`` or a ``start`` that is not a Classification.
     """
-    from . import solve
-
     if gain_tol <= 0:
         raise InvalidInputError("gain_tol must be > 0")
     if start is not None and not isinstance(start, Classification):
@@ -188,3 +191,14 @@ def at_temperature(model: Any, T_max: float = 10.0, options: Options | None = No
     from scipy.optimize import brentq
 
     return float(brentq(fun, lo, hi, xtol=1e-13, rtol=1e-13))
+
+
+def phase(model: Any, options: Any = None) -> str:
+    """Classify the model's state point as ``"RS"``, ``"1RSB"`` or ``"FRSB"``.
+
+    RS if the replica-symmetric solution is stable (replicon >= 0) and no 1RSB solution
+    has a higher free energy; else 1RSB if the 1RSB solution is stable (replicon >= 0 at
+    its top) and the 2RSB solution does not improve on it beyond the solver tolerance (its
+    extra step collapses), else FRSB (:func:`replicasolve.solvers.classify.classify`).
+    """
+    return classify(model, as_options(options))

@@ -821,9 +821,9 @@ def _collapsed(res: ParisiResult) -> bool:
 
 def _seed_of_k(res: ParisiResult) -> int:
     """The number of genuine steps of a result."""
-    from .result import _seed_of
+    from .result import seed_of
 
-    return _seed_of(res).k
+    return seed_of(res).k
 
 
 def _climb(model, k0: int, v0: np.ndarray | None, k_max: int, options: Options,

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import InvalidInputError
 
-__all__ = ["RS", "RSB", "FullRSB", "Options", "as_method", "as_options"]
+__all__ = ["RS", "RSB", "TAP", "FullRSB", "Options", "as_method", "as_options"]
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,48 @@ class Options:
         for name, ok in checks.items():
             if not ok:
                 raise InvalidInputError(f"Options.{name} = {getattr(self, name)!r} is out of range")
+
+
+_EIGENSOLVERS = ("auto", "dense", "shift-invert", "lobpcg", "lanczos")
+
+
+@dataclass(frozen=True)
+class TAP:
+    """The TAP critical point of one network instance, from the smallest eigenvalue of its
+    linearised TAP matrix A(β) (Barney–Winer–Galitski, arXiv 2408.06421, sec. 3.2;
+    :mod:`replicasolve.tap.critical`): the method :func:`replicasolve.solve` uses for a
+    :class:`~replicasolve.tap.bonds.LayeredBonds` or ``DenseBonds`` instance.
+
+    Attributes:
+        definition: ``"corrected"`` (the paper's finite-size correction: the first β where
+            λ_min(A) reaches the minimum of the reference's), ``"plain"`` (A stops being
+            positive definite) or ``"threshold"`` (λ_min(A) reaches ``threshold``).
+        threshold: θ for ``"threshold"`` (and only then).
+        reference: for ``"corrected"``, the instance that sets θ (e.g. the untrained
+            network); ``None``: the instance itself.
+        rtol: relative tolerance on β_c, in (0, 1e-2).
+        eigensolver: the λ_min method: ``"auto"``, ``"dense"``, ``"shift-invert"``,
+            ``"lobpcg"`` or ``"lanczos"`` (:func:`replicasolve.tap.matrix.lambda_min`).
+    """
+
+    definition: str = "corrected"
+    threshold: float | None = None
+    reference: Any = None
+    rtol: float = 1e-10
+    eigensolver: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.definition not in ("corrected", "plain", "threshold"):
+            raise InvalidInputError(
+                f"TAP definition must be 'corrected', 'plain' or 'threshold', got "
+                f"{self.definition!r}")
+        if (self.threshold is None) != (self.definition != "threshold"):
+            raise InvalidInputError("TAP threshold is given with definition='threshold' only")
+        if isinstance(self.rtol, bool) or not (0 < self.rtol < 1e-2):
+            raise InvalidInputError(f"TAP rtol must be in (0, 1e-2), got {self.rtol!r}")
+        if self.eigensolver not in _EIGENSOLVERS:
+            raise InvalidInputError(
+                f"TAP eigensolver must be one of {_EIGENSOLVERS}, got {self.eigensolver!r}")
 
 
 _K_RSB = re.compile(r"^(\d+)\s*-?\s*rsb$")

@@ -8,11 +8,13 @@ from typing import Any
 
 import numpy as np
 
+from ..results import Result
+
 __all__ = ["ParisiResult", "Seed", "warm_seeds"]
 
 
 @dataclass(frozen=True, eq=False)
-class ParisiResult:
+class ParisiResult(Result):
     """A solution of the Parisi variational problem for one model at one state point.
 
     Conventions (per spin, energy units of H/N, Gibbs weight exp(-H/T)): ``free_energy``
@@ -158,7 +160,7 @@ class ParisiResult:
                 rows.append(("entropy s", f"{self.entropy:.12f}"))
         # the order parameter with collapsed steps (zero width, equal levels) removed, so
         # that a k-step solution that is really 1RSB reads as 1RSB
-        genuine = _seed_of(self)
+        genuine = seed_of(self)
         q_show, v_show = self.q, (self.x if m.T > 0 else self.gamma)
         if genuine.k < self.k:
             q_show = genuine.q if m.T > 0 else np.append(genuine.q, 1.0)
@@ -227,7 +229,7 @@ class Seed:
     free_energy: float
 
 
-def _compress(knots: list[float], levels: list[float], fixed_top: bool
+def compress_steps(knots: list[float], levels: list[float], fixed_top: bool
               ) -> tuple[list[float], list[float]]:
     """Remove collapsed pieces of a step function: ``levels[j]`` on
     ``[knots[j], knots[j+1])``; piece 0 (level 0) and, if ``fixed_top``, the last piece
@@ -259,13 +261,13 @@ def _compress(knots: list[float], levels: list[float], fixed_top: bool
     return knots, levels
 
 
-def _seed_of(r: ParisiResult) -> Seed:
+def seed_of(r: ParisiResult) -> Seed:
     T = r.T
     q = np.asarray(r.q, dtype=float)
     if T > 0:
         knots = [0.0, *q.tolist(), 1.0]
         levels = [0.0, *np.asarray(r.x, dtype=float).tolist(), 1.0]
-        knots, levels = _compress(knots, levels, fixed_top=True)
+        knots, levels = compress_steps(knots, levels, fixed_top=True)
         return Seed(len(levels) - 2, np.array(knots[1:-1]), np.array(levels[1:-1]),
                     math.nan, r.free_energy)
     gam = np.asarray(r.gamma, dtype=float)
@@ -273,7 +275,7 @@ def _seed_of(r: ParisiResult) -> Seed:
     if k == 0:
         return Seed(0, np.zeros(0), np.zeros(0), r.L, r.free_energy)
     knots = [0.0, *q[:k].tolist(), 1.0]
-    knots, levels = _compress(knots, [0.0, *gam.tolist()], fixed_top=False)
+    knots, levels = compress_steps(knots, [0.0, *gam.tolist()], fixed_top=False)
     return Seed(len(levels) - 1, np.array(knots[1:-1]), np.array(levels[1:]), r.L,
                 r.free_energy)
 
@@ -319,7 +321,7 @@ def warm_seeds(start: ParisiResult | None, T: float) -> dict[int, Seed]:
     for r in (start, *start.sequence):
         if not r.converged or r.method == "RS" or r.k == 0:
             continue
-        seed = _seed_of(r)
+        seed = seed_of(r)
         if seed.k == 0 or not np.all(np.isfinite(seed.q)) or \
                 not np.all(np.isfinite(seed.levels)):
             continue

@@ -828,9 +828,9 @@ def _static_side(xih: _XiH, T: float, prev: _Step, obj: _Objective, best: _Opt |
     band = _STATIC_BAND * max(1.0, abs(prev.opt.F))
     if _genuine_1rsb(obj, best) and prev.opt.F - best.F > band:  # type: ignore[union-attr]
         return None
-    from .transitions import _of_covariance
+    from .transitions import transitions_of_covariance
 
-    tr = _of_covariance(xih.xi)
+    tr = transitions_of_covariance(xih.xi)
     if tr is None:
         return None
     if T >= tr.T_s:
@@ -864,13 +864,13 @@ def _genuine_steps(state: _State, T: float) -> int:
     """The number of steps of a k-step order parameter that neither have zero width nor
     repeat a neighbour's level (as :func:`~replicasolve.solvers.result.warm_seeds` reads a
     result)."""
-    from .result import _compress
+    from .result import compress_steps
 
     knots = [0.0, *(1.0 - state.gaps).tolist(), 1.0]
     if T > 0:
-        _, lev = _compress(knots, [0.0, *state.levels.tolist(), 1.0], fixed_top=True)
+        _, lev = compress_steps(knots, [0.0, *state.levels.tolist(), 1.0], fixed_top=True)
         return len(lev) - 2
-    _, lev = _compress(knots, [0.0, *state.levels.tolist()], fixed_top=False)
+    _, lev = compress_steps(knots, [0.0, *state.levels.tolist()], fixed_top=False)
     return len(lev) - 1
 
 

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
+from ..results import Result
 
 __all__ = ["SphericalTransitions", "below_static_transition", "spherical_transitions"]
 
@@ -56,7 +57,7 @@ _RESIDUAL_TOL = 1e-10
 
 
 @dataclass(frozen=True)
-class SphericalTransitions:
+class SphericalTransitions(Result):
     """The static and dynamical transitions of a spherical model without a field.
 
     Attributes:
@@ -208,7 +209,7 @@ def _cached(cov: Any) -> SphericalTransitions | str:
     return out
 
 
-def _of_covariance(cov: Any) -> SphericalTransitions | None:
+def transitions_of_covariance(cov: Any) -> SphericalTransitions | None:
     """The converged transitions of covariance ``cov`` (h = 0), or ``None`` where there is no
     discontinuous transition (no exception: what the solver asks near T_s)."""
     out = _cached(cov)
@@ -266,5 +267,5 @@ def below_static_transition(model: Any) -> bool | None:
     if (getattr(model, "spins", None) != "spherical" or getattr(model, "field", 1.0) != 0
             or not getattr(model, "T", 0.0) > 0):
         return None
-    tr = _of_covariance(model.xi)
+    tr = transitions_of_covariance(model.xi)
     return None if tr is None else bool(model.T < tr.T_s)

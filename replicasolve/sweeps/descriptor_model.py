@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInputError
-from .quantities import ModelKind, Param, Quantity
+from .kinds import ModelKind, Param, Quantity
 
 __all__ = [
     "DESCRIPTOR",

@@ -27,82 +27,17 @@ the solution of the point before it. Per model kind:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
+
+from .descriptor_model import DESCRIPTOR
+from .kinds import ModelKind, Param, Quantity
 
 __all__ = ["MODELS", "PHASE_CODES", "WARM_KEYS", "ModelKind", "Param", "Quantity",
            "compute_point", "compute_seeded"]
 
 # the codes of replicasolve.models.landscape_diagram.PHASE_LABELS (kept equal by a test)
 PHASE_CODES = {"RS": 0, "RSB": 1, "1RSB": 2, "FRSB": 3}
-
-_REQUIRED = object()
-
-
-@dataclass(frozen=True)
-class Param:
-    """One model parameter.
-
-    Attributes:
-        kind: ``"float"``, ``"int"``, ``"str"`` or ``"ints"`` (a fixed list of integers).
-        unit: the unit written into the netCDF coordinate attributes.
-        default: the value when the spec does not give one (absent: required).
-        low: smallest allowed value (numbers), ``None`` for no bound.
-        low_open: whether ``low`` itself is excluded.
-        axis: whether the parameter may be swept (``False``: fixed only).
-        choices: the allowed values of a string parameter (empty: any string).
-    """
-
-    kind: str
-    unit: str
-    default: Any = _REQUIRED
-    low: float | None = None
-    low_open: bool = False
-    axis: bool = True
-    choices: tuple[str, ...] = ()  # allowed strings (empty: any)
-
-    @property
-    def required(self) -> bool:
-        return self.default is _REQUIRED
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """A computable quantity: ``func(params, solver) -> {name: number, ...}``.
-
-    ``seeded``, where given, is the warm-start form used along a sweep's warm axis:
-    ``seeded(params, solver, start) -> (values, state)``, with ``start`` the ``state`` the
-    previous point of the chain returned (``None`` at a chain's first point, after a failed
-    point, or after a point that returned ``None``: those are computed cold). ``func`` must
-    equal ``seeded(params, solver, None)[0]``; the two agree with each other to the solver
-    tolerance for any start.
-    """
-
-    func: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, float]]
-    unit: str
-    description: str
-    labels: Mapping[int, str] | None = None  # integer codes → names (phase)
-    excludes: tuple[str, ...] = ()  # parameters that make no sense for it (T at the ground state)
-    needs: tuple[str, ...] = ()  # optional parameters it cannot do without
-    seeded: Callable[[Mapping[str, Any], Mapping[str, Any], Any],
-                     tuple[dict[str, float], Any]] | None = None
-
-
-@dataclass(frozen=True)
-class ModelKind:
-    """A model a sweep can run: its parameters, quantities and allowed ``[solver]`` keys."""
-
-    params: Mapping[str, Param]
-    quantities: Mapping[str, Quantity]
-    solver_keys: tuple[str, ...] = ()
-    description: str = ""
-    # extra_check(fixed, axes): cross-parameter checks before any work (axes: name → values)
-    extra_check: Callable[[Mapping[str, Any], Mapping[str, Any]], None] | None = field(
-        default=None)
-    # solver_check(solver): checks the values of the [solver] table before any work
-    solver_check: Callable[[Mapping[str, Any]], Any] | None = field(default=None)
-
 
 # ----------------------------------------------------------------------------- msk
 
@@ -218,7 +153,7 @@ def _run_check(fixed: Mapping[str, Any], axes: Mapping[str, Any]) -> None:
 
 # ----------------------------------------------------------------------------- mixed p-spin
 
-_SOLVER_OPTIONS = ("tol", "maxiter", "grid_step", "grid_width", "n_gauss", "max_grid")
+SOLVER_OPTIONS = ("tol", "maxiter", "grid_step", "grid_width", "n_gauss", "max_grid")
 # [solver] keys of warm starts along an axis (see replicasolve.sweeps.spec); a model kind
 # whose quantities have a ``seeded`` form lists them in its solver_keys
 WARM_KEYS = ("warm_start", "warm_axis")
@@ -234,7 +169,7 @@ def _method(solver: Mapping[str, Any]) -> Any:
 
 
 def _options(solver: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: solver[k] for k in _SOLVER_OPTIONS if k in solver}
+    return {k: solver[k] for k in SOLVER_OPTIONS if k in solver}
 
 
 def _pspin_model(params: Mapping[str, Any], T: float) -> Any:
@@ -440,7 +375,7 @@ MODELS: dict[str, ModelKind] = {
             "phase": Quantity(pspin_phase, "", "replica-symmetry-breaking phase", _LABELS,
                               needs=("T",), seeded=pspin_phase_seeded),
         },
-        solver_keys=("method", "ks", *_SOLVER_OPTIONS, *WARM_KEYS),
+        solver_keys=("method", "ks", *SOLVER_OPTIONS, *WARM_KEYS),
         extra_check=_pspin_check,
     ),
     "landscape": ModelKind(
@@ -461,7 +396,7 @@ MODELS: dict[str, ModelKind] = {
             "energy": Quantity(landscape_energy, _T_UNIT, "energy per input dimension",
                                seeded=landscape_energy_seeded),
         },
-        solver_keys=("method", *_SOLVER_OPTIONS, *WARM_KEYS),
+        solver_keys=("method", *SOLVER_OPTIONS, *WARM_KEYS),
         extra_check=_landscape_check,
     ),
     "tap": ModelKind(
@@ -532,8 +467,5 @@ def is_finite_number(value: Any) -> bool:
     return (isinstance(value, (int, float)) and not isinstance(value, bool)
             and math.isfinite(value))
 
-
-# the descriptor model lives in its own module, which imports ModelKind etc. from this one
-from .descriptor_model import DESCRIPTOR  # noqa: E402
 
 MODELS["descriptor"] = DESCRIPTOR

@@ -475,7 +475,7 @@ def _check_solver(solver: dict[str, Any]) -> dict[str, Any]:
     if not solver:
         return solver
     from ..solvers.methods import FullRSB, as_method, as_options
-    from .quantities import _SOLVER_OPTIONS
+    from .quantities import SOLVER_OPTIONS
 
     if "rtol" in solver:  # the TAP models' tolerance on beta_c (tap_critical's bounds)
         rtol = solver["rtol"]
@@ -489,5 +489,5 @@ def _check_solver(solver: dict[str, Any]) -> dict[str, Any]:
     method = solver.get("method")
     if method is not None and method != "auto":
         as_method(method)
-    as_options({k: solver[k] for k in _SOLVER_OPTIONS if k in solver})
+    as_options({k: solver[k] for k in SOLVER_OPTIONS if k in solver})
     return solver

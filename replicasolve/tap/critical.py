@@ -31,13 +31,14 @@ from .. import _validate
 from .._blas import tap_blas
 from ..errors import ConvergenceError, InvalidInputError
 from ..models.msk import msk_critical
+from ..results import Result
 from .bonds import DenseBonds, LayeredBonds
 from .matrix import (
     LambdaMin,
     TapFactor,
-    _lanczos_estimate,
     factor_tap,
     lambda_min,
+    lanczos_estimate,
     tap_diagonal,
     tap_preconditioner,
 )
@@ -48,7 +49,7 @@ Bonds = LayeredBonds | DenseBonds
 
 
 @dataclass(frozen=True)
-class TapMinimum:
+class TapMinimum(Result):
     """Where ``λ_min(A(β))`` is smallest.
 
     Attributes:
@@ -67,7 +68,7 @@ class TapMinimum:
 
 
 @dataclass(frozen=True)
-class TapCritical:
+class TapCritical(Result):
     """The TAP critical point of one instance.
 
     Attributes:
@@ -169,7 +170,7 @@ class _Evaluator:
             if r is None:
                 if v0 is None or guess is None:
                     diag = tap_diagonal(self.bonds, beta)
-                    theta, ritz = _lanczos_estimate(self.bonds, diag)
+                    theta, ritz = lanczos_estimate(self.bonds, diag)
                     guess = theta if guess is None else guess
                     v0 = ritz if v0 is None else v0
                 self.prec = tap_preconditioner(self.bonds, beta, guess)

@@ -321,7 +321,7 @@ def _lobpcg_min(
     n = bonds.n
     if prec is None or not prec.positive_definite:
         if guess is None or v0 is None:
-            theta, ritz = _lanczos_estimate(bonds, diag)
+            theta, ritz = lanczos_estimate(bonds, diag)
             guess = theta if guess is None else guess
             v0 = ritz if v0 is None else v0
         prec = tap_preconditioner(bonds, beta, guess)
@@ -371,7 +371,7 @@ def _factor_below(
     diag = tap_diagonal(bonds, beta)
     scale = float(np.max(np.abs(diag)))
     if guess is None:
-        guess = _lanczos_estimate(bonds, diag)[0]
+        guess = lanczos_estimate(bonds, diag)[0]
     step = margin * scale
     for _ in range(60):
         fac = factor_tap(bonds, beta, guess - step, dtype=dtype)
@@ -381,7 +381,7 @@ def _factor_below(
     raise ConvergenceError(f"no shift makes A(beta={beta:g}) - sigma positive definite")
 
 
-def _lanczos_estimate(
+def lanczos_estimate(
     bonds: Bonds, diag: np.ndarray, steps: int = 30
 ) -> tuple[float, np.ndarray]:
     """A few Lanczos steps: the lowest Ritz value (≥ λ_min) and its Ritz vector.
