@@ -72,6 +72,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConvergenceError, InvalidInputError
+from ..results import Result
 from .finite_width_numerics import (
     SiteMoments,
     auto_rule,
@@ -86,12 +87,13 @@ __all__ = ["FiniteWidthResult", "finite_width_rs"]
 
 
 @dataclass(frozen=True, eq=False)
-class FiniteWidthResult:
+class FiniteWidthResult(Result):
     """The RS saddle point of the finite-width landscape at one temperature.
 
     Conventions as :class:`~replicasolve.solvers.result.ParisiResult`: per input dimension,
     energy units of H/N, Gibbs weight exp(-H/T); entropy relative to the uniform probability
-    measure on the sphere.
+    measure on the sphere. The library's result contract (:class:`~replicasolve.results.Result`:
+    ``converged``, ``errors`` = {"resolution": ...}, ``to_dict()``, ``table()``).
 
     Attributes:
         activation: the activation as given.
@@ -105,12 +107,14 @@ class FiniteWidthResult:
         g_diag, g_off: shape (L,): post-activation overlaps (1/N_l) Σ_i φ(h_ia)φ(h_ib),
             a = b and a ≠ b.
         ghat_diag, ghat_off: shape (L,): their conjugates ĝ_d, ĝ (O(1/α)).
-        converged: residual below ``tol``.
+        converged: the fixed-point residual (after the damped iteration and the Newton
+            polish) is below ``tol``; False means the saddle was not found to ``tol``.
         iterations: fixed-point iterations (plus Newton polish function calls).
         residual: max |F(u) - u| of the fixed-point map, with ĝ^l measured as α_l ĝ^l.
-        quadrature_error: max change of f, e and of the fixed-point map F(u) when the
+        resolution: max change of f, e and of the fixed-point map F(u) when the
             solution is re-evaluated on finer rules (an indicator of the quadrature error;
-            large for kinked φ such as ReLU, and at strong tilt: low T, small α).
+            large for kinked φ such as ReLU, and at strong tilt: low T, small α). Also
+            readable as ``quadrature_error`` (its former name, a read-only alias).
         settings: quadrature rules, tolerance, damping.
         message: how the solve ended.
     """
@@ -131,9 +135,14 @@ class FiniteWidthResult:
     converged: bool
     iterations: int
     residual: float
-    quadrature_error: float
+    resolution: float
     settings: dict[str, Any] = field(default_factory=dict)
     message: str = ""
+
+    @property
+    def quadrature_error(self) -> float:
+        """Read-only alias of :attr:`resolution` (the former field name)."""
+        return self.resolution
 
     @property
     def depth(self) -> int:
@@ -363,6 +372,6 @@ def _solve(act: Any, activation: Any, sw2: float, sb2: float, alphas: tuple[floa
         g_off=np.array([st.g_off for st in sites]),
         ghat_diag=np.array([u[1 + 2 * l] for l in range(depth - 1)] + [ghat_top]),
         ghat_off=np.array([u[2 + 2 * l] for l in range(depth - 1)] + [ghat_top]),
-        converged=bool(res < tol), iterations=it, residual=res, quadrature_error=qerr,
+        converged=bool(res < tol), iterations=it, residual=res, resolution=qerr,
         settings=settings,
         message=message or f"stopped after {it} iterations (residual {res:.3g})")

@@ -75,6 +75,7 @@ import numpy as np
 
 from .._blas import tap_blas
 from ..errors import ConvergenceError, InvalidInputError
+from ..results import Result
 from .finite_width import FiniteWidthResult, finite_width_rs
 from .finite_width_numerics import depth_alphas, hermite_rule, zeta_rule
 
@@ -89,7 +90,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, eq=False)
-class DeepRepliconResult:
+class DeepRepliconResult(Result):
     """The replicon eigenvalue of the finite-width RS saddle at depth L.
 
     Attributes:
@@ -104,9 +105,13 @@ class DeepRepliconResult:
         pivots: shape (L,): α_l - κ_l R^l_ĜĜ, l = 1..L (the L-th is α_L). The RS saddle is
             stable only if all are > 0 AND Λ > 0 (module docstring: after the imaginary Ĝ
             integrals the δG^l pivots are -pivot_l/R^l_ĜĜ and must be negative like δQ's).
-        quadrature_error: |ΔΛ| when the blocks are re-evaluated on finer rules at the same
+        resolution: |ΔΛ| when the blocks are re-evaluated on finer rules at the same
             saddle, plus 2(1-Λ)/(1-q) (∂Λ/∂q at fixed κ_0) times the saddle's own
-            quadrature indicator (a rough bound).
+            quadrature indicator (a rough bound). Also readable as ``quadrature_error``
+            (its former name, a read-only alias).
+        converged: the RS saddle converged (its fixed-point residual below its tolerance)
+            and Λ, κ, the pivots and the resolution are all finite. (An unconverged saddle
+            is refused with ConvergenceError, so False here means non-finite blocks.)
         settings: quadrature rules.
         message: the verdict, or which pivot is non-positive.
     """
@@ -118,9 +123,25 @@ class DeepRepliconResult:
     r_gg: np.ndarray
     kappa: np.ndarray
     pivots: np.ndarray
-    quadrature_error: float
+    resolution: float
+    converged: bool
     settings: dict[str, Any] = field(default_factory=dict)
     message: str = ""
+
+    @property
+    def quadrature_error(self) -> float:
+        """Read-only alias of :attr:`resolution` (the former field name)."""
+        return self.resolution
+
+    @property
+    def T(self) -> float:
+        """Temperature of the saddle (energy units of H/N)."""
+        return self.saddle.T
+
+    @property
+    def q(self) -> float:
+        """Input overlap of the RS saddle."""
+        return self.saddle.q
 
     @property
     def depth(self) -> int:
@@ -160,7 +181,7 @@ class DeepRepliconResult:
 
 
 @dataclass(frozen=True)
-class RepliconBoundary:
+class RepliconBoundary(Result):
     """Where Λ(T) = 0 at fixed width ratios (the RS → RSB instability line).
 
     Attributes:
@@ -168,6 +189,14 @@ class RepliconBoundary:
         found: whether a sign change was bracketed.
         T_grid, replicon_grid: the scan (T ascending) that located the bracket.
         message: how the search ended.
+        converged: the search reached a definite answer: a zero of Λ with positive pivots
+            (refined by brentq to ``xtol``, or on a scan point), or no boundary in the range
+            (Λ of one sign on the scan, or a pivot already non-positive at its top). False
+            where the scan was inconclusive (a sign change through a pole, or a vanishing
+            pivot without a zero of Λ above it: the message says to refine the scan).
+        T_error: error estimate of ``T`` (energy units of H/N): ``xtol`` plus the
+            replicon's own resolution at T divided by |dΛ/dT| over the bracket; NaN (not
+            estimated) when no zero was refined.
     """
 
     T: float | None
@@ -175,6 +204,8 @@ class RepliconBoundary:
     T_grid: tuple[float, ...]
     replicon_grid: tuple[float, ...]
     message: str
+    converged: bool = False
+    T_error: float = math.nan
 
 
 def _site_blocks(phi: Any, c1: float, c0: float, a: float, b: float, order: int,
@@ -464,7 +495,7 @@ def finite_width_replicon_deep(activation: Any, sigma_w2: float, sigma_b2: float
                                        *_blocks(act.phi, sol, fine))
     # sensitivity to the saddle's own quadrature error: Λ depends on q through (1-q)² κ_0
     dq = (1.0 - lam) * 2.0 / max(1.0 - sol.q, 1e-12)
-    qerr = abs(lam_fine - lam) + abs(dq) * sol.quadrature_error
+    qerr = abs(lam_fine - lam) + abs(dq) * sol.resolution
     pivots = np.array([alphas[l] - kappa[l + 1] * r_gg[l] for l in range(len(alphas))])
     notes = []
     for l, piv in enumerate(pivots):
@@ -476,7 +507,9 @@ def finite_width_replicon_deep(activation: Any, sigma_w2: float, sigma_b2: float
         notes.append("stable (Lambda >= 0)" if lam >= 0 else "RS unstable (Lambda < 0)")
     return DeepRepliconResult(
         replicon=lam, saddle=sol, r_cc=r_cc, r_cg=r_cg, r_gg=r_gg, kappa=kappa, pivots=pivots,
-        quadrature_error=float(qerr),
+        resolution=float(qerr),
+        converged=bool(sol.converged and math.isfinite(lam) and math.isfinite(qerr)
+                       and np.all(np.isfinite(kappa)) and np.all(np.isfinite(pivots))),
         settings={"blocks_rule": rule, "check_rule": fine,
                   "saddle_method": sol.settings.get("method", "hermite")},
         message="; ".join(notes))
@@ -544,18 +577,22 @@ def replicon_boundary(activation: Any, sigma_w2: float, sigma_b2: float,
         # (through a pole |Λ| is large at the brentq point)
         slope = abs(l_hi - l_lo) / (t_hi - t_lo)
         if np.all(at.pivots > 0) and abs(at.replicon) <= 10 * xtol * slope + 1e-9:
-            return RepliconBoundary(float(t), True, *scan, note + ", refined by brentq")
+            return RepliconBoundary(float(t), True, *scan, note + ", refined by brentq",
+                                    converged=True,
+                                    T_error=float(xtol + at.resolution / max(slope, 1e-300)))
         return RepliconBoundary(None, False, *scan,
                                 f"Lambda changes sign in [{t_lo:.4g}, {t_hi:.4g}] through a "
-                                "pole (pivot <= 0), not through zero: refine the scan")
+                                "pole (pivot <= 0), not through zero: refine the scan",
+                                converged=False)
 
     if not good[-1]:
         return RepliconBoundary(None, False, *scan,
                                 f"a pivot alpha - kappa R_GG is <= 0 already at T = {hi:g}: "
-                                "RS unstable at the top of the range")
+                                "RS unstable at the top of the range", converged=True)
     for i in range(len(grid) - 1, 0, -1):
         if vals[i] == 0.0:
-            return RepliconBoundary(float(grid[i]), True, *scan, "Lambda = 0 on a grid point")
+            return RepliconBoundary(float(grid[i]), True, *scan, "Lambda = 0 on a grid point",
+                                    converged=True)
         t_lo, t_hi = float(grid[i - 1]), float(grid[i])
         if good[i - 1] and vals[i] * vals[i - 1] < 0:
             return refine(t_lo, t_hi, vals[i - 1], vals[i],
@@ -575,8 +612,10 @@ def replicon_boundary(activation: Any, sigma_w2: float, sigma_b2: float,
                               f"[{t_a:.5g}, {t_hi:.4g}]")
             return RepliconBoundary(None, False, *scan,
                                     f"a pivot vanishes at T = {t_p:.5g} without a zero of "
-                                    "Lambda above it on the scan: refine the scan")
+                                    "Lambda above it on the scan: refine the scan",
+                                    converged=False)
     sign = "positive (RS stable)" if vals[0] > 0 else "negative (RS unstable)"
     return RepliconBoundary(None, False, *scan,
                             f"Lambda is {sign} at all {len(grid)} scan temperatures in "
-                            f"[{lo:g}, {hi:g}]: no RS/RSB boundary found there")
+                            f"[{lo:g}, {hi:g}]: no RS/RSB boundary found there",
+                            converged=True)

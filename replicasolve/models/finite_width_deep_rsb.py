@@ -71,6 +71,7 @@ import numpy as np
 
 from .._blas import tap_blas
 from ..errors import ConvergenceError, InvalidInputError
+from ..results import Result
 from .finite_width_numerics import (
     KERNEL_CUT,
     activation_shape,
@@ -357,7 +358,7 @@ def _inner(pb: _Problem, q0: float, q1: float, m: float, hats0: np.ndarray | Non
 
 
 @dataclass(frozen=True, eq=False)
-class FiniteWidth1RSBDeep:
+class FiniteWidth1RSBDeep(Result):
     """The 1RSB optimum of the finite-width action at depth L (module docstring).
 
     Attributes:
@@ -374,8 +375,11 @@ class FiniteWidth1RSBDeep:
         ghat: shape (L, 3): (ĝ_d, ĝ_1, ĝ_0) (the top row is β²σ_w²/α_L).
         energy: e = -β σ_w² (g_d^L + (m-1) g_1^L - m g_0^L).
         free_energy: f = -T Φ_1.
-        converged: the optimiser ended with success and the layer saddle residual is
-            below 1e-9.
+        entropy: s = (e - f)/T (relative to the uniform measure on the sphere).
+        T: temperature (energy units of H/N).
+        converged: the L-BFGS-B run that produced the reported optimum ended with success
+            (True when no run improved on the RS point) and the layer-saddle residuals at
+            the optimum and at the RS point are below 1e-9.
         residual: the layer-saddle residual (α_l ĝ units) at the optimum.
         evaluations: evaluations of Φ_eff.
         settings: quadrature and optimiser settings.
@@ -394,6 +398,8 @@ class FiniteWidth1RSBDeep:
     ghat: np.ndarray
     energy: float
     free_energy: float
+    entropy: float
+    T: float
     converged: bool
     residual: float
     evaluations: int
@@ -638,7 +644,8 @@ def finite_width_1rsb_deep(activation: Any, sigma_w2: float, sigma_b2: float,
         phi=val, phi_rs=phi_rs, gain=gain, resolution=float(resolution), q0=q0, q1=q1, m=m,
         q_rs=qr, g=np.array([lay.g for lay in layers]),
         ghat=np.vstack([hats, np.full((1, 3), pb.top)]), energy=float(energy),
-        free_energy=-float(T) * val, converged=bool(ok and res <= 1e-9 and res_rs <= 1e-9),
+        free_energy=-float(T) * val, entropy=float(energy) / float(T) + float(val),
+        T=float(T), converged=bool(ok and res <= 1e-9 and res_rs <= 1e-9),
         residual=float(res), evaluations=int(state["evals"]),
         settings={**spec, "activation": act.name, "sigma_w2": pb.sw2, "sigma_b2": pb.sb2,
                   "alpha": pb.alphas, "T": float(T), "maxiter": int(maxiter),

@@ -80,6 +80,7 @@ gains themselves.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -90,6 +91,7 @@ import numpy as np
 from .._blas import blas_threads, tap_blas
 from .._trust_region import trust_region_step
 from ..errors import ConvergenceError, InvalidInputError
+from ..results import Result
 from .finite_width_numerics import (
     KERNEL_CUT,
     RANGE_MAX,
@@ -400,7 +402,7 @@ def krsb_functional(phi_fn: Callable[[np.ndarray], np.ndarray], sigma_w2: float,
 
 
 @dataclass(frozen=True, eq=False)
-class FiniteWidthKRSB:
+class FiniteWidthKRSB(Result):
     """Optimum of the depth-1 finite-width k-RSB functional (and of the chain below it).
 
     Attributes:
@@ -411,7 +413,8 @@ class FiniteWidthKRSB:
         m: shape (k,): m_1 ≤ … ≤ m_k (x(q) = m_j on [q_{j-1}, q_j)).
         phi_rs: the RS optimum of the same functional and quadrature.
         phi_prev: the (k-1)-RSB optimum (= ``phi_rs`` for k = 1).
-        gain_rs: Φ_RS - Φ_k ≥ 0.
+        gain: Φ_RS - Φ_k ≥ 0 (the library's name; also readable as ``gain_rs``, its
+            former name, a read-only alias).
         gain_prev: Φ_{k-1} - Φ_k ≥ 0: what the k-th step adds.
         chain: Φ_0 (RS), Φ_1, …, Φ_k, shape (k + 1,).
         gains: chain[:-1] - chain[1:], shape (k,): the gain of each added step.
@@ -419,8 +422,11 @@ class FiniteWidthKRSB:
             and 4 more ζ points per panel (``"grid"``) or 1.5× the order (``"hermite"``).
         gain_resolution: shape (k,): the same change of each entry of ``gains`` (at fixed
             order parameters): a gain below it is not resolved.
+        T: temperature (energy units of H/N).
         converged: every optimiser run in the chain that produced a reported optimum ended
-            with success (projected gradient below tolerance).
+            with success (the bounded 1-D RS minimisation, and the projected gradient below
+            ``gtol`` at every added level); False means at least one
+            level stopped on the iteration limit or on the rounding of Φ first.
         residual: the largest projected gradient (increment coordinates, see
             :func:`_to_inc`) at the reported optima.
         evaluations: functional evaluations used.
@@ -436,18 +442,38 @@ class FiniteWidthKRSB:
     m: np.ndarray
     phi_rs: float
     phi_prev: float
-    gain_rs: float
+    gain: float
     gain_prev: float
     chain: np.ndarray
     gains: np.ndarray
     resolution: float
     gain_resolution: np.ndarray
+    T: float
     converged: bool
     residual: float
     evaluations: int
     settings: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     levels: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+
+    @property
+    def gain_rs(self) -> float:
+        """Read-only alias of :attr:`gain` (Φ_RS - Φ_k; the former field name)."""
+        return self.gain
+
+    def table(self) -> str:
+        """:meth:`Result.table <replicasolve.results.Result.table>` with the ragged
+        ``levels`` (one (q, m) pair per level of the chain) as one row per level."""
+        rows = Result.table(dataclasses.replace(self, levels=())).split("\n")
+        rows = [r for r in rows if r.split(" ", 1)[0] != "levels"]
+        width = max(len(r.split("  ", 1)[0]) for r in rows)
+
+        def text(v: Any) -> str:
+            return np.array2string(np.asarray(v, dtype=float), precision=6)
+
+        extra = [f"{f'level {j}':<{width}}  q = {text(q)}, m = {text(m)}"
+                 for j, (q, m) in enumerate(self.levels)]
+        return "\n".join(rows[:-1] + extra + rows[-1:])
 
 
 def _to_inc(q: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -761,6 +787,7 @@ def finite_width_krsb(activation: Any, sigma_w2: float, sigma_b2: float, alpha: 
                                  bounds=(0.0, _Q_HI), method="bounded",
                                  options={"xatol": 1e-10})
             levels.append((np.array([float(rs.x)]), np.zeros(0), float(rs.fun)))
+            runs_ok = bool(rs.success)
         for kk in range(len(levels), k + 1):
             qp, mp, fp = levels[-1]
 
@@ -809,9 +836,9 @@ def finite_width_krsb(activation: Any, sigma_w2: float, sigma_b2: float, alpha: 
     qk, mk, fk = levels[-1]
     return FiniteWidthKRSB(
         k=int(k), phi=fk, free_energy=-temp * fk, q=qk, m=mk, phi_rs=float(chain[0]),
-        phi_prev=float(chain[-2]), gain_rs=float(chain[0] - fk),
+        phi_prev=float(chain[-2]), gain=float(chain[0] - fk),
         gain_prev=float(chain[-2] - fk), chain=chain, gains=gains, resolution=float(res),
-        gain_resolution=gres, converged=bool(runs_ok), residual=float(worst_pg),
+        gain_resolution=gres, T=temp, converged=bool(runs_ok), residual=float(worst_pg),
         evaluations=evals[0],
         settings={"rule": rule, "fine_rule": fine, "n_starts": int(n_starts), "gtol": gtol,
                   "maxiter": int(maxiter), "fd_step": fd_step,

@@ -22,9 +22,11 @@ entropy of a Parisi overlap matrix, and the two engines for the moments of that 
   ζ rule). Kinked φ (ReLU) converge only algebraically here, as in Gauss–Hermite, and
   unbounded φ leave the grid's range at strong tilt: those use Gauss–Hermite.
 
-Public helpers (all used by two or more of the finite-width modules; conventions: variances
-and fields in units of the preactivation variance, i.e. of σ_w² + σ_b²-scaled fields z;
-E over N(0, 1) rules are (nodes, weights) pairs of 1-D arrays with weights summing to 1):
+Public helpers (the API the finite-width modules share; helpers that serve this module
+alone keep a leading underscore). Conventions: the fields z, h are preactivations, in the
+units of φ's argument, and c1, c0, s, var are their variances (c = σ_b² + σ_w² G,
+dimensionless like G); a rule for E over N(0, 1) is a pair (nodes, weights) of 1-D arrays
+of one length, the weights summing to 1.
 
 - input checks: :func:`check_number`, :func:`check_positive`, :func:`check_growth`,
   :func:`check_alphas`, :func:`depth_alphas`, :func:`check_rule`, :func:`activation_shape`;

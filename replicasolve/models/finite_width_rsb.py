@@ -41,14 +41,16 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
+from ..results import Result
 from .finite_width_numerics import hermite_rule_scaled
 
 __all__ = ["FiniteWidth1RSB", "finite_width_1rsb", "one_rsb_functional"]
 
 
 @dataclass(frozen=True)
-class FiniteWidth1RSB:
-    """Optimum of the depth-1 finite-width 1RSB functional.
+class FiniteWidth1RSB(Result):
+    """Optimum of the depth-1 finite-width 1RSB functional (the library's result contract,
+    :class:`~replicasolve.results.Result`).
 
     Attributes:
         phi: Φ_1 = -βf at the optimum; ``free_energy`` = -T Φ_1 (per input dimension).
@@ -56,10 +58,14 @@ class FiniteWidth1RSB:
             below the RS optimum).
         phi_rs, q_rs: the RS optimum of the same functional (m = 1), same quadrature.
         gain: Φ_rs - Φ_1 ≥ 0 (how much 1RSB lowers the functional, in units of -βf).
-        converged: optimiser success.
+        resolution: the change of ``gain`` when both optima are re-evaluated on a finer
+            rule (a gain below it is not resolved; NaN without the check). Also readable as
+            ``gain_resolution`` (its former name, a read-only alias).
+        T: temperature (energy units of H/N).
+        converged: ``finite_width_krsb``'s verdict: the RS minimisation and the 1RSB
+            projected trust-region Newton run both ended with success (projected gradient
+            below ``gtol``).
         message: how the optimisation ended.
-        gain_resolution: the change of ``gain`` when both optima are re-evaluated on a finer
-            rule (a gain below it is not resolved).
     """
 
     phi: float
@@ -70,9 +76,15 @@ class FiniteWidth1RSB:
     phi_rs: float
     q_rs: float
     gain: float
+    resolution: float
+    T: float
     converged: bool
     message: str
-    gain_resolution: float = math.nan
+
+    @property
+    def gain_resolution(self) -> float:
+        """Read-only alias of :attr:`resolution` (the former field name)."""
+        return self.resolution
 
 
 def one_rsb_functional(phi_fn: Any, sigma_w2: float, sigma_b2: float, alpha: float, T: float,
@@ -106,7 +118,10 @@ def one_rsb_functional(phi_fn: Any, sigma_w2: float, sigma_b2: float, alpha: flo
 
 def finite_width_1rsb(activation: Any, sigma_w2: float, sigma_b2: float, alpha: float,
                       T: float, order: int = 40, *, method: str = "auto",
-                      **options: Any) -> FiniteWidth1RSB:
+                      grid_step: float = 2 * math.pi / 128, zeta_points: int = 6,
+                      start: tuple[Any, Any] | None = None, n_starts: int = 8,
+                      gtol: float = 1e-10, maxiter: int = 200, fd_step: float = 1e-4,
+                      check_resolution: bool = True) -> FiniteWidth1RSB:
     """Minimise Φ_1 over (q_0 ≤ q_1 < 1, 0 < m ≤ 1) and, with the same quadrature, the RS
     functional (m = 1); report both and the gain.
 
@@ -123,8 +138,17 @@ def finite_width_1rsb(activation: Any, sigma_w2: float, sigma_b2: float, alpha: 
         order: Gauss–Hermite nodes where the nested Gauss–Hermite rule is used (``method``
             ``"hermite"``, or ``"auto"`` for an unbounded non-periodic φ), 4..200.
         method: ``"auto"``, ``"grid"`` or ``"hermite"`` (as ``finite_width_krsb``).
-        **options: further keywords of ``finite_width_krsb`` (``grid_step``,
-            ``zeta_points``, ``gtol``, ``maxiter``, ...).
+        grid_step: grid spacing in the field (``"grid"``; rounded to divide the period of a
+            periodic φ; finer rule: half of it). Default 2π/128.
+        zeta_points: Gauss–Legendre points per ζ panel (``"grid"``, 2..24; finer rule: 4
+            more).
+        start: a 1-step ``(q, m)`` = ((q_0, q_1), (m,)) tried as an extra start.
+        n_starts: at most this many probes of 1RSB insertions (≥ 1).
+        gtol: projected-gradient tolerance of the Newton runs (increment coordinates).
+        maxiter: Newton iterations per run (≥ 1).
+        fd_step: finite-difference step for non-analytic φ (increment coordinates).
+        check_resolution: re-evaluate both optima on the finer rule (``resolution``; NaN
+            without it).
 
     Returns:
         :class:`FiniteWidth1RSB`.
@@ -136,9 +160,11 @@ def finite_width_1rsb(activation: Any, sigma_w2: float, sigma_b2: float, alpha: 
     from .finite_width_krsb import finite_width_krsb
 
     r = finite_width_krsb(activation, sigma_w2, sigma_b2, alpha, T, 1, method=method,
-                          order=order, **options)
+                          order=order, grid_step=grid_step, zeta_points=zeta_points,
+                          start=start, n_starts=n_starts, gtol=gtol, maxiter=maxiter,
+                          fd_step=fd_step, check_resolution=check_resolution)
     (q0, q1), (m,) = (float(v) for v in r.q), (float(v) for v in r.m)
     return FiniteWidth1RSB(phi=r.phi, free_energy=r.free_energy, q0=q0, q1=q1, m=m,
-                           phi_rs=r.phi_rs, q_rs=float(r.levels[0][0][0]), gain=r.gain_rs,
+                           phi_rs=r.phi_rs, q_rs=float(r.levels[0][0][0]), gain=r.gain,
                            converged=r.converged, message=r.message,
-                           gain_resolution=float(r.gain_resolution[0]))
+                           resolution=float(r.gain_resolution[0]), T=r.T)
