@@ -72,7 +72,10 @@ def _scalar_text(value: Any) -> str | None:
     if isinstance(value, str):
         return value if "\n" not in value and len(value) <= 120 else None
     if isinstance(value, (tuple, list, np.ndarray)):
-        arr = np.asarray(value)
+        try:
+            arr = np.asarray(value)
+        except ValueError:  # ragged (one row per level of different lengths)
+            return None
         if arr.dtype.kind in "biuf" and arr.ndim == 1 and arr.size <= 12:
             return np.array2string(arr.astype(float), precision=6, max_line_width=200)
     return None
