@@ -26,7 +26,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.optimize import minimize
 
-from replicasolve._blas import blas_threads
+from replicasolve.blas import blas_threads
 from replicasolve.models.pspin import MixedPSpin
 from replicasolve.solvers import RSB, Options, solve
 from replicasolve.solvers.ising import IsingFunctional, _refine, _solve_k
@@ -96,7 +96,7 @@ def main() -> None:
     t_start = 1.0 - (1.0 - q0) / (1.0 - np.concatenate([[0.0], q0[:-1]]))
     s_start = m0 / np.concatenate([m0[1:], [1.0]])
     t0 = time.perf_counter()
-    with blas_threads():  # the same BLAS setting as the engine (see replicasolve._blas)
+    with blas_threads():  # the same BLAS setting as the engine (see replicasolve.blas)
         base = minimize(lambda w: -baseline_value(to_v(w)[:nq], to_v(w)[nq:], du, n),
                         np.concatenate([t_start, s_start]), method="L-BFGS-B",
                         jac="3-point", bounds=[(0.0, 1.0)] * (nq + K),

@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from replicasolve._blas import blas_threads
+from replicasolve.blas import blas_threads
 from replicasolve.models.msk import msk_critical
 from replicasolve.scan.epochs import scan_run
 from replicasolve.tap.bonds import LayeredBonds

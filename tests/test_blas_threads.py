@@ -16,7 +16,7 @@ import pytest
 
 SCRIPT = r"""
 import json, threadpoolctl
-from replicasolve._blas import blas_threads, refresh
+from replicasolve.blas import blas_threads, refresh
 
 def info():
     out = {}

@@ -17,7 +17,7 @@ import pytest
 from scipy import integrate
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from replicasolve._blas import blas_threads
+from replicasolve.blas import blas_threads
 from replicasolve.errors import InvalidInputError
 from replicasolve.tap.bond_density import (
     bond_density,

@@ -196,7 +196,7 @@ def test_npz_claiming_huge_arrays_is_refused_before_loading(tmp_path, capsys) ->
 
 
 def test_file_weights_beyond_memory_are_refused(small_npz, monkeypatch, capsys) -> None:
-    import replicasolve._files as files
+    import replicasolve.files as files
 
     monkeypatch.setattr(files, "memory_limit", lambda: 1000)
     assert main(["tap", str(small_npz)]) == 2

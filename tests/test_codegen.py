@@ -180,7 +180,7 @@ def test_same_expressions_same_hash_and_module(xi_vgh, cache):
 
 
 def test_cache_dir_env(monkeypatch, tmp_path):
-    from replicasolve._numba import cache_dir
+    from replicasolve.jit import cache_dir
 
     monkeypatch.setenv("REPLICASOLVE_CACHE_DIR", str(tmp_path / "a"))
     assert cache_dir() == tmp_path / "a" and (tmp_path / "a").is_dir()

@@ -152,7 +152,7 @@ def add_quiet(p: argparse.ArgumentParser) -> None:
 
 def require_memory(nbytes: float, what: str) -> None:
     """Refuse ``what`` up front when it needs more than this machine's memory."""
-    from .._files import format_bytes, memory_limit
+    from ..files import format_bytes, memory_limit
 
     limit = memory_limit()
     if limit is not None and nbytes > limit:

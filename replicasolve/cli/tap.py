@@ -70,7 +70,7 @@ def _tap_memory(sizes: Sequence[int]) -> int:
 
 
 def _tap_bonds(args: argparse.Namespace):
-    from .. import _validate
+    from .. import validation
     from ..tap.bonds import load_weights, random_layered
 
     if args.weights is not None:
@@ -81,8 +81,8 @@ def _tap_bonds(args: argparse.Namespace):
                        f"{','.join(map(str, bonds.sizes))})")
         return bonds, f"weights from {args.weights}"
     seed = 0 if args.seed is None else args.seed
-    layer_sizes = _validate.layer_sizes(sizes(args.sizes or DEFAULT_SIZES))
-    _validate.variances(args.variance, len(layer_sizes) - 1)  # before the memory estimate
+    layer_sizes = validation.layer_sizes(sizes(args.sizes or DEFAULT_SIZES))
+    validation.variances(args.variance, len(layer_sizes) - 1)  # before the memory estimate
     require_memory(_tap_memory(layer_sizes), f"a random instance with --sizes "
                    f"{short(','.join(map(str, layer_sizes)), 60)}")
     _check_spectrum(args, sum(layer_sizes))

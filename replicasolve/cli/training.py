@@ -94,7 +94,7 @@ def _train_cost(settings: Any, out: Path) -> None:
     memory or a run whose snapshots cannot fit on the disk of ``out``."""
     from itertools import pairwise
 
-    from .._files import format_bytes, free_disk
+    from ..files import format_bytes, free_disk
 
     sizes = (784, *settings.hidden, 10)
     params = sum(a * b + b for a, b in pairwise(sizes))

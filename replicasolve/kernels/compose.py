@@ -342,7 +342,7 @@ def _cache_key(act: Any, depth: int, w2, b2, tier: str, degree: int, order: int)
 
 
 def _cache_file(key: str):
-    from .._numba import cache_dir
+    from ..jit import cache_dir
 
     return cache_dir() / "xi" / f"{key}.npz"
 

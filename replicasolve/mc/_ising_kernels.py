@@ -58,7 +58,7 @@ import math
 import numba
 import numpy as np
 
-from .._numba import njit
+from ..jit import njit
 
 
 @njit(inline="always")

@@ -50,8 +50,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._netcdf import read_netcdf, write_netcdf
 from ..errors import InvalidInputError
+from ..netcdf import read_netcdf, write_netcdf
 from ..tap.bonds import LayeredBonds, linear_params_of_module, read_torch_params
 from .ising import IsingSystem
 

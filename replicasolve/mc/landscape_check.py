@@ -61,9 +61,9 @@ from typing import Any
 
 import numpy as np
 
-from .._blas import tap_blas
-from .._numba import njit
+from ..blas import tap_blas
 from ..errors import InvalidInputError
+from ..jit import njit
 
 __all__ = [
     "OverlapTheory",

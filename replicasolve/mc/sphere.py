@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .._blas import tap_blas
+from ..blas import tap_blas
 from ..errors import InvalidInputError
 
 __all__ = ["MCResult", "PTResult", "SphereMLP", "parallel_tempering", "sample_sphere"]

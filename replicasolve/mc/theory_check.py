@@ -67,7 +67,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _validate
+from .. import validation
 from ..errors import ConvergenceError, InvalidInputError
 from ..tap.bonds import DenseBonds, LayeredBonds, random_layered
 from .ising import Estimate, IsingSystem, MCResult, PTResult, parallel_tempering
@@ -112,7 +112,7 @@ def _size_spec(size: Any) -> tuple[str, tuple[int, ...]]:
         raise InvalidInputError(
             f"a size is an int N (SK) or a sequence of layer sizes N_0..N_L, got {size!r}"
         )
-    return "layered", _validate.layer_sizes(list(size))
+    return "layered", validation.layer_sizes(list(size))
 
 
 def _seeds(seed: Any, tag: int, n: int, sample: int) -> tuple[int, np.random.SeedSequence]:

@@ -241,9 +241,9 @@ def finite_width_rs(activation: Any, sigma_w2: float, sigma_b2: float,
     if zeta_points is None and rule["method"] == "grid":
         rule["zeta_points"] = _ZETA_POINTS["grid"]
     fine = finer_rule(rule)
-    from .._blas import blas_threads
+    from ..blas import blas_threads
 
-    with blas_threads():  # many small products: one BLAS thread (see replicasolve._blas)
+    with blas_threads():  # many small products: one BLAS thread (see replicasolve.blas)
         return _solve(act, activation, sw2, sb2, alphas, temp, rule, fine, tol,
                       int(max_iter), float(damping))
 

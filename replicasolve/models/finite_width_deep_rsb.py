@@ -69,7 +69,7 @@ from typing import Any
 
 import numpy as np
 
-from .._blas import tap_blas
+from ..blas import tap_blas
 from ..errors import ConvergenceError, InvalidInputError
 from ..results import Result
 from .finite_width_numerics import (

@@ -88,10 +88,10 @@ from typing import Any
 
 import numpy as np
 
-from .._blas import blas_threads, tap_blas
-from .._trust_region import trust_region_step
+from ..blas import blas_threads, tap_blas
 from ..errors import ConvergenceError, InvalidInputError
 from ..results import Result
+from ..trust_region import trust_region_step
 from .finite_width_numerics import (
     KERNEL_CUT,
     RANGE_MAX,
@@ -549,7 +549,7 @@ def _minimise(value: Callable[[np.ndarray], Any], y0: np.ndarray, k: int, analyt
     gradient, step 1e-6, refreshed every ``refresh`` iterations, after a poor model
     prediction or a change of the free set, and updated by BFGS in between; the step solves
     the trust-region subproblem exactly (Moré–Sorensen,
-    :func:`replicasolve._trust_region.trust_region_step`). Line-search quasi-Newton methods fail
+    :func:`replicasolve.trust_region.trust_region_step`). Line-search quasi-Newton methods fail
     here: a new RSB level opens along valleys so flat (Hessian eigenvalues ~1e-6 against ~1)
     that the decrease per step falls below the rounding of Φ long before the optimum
     (L-BFGS-B stopped 2e-9 short of the 2RSB optimum of sin at α = 4, T = 0.5, the size of

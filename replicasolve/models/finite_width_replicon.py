@@ -90,7 +90,7 @@ def replicon_at(phi: Any, sigma_w2: float, sigma_b2: float, alpha: float, T: flo
     lam = math.sqrt(sigma_w2 / alpha) / T
     c1 = sigma_b2 + sigma_w2
     c0 = sigma_b2 + sigma_w2 * q
-    from .._blas import blas_threads
+    from ..blas import blas_threads
 
     with blas_threads():
         mo = tilted_moments(phi, c1, c0, 0.0, lam, rule)

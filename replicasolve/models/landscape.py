@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import finite_real
 from ..errors import InvalidInputError
+from ..validation import finite_real
 
 __all__ = ["FiniteWidthLandscape", "LandscapeCharacter", "RandomMLPLandscape",
            "linear_landscape"]

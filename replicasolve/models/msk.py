@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .. import _validate
+from .. import validation
 from ..results import Result
 
 __all__ = ["MSK", "MSKCritical", "critical_matrix", "msk_critical", "msk_tc_identical"]
@@ -49,9 +49,9 @@ class MSK:
     variance: float | Sequence[float] | str = 2.0
 
     def __post_init__(self) -> None:
-        n = _validate.layer_sizes(self.sizes)
+        n = validation.layer_sizes(self.sizes)
         object.__setattr__(self, "sizes", tuple(n))
-        object.__setattr__(self, "variance", _validate.variances(self.variance, len(n) - 1))
+        object.__setattr__(self, "variance", validation.variances(self.variance, len(n) - 1))
 
     def critical(self) -> MSKCritical:
         """The transition: :func:`msk_critical` of these sizes and variances."""
@@ -122,8 +122,8 @@ def critical_matrix(
     Returns:
         ``K``, shape ``(L+1, L+1)``, with ``K_{l,l-1} = K_{l-1,l} = C_l sqrt(N_l/N_{l-1})``.
     """
-    n = _validate.layer_sizes(sizes)
-    c = _validate.variances(variance, len(n) - 1)
+    n = validation.layer_sizes(sizes)
+    c = validation.variances(variance, len(n) - 1)
     k = np.zeros((len(n), len(n)))
     for layer in range(1, len(n)):
         k[layer, layer - 1] = k[layer - 1, layer] = c[layer - 1] * np.sqrt(n[layer] / n[layer - 1])
@@ -149,8 +149,8 @@ def msk_critical(
     Raises:
         InvalidInputError: sizes or variances not positive, or of mismatched length.
     """
-    n = _validate.layer_sizes(sizes)
-    c = _validate.variances(variance, len(n) - 1)
+    n = validation.layer_sizes(sizes)
+    c = validation.variances(variance, len(n) - 1)
     from scipy.linalg import eigh_tridiagonal
 
     # K is linear in the variances: solve for K / max(C) and scale back, so that variances
@@ -168,7 +168,7 @@ def msk_critical(
         t_c = float(np.sqrt(lam_unit) * np.sqrt(scale))
         beta_c = float(1.0 / (np.sqrt(lam_unit) * np.sqrt(scale)))
     if not (np.isfinite(lam) and np.isfinite(beta_c) and lam > 0 and t_c > 0):
-        raise _validate.InvalidInputError(
+        raise validation.InvalidInputError(
             f"variances {min(c):g}..{max(c):g} with these sizes put lambda_max(K) beyond "
             "floating-point range"
         )
@@ -194,8 +194,8 @@ def msk_tc_identical(n_weight_layers: int, variance: float = 2.0) -> float:
     (arXiv 2408.06421) and re-derived in ``derivations/msk_critical_temperature.py``.
     """
     if int(n_weight_layers) != n_weight_layers or n_weight_layers < 1:
-        raise _validate.InvalidInputError(
+        raise validation.InvalidInputError(
             f"number of weight layers must be a whole number >= 1, got {n_weight_layers}"
         )
-    c = _validate.variances(variance, 1)[0]
+    c = validation.variances(variance, 1)[0]
     return float(np.sqrt(2.0 * c * np.cos(np.pi / (n_weight_layers + 2))))

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .. import _validate
+from .. import validation
 from ..errors import InvalidInputError
 
 __all__ = ["empirical_xi"]
@@ -59,7 +59,7 @@ def empirical_xi(
         raise InvalidInputError(f"depth must be a whole number >= 0, got {depth}")
     if draws < 2 or width < 1 or n_in < 2:
         raise InvalidInputError("need draws >= 2, width >= 1 and n_in >= 2")
-    sw = _validate.variances(sigma_w2, 1)[0]
+    sw = validation.variances(sigma_w2, 1)[0]
     if not np.isfinite(sigma_b2) or sigma_b2 < 0:
         raise InvalidInputError(f"sigma_b2 must be >= 0 and finite, got {sigma_b2}")
     gen = torch.Generator(device=device).manual_seed(seed)

@@ -27,7 +27,7 @@ def style() -> None:
 def save_figure(fig: Any, path: str) -> None:
     import os
 
-    from .._files import atomic_write
+    from ..files import atomic_write
 
     # the temporary name has no image suffix, so the format is given explicitly
     fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"

@@ -40,10 +40,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from .. import __version__
-from .._blas import blas_threads
-from .._netcdf import read_netcdf, write_netcdf
+from ..blas import blas_threads
 from ..errors import ConvergenceError, InvalidInputError, ReplicaSolveError
 from ..models.msk import msk_critical
+from ..netcdf import read_netcdf, write_netcdf
 from ..progress import Reporter
 from ..tap.bonds import LayeredBonds
 from ..tap.critical import tap_critical, tap_minimum

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from .._numba import njit
+from ..jit import njit
 
 
 @njit

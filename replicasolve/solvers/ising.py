@@ -49,7 +49,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._blas import tap_blas
+from ..blas import tap_blas
 from ..errors import InvalidInputError
 from ._ordered import project_ordered
 from .extrapolate import extrapolate_k

@@ -60,8 +60,8 @@ from typing import Any
 
 import numpy as np
 
-from .._trust_region import trust_region_step as _tr_step
 from ..errors import InvalidInputError
+from ..trust_region import trust_region_step as _tr_step
 from ._ordered import project_ordered
 from .extrapolate import extrapolate_k
 from .methods import RSB, FullRSB, Options
@@ -1031,7 +1031,7 @@ def solve_spherical(model: Any, method: RSB | FullRSB, options: Options,
         raise InvalidInputError(f"method must be RSB(k) or FullRSB(...), got {method!r}")
     if not isinstance(options, Options):
         raise InvalidInputError(f"options must be an Options, got {type(options).__name__}")
-    from .._blas import blas_threads
+    from ..blas import blas_threads
 
     xih = _XiH(model.xi, model.field)
     T = float(model.T)

@@ -160,7 +160,7 @@ def descriptor_system(params: Mapping[str, Any]) -> Any:
 
 def _point(params: Mapping[str, Any], solver: Mapping[str, Any], first: str
            ) -> dict[str, float]:
-    from .._blas import blas_threads
+    from ..blas import blas_threads
     from ..mc.descriptor import descriptor_curve
 
     mc = check_solver(solver)

@@ -95,7 +95,7 @@ def _compute_chains(kind: str, quantity: str, solver: Mapping[str, Any],
     threads spinning against the other workers (and numpy's against scipy's pool) made a
     tiny eigenvalue problem cost milliseconds instead of microseconds.
     """
-    from .._blas import blas_threads, refresh
+    from ..blas import blas_threads, refresh
 
     out = []
     with blas_threads(1):
@@ -294,7 +294,7 @@ def _probe(spec: SweepSpec, args: tuple[Any, ...], warm: bool, todo: Any,
     ``todo``. Returns ``(seconds a point, points computed)``."""
     import numpy as np
 
-    from .._blas import blas_threads
+    from ..blas import blas_threads
 
     rng = np.random.default_rng(0)
     k = PROBE_CHAINS

@@ -299,7 +299,7 @@ def _point(spec: SweepSpec, idx: tuple[Any, ...]) -> list[Any]:
 
 def save_dataset(ds: Any, out: str | os.PathLike) -> Path:
     """Write ``ds`` to netCDF at ``out`` atomically (scipy engine, netCDF3 64-bit offset)."""
-    from .._files import atomic_target
+    from ..files import atomic_target
 
     with atomic_target(out) as tmp:
         ds.to_netcdf(tmp, engine="scipy")

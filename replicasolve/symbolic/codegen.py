@@ -20,7 +20,7 @@ common-subexpression elimination).
 :func:`value_gradient_hessian` builds ``f``, ``∂f/∂a_i`` and the upper triangle of
 ``∂²f/∂a_i∂a_j`` and compiles them in one module (one CSE pass).
 
-numba is imported (through :mod:`replicasolve._numba`) only when a generated module is
+numba is imported (through :mod:`replicasolve.jit`) only when a generated module is
 imported, never at the import of this module.
 """
 
@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 #: Bump when the generated source changes for the same expressions (invalidates caches).
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: generated modules import replicasolve.jit (was replicasolve._numba)
 
 # sympy function classes whose Python printing is supported by numba in nopython mode.
 _SUPPORTED_FUNCTIONS: tuple[type, ...] = (
@@ -375,7 +375,7 @@ def _generate_source(
         "",
         "import math",
         "",
-        "from replicasolve._numba import njit",
+        "from replicasolve.jit import njit",
         "",
         "",
         "@njit",
@@ -414,7 +414,7 @@ def _write_atomic(path: pathlib.Path, source: str) -> None:
 
 
 def _load_module(digest: str, source: str) -> ModuleType:
-    from replicasolve._numba import cache_dir  # imports numba
+    from replicasolve.jit import cache_dir  # imports numba
 
     directory = cache_dir() / "codegen"
     directory.mkdir(parents=True, exist_ok=True)

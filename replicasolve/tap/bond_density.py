@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _validate
+from .. import validation
 from ..errors import ConvergenceError, InvalidInputError
 
 __all__ = [
@@ -54,9 +54,9 @@ _NEWTON_MAX = 30
 
 
 def _setup(layer_sizes: Sizes, variance: Variance) -> tuple[tuple[int, ...], tuple[float, ...]]:
-    sizes = _validate.layer_sizes(layer_sizes)
+    sizes = validation.layer_sizes(layer_sizes)
     try:
-        c = _validate.variances(variance, len(sizes) - 1)
+        c = validation.variances(variance, len(sizes) - 1)
     except (TypeError, ValueError) as exc:  # e.g. a list holding a non-number
         if isinstance(exc, InvalidInputError):
             raise

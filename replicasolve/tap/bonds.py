@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _validate
+from .. import validation
 from ..errors import InvalidInputError
 
 __all__ = ["DenseBonds", "LayeredBonds", "describe_error", "load_weights", "random_layered",
@@ -183,7 +183,7 @@ class DenseBonds:
         """A Sherrington–Kirkpatrick instance: ``J_ij ~ N(0, variance / N)``, ``i < j``."""
         if int(n) != n or n < 2:
             raise InvalidInputError(f"SK needs N >= 2 spins, got {n}")
-        c = _validate.variances(variance, 1)[0]
+        c = validation.variances(variance, 1)[0]
         rng = np.random.default_rng(seed)
         g = rng.standard_normal((n, n)) * np.sqrt(c / n)
         j = np.triu(g, 1)
@@ -202,8 +202,8 @@ def random_layered(
         variance: ``C`` or ``C_1..C_L``.
         seed: seed of numpy's ``default_rng`` (same seed, same instance on any machine).
     """
-    n = _validate.layer_sizes(sizes)
-    c = _validate.variances(variance, len(n) - 1)
+    n = validation.layer_sizes(sizes)
+    c = validation.variances(variance, len(n) - 1)
     rng = np.random.default_rng(seed)
     ws = [
         rng.standard_normal((n[k + 1], n[k])) * np.sqrt(c[k] / n[k]) for k in range(len(n) - 1)
@@ -314,7 +314,7 @@ def describe_error(exc: BaseException, limit: int = 160) -> str:
 
 def _check_fits(path: str | os.PathLike, nbytes: float, what: str) -> None:
     """Refuse a file whose contents would not fit in this machine's memory, before reading."""
-    from .._files import format_bytes, memory_limit
+    from ..files import format_bytes, memory_limit
 
     limit = memory_limit()
     if limit is not None and nbytes > limit:

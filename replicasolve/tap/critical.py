@@ -27,8 +27,8 @@ from typing import Literal
 
 import numpy as np
 
-from .. import _validate
-from .._blas import tap_blas
+from .. import validation
+from ..blas import tap_blas
 from ..errors import ConvergenceError, InvalidInputError
 from ..models.msk import msk_critical
 from ..results import Result
@@ -214,7 +214,7 @@ def tap_minimum(
     from scipy.optimize import brentq
 
     ev = _ev or _Evaluator(bonds, method)
-    b0 = _validate.positive_beta(beta0) if beta0 is not None else _initial_beta(bonds)
+    b0 = validation.positive_beta(beta0) if beta0 is not None else _initial_beta(bonds)
     r0 = ev(b0)
     # fixed-point step β = (vᵀDv)^{-1/2}: exact at the minimum, a good second point
     b1 = float(1.0 / np.sqrt(np.dot(r0.vector**2, bonds.d)))

@@ -20,8 +20,8 @@ from typing import Literal
 import numpy as np
 from scipy.linalg import get_blas_funcs, get_lapack_funcs
 
-from .. import _validate
-from .._blas import tap_blas
+from .. import validation
+from ..blas import tap_blas
 from ..errors import ConvergenceError, InvalidInputError
 from .bonds import DenseBonds, LayeredBonds
 
@@ -43,7 +43,7 @@ DENSE_MAX_N = 6000  # above this a dense (N, N) float64 matrix passes ~290 MB: a
 
 def tap_diagonal(bonds: Bonds, beta: float) -> np.ndarray:
     """Diagonal of ``A(β)``: ``1/β + β d_i``, shape ``(N,)``."""
-    b = _validate.positive_beta(beta)
+    b = validation.positive_beta(beta)
     return 1.0 / b + b * bonds.d
 
 
@@ -257,7 +257,7 @@ def lambda_min(
     """
     from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
-    b = _validate.positive_beta(beta)
+    b = validation.positive_beta(beta)
     diag = tap_diagonal(bonds, b)
     n = bonds.n
     if method == "auto":
@@ -303,7 +303,7 @@ def tap_preconditioner(
     bonds: Bonds, beta: float, guess: float | None = None, *, dtype: type = np.float32
 ) -> TapFactor:
     """A positive definite factor of ``A(β) - σ`` (σ below λ_min) to precondition LOBPCG."""
-    return _factor_below(bonds, _validate.positive_beta(beta), guess, dtype=dtype, margin=5e-3)
+    return _factor_below(bonds, validation.positive_beta(beta), guess, dtype=dtype, margin=5e-3)
 
 
 def _lobpcg_min(

@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from .._files import atomic_write
 from ..errors import InvalidInputError
+from ..files import atomic_write
 
 __all__ = [
     "SNAPSHOT_FORMAT",

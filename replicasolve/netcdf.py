@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ._files import atomic_target
 from .errors import InvalidInputError
+from .files import atomic_target
 
 __all__ = ["read_netcdf", "write_netcdf"]
 
