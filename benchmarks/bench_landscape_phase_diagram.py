@@ -1,6 +1,6 @@
 """40 × 40 (depth × T) RS/RSB phase diagram of a random-MLP landscape (Gaussian limit).
 
-Figure: wall time of :func:`replicasolve.models.landscape_diagram.landscape_phase_diagram`
+Figure: wall time of :func:`replicasolve.studies.landscape_diagram.landscape_phase_diagram`
 for tanh (σ_w² = 1.5, σ_b² = 0.05), depths 1..40, T in [0.05, 2] (40 values): every depth's
 RS saddle solved for all 40 temperatures at once (one shared root scan, vectorised Newton
 inside the brackets), replicon per point. The ξ tables of the 40 networks are built (or
@@ -22,8 +22,8 @@ import time
 import numpy as np
 
 from replicasolve.models.landscape import RandomMLPLandscape
-from replicasolve.models.landscape_diagram import landscape_phase_diagram
 from replicasolve.solvers import solve
+from replicasolve.studies.landscape_diagram import landscape_phase_diagram
 
 ACT, SW, SB = "tanh", 1.5, 0.05
 DEPTHS = range(1, 41)

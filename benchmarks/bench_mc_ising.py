@@ -60,8 +60,8 @@ import time
 
 import numpy as np
 
-from replicasolve.mc import ising
-from replicasolve.mc.ising import IsingSystem, run_replicas
+from replicasolve.engines import ising
+from replicasolve.engines.ising import IsingSystem, run_replicas
 
 
 def streaming_bandwidth(gib: float = 1.0, repeat: int = 3) -> float:
@@ -110,7 +110,7 @@ def add_rate(n: int, dtype: str, repeat: int = 5) -> float:
     (``_ising_kernels._apply_rows``) in its best case: 32 columns that each add the same 8
     rows of J (an L2-resident 8 × N block) to their N fields (full groups of 8 rows, no
     decisions, no memory traffic): the core's arithmetic ceiling for the update step."""
-    from replicasolve.mc import _ising_kernels as kern
+    from replicasolve.engines import _ising_kernels as kern
 
     cols, m = 32, 8
     rng = np.random.default_rng(5)

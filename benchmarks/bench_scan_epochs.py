@@ -31,10 +31,10 @@ import numpy as np
 
 from replicasolve.blas import blas_threads
 from replicasolve.models.msk import msk_critical
-from replicasolve.scan.epochs import scan_run
+from replicasolve.studies.scan.epochs import scan_run
+from replicasolve.studies.train.snapshots import list_snapshots, read_snapshot, write_snapshot
 from replicasolve.tap.bonds import LayeredBonds
 from replicasolve.tap.matrix import tap_matrix
-from replicasolve.train.snapshots import list_snapshots, read_snapshot, write_snapshot
 
 SIZES = [784, 512, 512, 512, 10]
 

@@ -120,8 +120,8 @@ def landscape(depths: list[int], temps: np.ndarray) -> None:
     """The classified landscape phase diagram (its 1RSB/2RSB solves warm along T) against
     classifying the same points one by one, cold."""
     from replicasolve.models.landscape import RandomMLPLandscape
-    from replicasolve.models.landscape_diagram import landscape_phase_diagram
     from replicasolve.solvers import phase
+    from replicasolve.studies.landscape_diagram import landscape_phase_diagram
 
     act, sw, sb = "tanh", 1.5, 0.05
     for d in depths:  # build (or load) the kernel tables outside the timing

@@ -1,5 +1,5 @@
 """The replicon eigenvalue of the finite-width RS saddle of a random MLP landscape at depth
-L ≥ 1 (replicasolve.models.finite_width_deep): derived with sympy and checked numerically.
+L ≥ 1 (replicasolve.solvers.finite_width.deep): derived with sympy and checked numerically.
 
 Action (SCIENCE.md §B; derivations/finite_width_landscape.py), per N, pair variables a < b:
     S = ½ ln det Q + β²/2 Σ_ab C^{L+1}_ab - Σ_l α_l [½ Σ_ab Ĝ^l_ab G^l_ab - W_l(C^l, Ĝ^l)],
@@ -112,7 +112,7 @@ def step1_pair_projection() -> None:
 
 def step2_assembly() -> None:
     print("\n== 2. (2L+1)-square replicon Hessian -> Schur complement = recursion ==")
-    from replicasolve.models.finite_width_deep import replicon_from_blocks, replicon_hessian
+    from replicasolve.solvers.finite_width.deep import replicon_from_blocks, replicon_hessian
 
     q, sw2 = sp.symbols("q sigma_w2", positive=True)
     for L in (1, 2, 3):
@@ -224,7 +224,7 @@ def _rule(order: int) -> tuple[np.ndarray, np.ndarray]:
 
 def check_linear_blocks() -> None:
     print("\n== 4'. phi = x: library blocks = closed forms (a != 0, off-saddle) ==")
-    from replicasolve.models.finite_width_deep import _site_blocks
+    from replicasolve.solvers.finite_width.deep import _site_blocks
 
     c1, c0, a, b = 1.3, 0.4, 0.05, 0.7
     s = c1 - c0
@@ -238,7 +238,7 @@ def check_linear_blocks() -> None:
 
 def check_grid_engine() -> None:
     print("\n== blocks: grid engine = Gauss-Hermite engine (mild tilt), and at n = 4 ==")
-    from replicasolve.models.finite_width_deep import _site_blocks, _site_blocks_grid
+    from replicasolve.solvers.finite_width.deep import _site_blocks, _site_blocks_grid
 
     step = 2 * math.pi / 128
     for name, phi, a, b in (("tanh", np.tanh, 0.05, 0.4), ("sin", np.sin, 0.1, 0.7)):
@@ -254,7 +254,7 @@ def check_grid_engine() -> None:
 def check_small_tilt_blocks() -> None:
     print("\n== 3'. small tilt: R_CG -> E phi'(u)phi'(v), R_CC/ghat -> E phi''(u)phi''(v) ==")
     from replicasolve.kernels.numeric import gauss_hermite_kernel
-    from replicasolve.models.finite_width_deep import _site_blocks
+    from replicasolve.solvers.finite_width.deep import _site_blocks
 
     c1, c0 = 1.4, 0.5
     gh = 1e-6
@@ -286,7 +286,7 @@ def w_direct(phi, C: np.ndarray, Gh: np.ndarray, x: np.ndarray, wt: np.ndarray) 
 def check_finite_n() -> None:
     """Step 5: the whole replicon sector at n = 4, depth 2, by finite differences."""
     print("\n== 5. n = 4, L = 2: finite-difference replicon Hessian of the full action ==")
-    from replicasolve.models.finite_width_deep import _site_blocks, replicon_hessian
+    from replicasolve.solvers.finite_width.deep import _site_blocks, replicon_hessian
 
     phi = np.sin
     n = 4
@@ -413,7 +413,7 @@ def check_n5_block() -> None:
     """Step 5 again at n = 5 (one layer's 2x2 block, 5-D product rule): the I^n weight is
     right at two integer n, not only at n = 4."""
     print("\n== 5b. n = 5: finite-difference 2x2 block of W vs the n = 5 formula ==")
-    from replicasolve.models.finite_width_deep import _site_blocks_grid
+    from replicasolve.solvers.finite_width.deep import _site_blocks_grid
 
     n = 5
     sw2, sb2, q, hat = 0.9, 0.1, 0.3, (0.35, 0.2)
@@ -483,7 +483,7 @@ def check_one_rsb_functional() -> None:
     """Step 6: the n -> 0 replicon sector from the 1RSB functional (independent of the
     E_{η,ζ} block formulas and of the integer-n checks)."""
     print("\n== 6. n -> 0: 1RSB functional along zero-row-sum 1RSB directions, L = 2 ==")
-    from replicasolve.models.finite_width_deep import _site_blocks, replicon_hessian
+    from replicasolve.solvers.finite_width.deep import _site_blocks, replicon_hessian
 
     phi = np.sin
     sw2, sb2 = 0.9, 0.1
@@ -572,9 +572,9 @@ def check_one_rsb_functional() -> None:
 
 def check_library() -> None:
     print("\n== library: finite_width_replicon_deep ==")
-    from replicasolve.models.finite_width_deep import finite_width_replicon_deep
-    from replicasolve.models.finite_width_replicon import finite_width_replicon
     from replicasolve.models.landscape import RandomMLPLandscape
+    from replicasolve.solvers.finite_width.deep import finite_width_replicon_deep
+    from replicasolve.solvers.finite_width.replicon import finite_width_replicon
 
     # stability = negative-definite real form (pivots > 0 and Lambda > 0); sin, L = 2,
     # T = 0.3: alpha = 1 sits beyond the pole (Lambda > 0 but pivot_1 < 0), alpha = 2 has

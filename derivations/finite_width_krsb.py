@@ -200,7 +200,7 @@ def step5_linear() -> None:
                  / sp.sqrt(2 * sp.pi)) / m_
     check("(1/m) ln E e^(m(a + b eta)) = a + m b^2/2",
           sp.simplify(sp.expand_log(lhs, force=True) - (a + m_ * b**2 / 2)) == 0)
-    from replicasolve.models.finite_width_krsb import krsb_functional, parisi_entropy
+    from replicasolve.solvers.finite_width.krsb import krsb_functional, parisi_entropy
 
     sw2, sb2, T = 0.8, 0.3, 0.6
     beta = 1 / T
@@ -215,7 +215,7 @@ def step5_linear() -> None:
 
 def step4_numeric_reductions() -> None:
     print("\n== 4. reductions of the full functional (grid quadrature, sin) ==")
-    from replicasolve.models.finite_width_krsb import krsb_functional
+    from replicasolve.solvers.finite_width.krsb import krsb_functional
 
     args = (np.sin, 2.0, 0.0, 4.0, 0.5)
     kw = {"method": "grid", "period": 2 * math.pi, "odd": True}
@@ -230,7 +230,7 @@ def step4_numeric_reductions() -> None:
         b = krsb_functional(*args, *small, **kw)
         # exact up to the Gaussian semigroup of the sampled kernels (~1e-15) and rounding
         check(f"Phi_2 at {name} = Phi_1", abs(a - b) < 1e-13, f"(difference {a - b:.1e})")
-    from replicasolve.models.finite_width_rsb import one_rsb_functional
+    from replicasolve.solvers.finite_width.rsb import one_rsb_functional
 
     a = krsb_functional(*args, [0.2, 0.6], [0.4], order=32)
     b = one_rsb_functional(*args, 0.2, 0.6, 0.4, order=32)
@@ -240,8 +240,8 @@ def step4_numeric_reductions() -> None:
 
 def step6_large_alpha() -> None:
     print("\n== 6. alpha -> infinity: the Crisanti–Sommers k-step functional ==")
-    from replicasolve.models.finite_width_krsb import krsb_functional
     from replicasolve.models.landscape import RandomMLPLandscape
+    from replicasolve.solvers.finite_width.krsb import krsb_functional
     from replicasolve.solvers.spherical import parisi_functional
 
     T = 0.5

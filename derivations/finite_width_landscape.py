@@ -281,8 +281,8 @@ def check_gaussian_limit() -> None:
     """(i) α → ∞: the RS saddle → Crisanti–Sommers RS with ξ = K_2, and the 1/α term."""
     print("\n== (i) alpha -> infinity (tanh) ==")
     from replicasolve.kernels.numeric import gauss_hermite_kernel
-    from replicasolve.models.finite_width import finite_width_rs
     from replicasolve.models.landscape import RandomMLPLandscape
+    from replicasolve.solvers.finite_width.rs import finite_width_rs
 
     sw2, sb2 = 1.0, 0.1
     for T in (1.0, 0.5):
@@ -332,8 +332,8 @@ def check_linear() -> None:
     print("\n== (ii) linear activation ==")
     from scipy.optimize import minimize, minimize_scalar
 
-    from replicasolve.models.finite_width import finite_width_rs
     from replicasolve.models.landscape import linear_landscape
+    from replicasolve.solvers.finite_width.rs import finite_width_rs
 
     sw2, sb2, T = 0.8, 0.3, 0.6
     lin = linear_landscape(sw2**2, T=T)

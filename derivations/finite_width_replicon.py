@@ -225,8 +225,8 @@ def check_finite_difference() -> None:
 def check_library() -> None:
     """The library function against steps 4-6."""
     print("\n== library: finite_width_replicon ==")
-    from replicasolve.models.finite_width_replicon import finite_width_replicon, replicon_at
     from replicasolve.models.landscape import RandomMLPLandscape
+    from replicasolve.solvers.finite_width.replicon import finite_width_replicon, replicon_at
 
     sw2, sb2, T = 1.5, 0.05, 0.8
     ref = RandomMLPLandscape("tanh", 1, sw2, sb2).solve(T, method="rs").replicon

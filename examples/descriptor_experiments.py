@@ -17,13 +17,13 @@ network-to-network errors: the mean over seeds of q̄ averaged over the temperat
 equilibrated in every run, with a t-test (paired by seed where both networks share the
 initialisation).
 
-Spin model (the default of :func:`replicasolve.mc.descriptor.network_spin_model`): all
+Spin model (the default of :func:`replicasolve.studies.descriptor.network_spin_model`): all
 neurons are spins (input layer included), the couplings between adjacent layers are the
 weights, the biases are fields; temperatures are in the units of the weights. Monte Carlo:
 Metropolis with parallel tempering over a geometric ladder, 16 replicas, a cold-start
 (quenched) second run for the equilibration flag. Without parallel tempering the replicas
 stay in separate valleys below T_c and q̄ comes out far too small (see the docstring of
-:func:`replicasolve.mc.descriptor.descriptor_curve`).
+:func:`replicasolve.studies.descriptor.descriptor_curve`).
 
 Short version (default; about 10 minutes on 2 cores with 3 seeds; networks 784-64-64-10 and
 784-256-256-10, 10 epochs on 2,000 images: far smaller than the paper's MLPs, whose sizes
@@ -92,8 +92,8 @@ P_SAME = 0.1  # above this: no difference resolved
 def train_runs(args: argparse.Namespace) -> dict[tuple[str, int], Path]:
     """Train every condition from every seed; returns {(condition, seed): run folder}."""
     from replicasolve.data.mnist import MNIST, load_mnist
-    from replicasolve.train.loop import train
-    from replicasolve.train.programs import TrainSettings
+    from replicasolve.studies.train.loop import train
+    from replicasolve.studies.train.programs import TrainSettings
 
     data = load_mnist("embedded", n_train=args.n_train)
     perm = np.random.default_rng(1234).permutation(data.n_train)
@@ -142,7 +142,7 @@ def wanted_curves(args: argparse.Namespace) -> dict[str, tuple[str, int, int]]:
 
 def curve_task(job: dict) -> str:
     """One descriptor curve (runs in a worker process); returns its file name."""
-    from replicasolve.mc.descriptor import (
+    from replicasolve.studies.descriptor import (
         descriptor_curve,
         load_descriptor,
         network_spin_model,
@@ -169,7 +169,7 @@ def curve_task(job: dict) -> str:
 
 
 def compute_curves(runs: dict[tuple[str, int], Path], args: argparse.Namespace) -> dict:
-    from replicasolve.mc.descriptor import load_descriptor
+    from replicasolve.studies.descriptor import load_descriptor
 
     temps = np.geomspace(args.tmin, args.tmax, args.nT)
     wanted = wanted_curves(args)
@@ -272,7 +272,7 @@ def _ts(values: np.ndarray) -> str:
 
 
 def figures(curves: dict, args: argparse.Namespace) -> None:
-    from replicasolve.mc.descriptor import plot_descriptor
+    from replicasolve.plot.descriptor import plot_descriptor
 
     e = args.epochs
     folder = Path(args.out) / "figures"

@@ -4,7 +4,7 @@ Published finding (Hanin & Winer, arXiv 2503.23982): sin networks give full repl
 breaking. In the Gaussian (infinite-width) limit they do not: the spherical Crisanti–Sommers
 problem with ξ = K_2 is solved exactly by 1RSB there (examples/landscape_sin_frsb.py).
 SCIENCE.md §B points to the finite-width action as the place where it can happen. This script
-minimises the k-step functional of that action (replicasolve.models.finite_width_krsb) for
+minimises the k-step functional of that action (replicasolve.solvers.finite_width.krsb) for
 sin, σ_w² = 2, σ_b² = 0, at width ratios α = N_1/N and temperatures T, for k = 1, 2, 3, and
 reports what each added step gains.
 
@@ -52,9 +52,9 @@ import time
 
 import numpy as np
 
-from replicasolve.models.finite_width_krsb import finite_width_krsb
 from replicasolve.models.pspin import MixedPSpin
 from replicasolve.solvers import RSB, solve
+from replicasolve.solvers.finite_width.krsb import finite_width_krsb
 
 FLOOR = 1e-13  # rounding floor of Φ (~1.3 to 3) differences at the optima
 

@@ -2,7 +2,7 @@
 finite-width replica theory (issue #5; SCIENCE.md §B).
 
 Model: one hidden layer, sin, σ_w² = 2, σ_b² = 0, width N_1 = αN, H(x) = sqrt(N) f(x) on
-|x|² = N (replicasolve.mc.landscape_check). Two points:
+|x|² = N (replicasolve.studies.landscape_check). Two points:
 
 - RS control, α = 1, T = 0.5: the RS saddle is stable (replicon Λ = +0.30) and no k-RSB
   point lies below it; P(q) = δ(q - q_RS), q_RS = 0.3700, e = -0.82077.
@@ -75,7 +75,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from replicasolve.mc.landscape_check import (
+from replicasolve.studies.landscape_check import (
     finite_size_fit,
     merge_checks,
     overlap_check,

@@ -15,8 +15,8 @@ import sys
 
 import numpy as np
 
-from replicasolve.models.landscape_diagram import landscape_phase_diagram
 from replicasolve.plot import phase_diagram
+from replicasolve.studies.landscape_diagram import landscape_phase_diagram
 
 SETTINGS = {"relu": (2.0, 0.0), "tanh": (1.5, 0.05), "sin": (2.0, 0.0), "erf": (2.0, 0.05)}
 

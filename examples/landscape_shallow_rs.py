@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from replicasolve.models.landscape import RandomMLPLandscape
-from replicasolve.models.landscape_diagram import PHASE_LABELS, landscape_phase_diagram
+from replicasolve.studies.landscape_diagram import PHASE_LABELS, landscape_phase_diagram
 
 CASES = [("tanh", 1, 1.5, 0.05), ("tanh", 2, 1.5, 0.05), ("relu", 1, 2.0, 0.0),
          ("relu", 2, 2.0, 0.0)]

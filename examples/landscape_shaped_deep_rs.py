@@ -15,8 +15,8 @@ import numpy as np
 
 from replicasolve.kernels.compose import xi_function
 from replicasolve.kernels.shaped import ShapedReLUXi, SmoothShapedXi
-from replicasolve.models.landscape_diagram import rs_spherical_all_T
 from replicasolve.models.pspin import covariance
+from replicasolve.studies.landscape_diagram import rs_spherical_all_T
 
 TEMPS = np.array([0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0])
 

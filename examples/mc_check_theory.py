@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from replicasolve.mc.theory_check import BinderCrossing, binder_crossing, sk_energy_trend
+from replicasolve.studies.theory_check import BinderCrossing, binder_crossing, sk_energy_trend
 
 
 def _verdict_tc(name: str, r: BinderCrossing) -> None:

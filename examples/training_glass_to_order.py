@@ -28,7 +28,7 @@ Full-length settings of the paper (hours; Table 1), on the full MNIST IDX files:
     replicasolve scan runs/std --fit-window 1:60 && replicasolve plot runs/std
 
 The learning rates of the paper are not published; ``--lr-preset large`` is the value
-measured as best on this data (see :mod:`replicasolve.train.programs`) and ``small`` is
+measured as best on this data (see :mod:`replicasolve.studies.train.programs`) and ``small`` is
 100× smaller, as in the paper.
 """
 
@@ -42,8 +42,8 @@ import numpy as np
 
 from replicasolve.errors import ReplicaSolveError
 from replicasolve.models.msk import msk_critical
-from replicasolve.scan.epochs import load_scan, save_scan, scan_run
-from replicasolve.scan.fits import fit_scan, scan_exponent_change
+from replicasolve.studies.scan.epochs import load_scan, save_scan, scan_run
+from replicasolve.studies.scan.fits import fit_scan, scan_exponent_change
 from replicasolve.tap.bonds import random_layered
 from replicasolve.tap.critical import tap_critical
 
@@ -55,8 +55,8 @@ def verdict(ok: bool) -> str:
 
 
 def run_one(program: str, preset: str, args: argparse.Namespace):
-    from replicasolve.train.loop import train
-    from replicasolve.train.programs import TrainSettings
+    from replicasolve.studies.train.loop import train
+    from replicasolve.studies.train.programs import TrainSettings
 
     hidden = tuple(int(h) for h in args.hidden.split(","))
     settings = TrainSettings(program=program, lr_preset=preset, epochs=args.epochs,
@@ -75,7 +75,7 @@ def run_one(program: str, preset: str, args: argparse.Namespace):
 
 
 def _curve(out: Path) -> np.ndarray:
-    from replicasolve.train.snapshots import read_snapshot
+    from replicasolve.studies.train.snapshots import read_snapshot
 
     sizes = read_snapshot(out / "epoch_0000.npz").layer_sizes
     beta = msk_critical(list(sizes), 2.0).beta_c
@@ -101,7 +101,7 @@ def first_rise(tc: np.ndarray, fraction: float = 0.1) -> int:
 
 def layer_changes(out: Path, epoch: int) -> list[float]:
     """‖W_l(t) − W_l(0)‖ / ‖W_l(0)‖ per weight matrix."""
-    from replicasolve.train.snapshots import read_snapshot
+    from replicasolve.studies.train.snapshots import read_snapshot
 
     w0 = read_snapshot(out / "epoch_0000.npz").weights
     wt = read_snapshot(out / f"epoch_{epoch:04d}.npz").weights

@@ -43,7 +43,7 @@ _EXPORTS: dict[str, str] = {
     "FiniteWidthLandscape": "models.landscape",
     "LayeredBonds": "tap.bonds",
     "DenseBonds": "tap.bonds",
-    "IsingSystem": "mc.ising",
+    "IsingSystem": "engines.ising",
     # results and errors
     "Result": "results",
     "ParisiResult": "solvers.result",
@@ -59,13 +59,13 @@ _EXPORTS: dict[str, str] = {
     "tap_critical": "tap.critical",
     "random_layered": "tap.bonds",
     "load_weights": "tap.bonds",
-    "landscape_phase_diagram": "models.landscape_diagram",
-    "run_replicas": "mc.ising",
-    "parallel_tempering": "mc.ising",
+    "landscape_phase_diagram": "studies.landscape_diagram",
+    "run_replicas": "engines.ising",
+    "parallel_tempering": "engines.ising",
     "run_sweep": "sweeps.run",
     "load_sweep": "sweeps.store",
-    "network_spin_model": "mc.descriptor",
-    "descriptor_curve": "mc.descriptor",
+    "network_spin_model": "studies.descriptor",
+    "descriptor_curve": "studies.descriptor",
 }
 
 __all__ = [
@@ -121,13 +121,11 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from .engines.ising import IsingSystem, parallel_tempering, run_replicas
     from .errors import ConvergenceError, InvalidInputError, ReplicaSolveError
     from .kernels.activation import activation
     from .kernels.compose import xi_function
-    from .mc.descriptor import descriptor_curve, network_spin_model
-    from .mc.ising import IsingSystem, parallel_tempering, run_replicas
     from .models.landscape import FiniteWidthLandscape, RandomMLPLandscape
-    from .models.landscape_diagram import landscape_phase_diagram
     from .models.msk import MSK, msk_critical
     from .models.pspin import MixedPSpin
     from .results import Result
@@ -136,6 +134,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .solvers.methods import RS, RSB, TAP, FullRSB, Options
     from .solvers.result import ParisiResult
     from .solvers.transitions import spherical_transitions
+    from .studies.descriptor import descriptor_curve, network_spin_model
+    from .studies.landscape_diagram import landscape_phase_diagram
     from .sweeps.run import run_sweep
     from .sweeps.store import load_sweep
     from .tap.bonds import DenseBonds, LayeredBonds, load_weights, random_layered

@@ -19,16 +19,16 @@ import pytest
 
 from replicasolve.cli import main
 from replicasolve.errors import InvalidInputError
-from replicasolve.mc.descriptor import (
+from replicasolve.plot.descriptor import plot_descriptor
+from replicasolve.studies.descriptor import (
     NetworkSystem,
     descriptor_curve,
     load_descriptor,
     network_spin_model,
     paramagnet_q_bar,
-    plot_descriptor,
     save_descriptor,
 )
-from replicasolve.train.snapshots import read_snapshot, write_snapshot
+from replicasolve.studies.train.snapshots import read_snapshot, write_snapshot
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -236,7 +236,7 @@ def test_ferromagnet_freezes_at_low_temperature():
     system = network_spin_model(ws)
     ds = descriptor_curve(system, [0.05, 50.0], replicas=8, sweeps=300, burn_in=200)
     assert float(ds.q_bar[0]) > 0.999
-    assert float(ds.abs_magnetisation[0]) > 0.999
+    assert float(ds.abs_magnetization[0]) > 0.999
     assert int(ds.equilibrated[0]) == 1
     assert float(ds.q_bar[1]) < 0.5  # and melts at high T
 

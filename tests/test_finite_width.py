@@ -1,4 +1,4 @@
-"""Finite-width RS landscape of a one-hidden-layer random MLP (replicasolve.models.finite_width).
+"""Finite-width RS landscape of a one-hidden-layer random MLP (solvers.finite_width.rs).
 
 Where the expected values come from:
 - the RS functional, its saddle equations, the α → ∞ limit and the linear case are derived
@@ -10,7 +10,7 @@ Where the expected values come from:
   the energy's is -d/dβ of it (e = -dΦ/dβ), taken here by finite differences in β;
 - linear φ: H = sqrt(N) v·x + const with |v| → σ_w² for every α, so f is the closed form of
   replicasolve.models.landscape.linear_landscape(a = σ_w⁴) at any α (derivation step 6);
-- Monte Carlo: replicasolve.mc.sphere on actual finite networks;
+- Monte Carlo: replicasolve.engines.sphere on actual finite networks;
 - low temperature (strong tilt): the grid rule against itself refined, against the
   Gauss–Hermite rule (an independent quadrature that converges to it), and, at depth 1,
   against the k = 0 functional of finite_width_krsb (in tests/test_finite_width_krsb.py).
@@ -27,9 +27,9 @@ import numpy as np
 import pytest
 
 from replicasolve.errors import InvalidInputError
-from replicasolve.models.finite_width import finite_width_rs
-from replicasolve.models.finite_width_numerics import site_moments_hermite as _site
 from replicasolve.models.landscape import RandomMLPLandscape, linear_landscape
+from replicasolve.solvers.finite_width.numerics import site_moments_hermite as _site
+from replicasolve.solvers.finite_width.rs import finite_width_rs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -152,7 +152,7 @@ def test_monte_carlo_on_finite_networks_prefers_finite_width() -> None:
     at N = 32 (200 networks), -0.3782(58) at N = 64 (100), -0.3924(44) at N = 128 (100);
     q = 0.3837(35), 0.3737(39), 0.3844(25). No resolved finite-N drift, all within 2σ
     of the finite-α prediction, and > 10σ from the Gaussian limit."""
-    from replicasolve.mc.sphere import SphereMLP, sample_sphere
+    from replicasolve.engines.sphere import SphereMLP, sample_sphere
 
     n, alpha, temp = 64, 1.0, 0.5
     fw = finite_width_rs("tanh", 1.0, 0.0, alpha, temp)

@@ -10,17 +10,17 @@ import math
 
 import pytest
 
-from replicasolve.models.finite_width import FiniteWidthResult, finite_width_rs
-from replicasolve.models.finite_width_deep import (
+from replicasolve.results import Result
+from replicasolve.solvers.finite_width.deep import (
     DeepRepliconResult,
     RepliconBoundary,
     finite_width_replicon_deep,
     replicon_boundary,
 )
-from replicasolve.models.finite_width_deep_rsb import FiniteWidth1RSBDeep, finite_width_1rsb_deep
-from replicasolve.models.finite_width_krsb import FiniteWidthKRSB, finite_width_krsb
-from replicasolve.models.finite_width_rsb import FiniteWidth1RSB, finite_width_1rsb
-from replicasolve.results import Result
+from replicasolve.solvers.finite_width.deep_rsb import FiniteWidth1RSBDeep, finite_width_1rsb_deep
+from replicasolve.solvers.finite_width.krsb import FiniteWidthKRSB, finite_width_krsb
+from replicasolve.solvers.finite_width.rs import FiniteWidthResult, finite_width_rs
+from replicasolve.solvers.finite_width.rsb import FiniteWidth1RSB, finite_width_1rsb
 
 ARGS = ("tanh", 1.0, 0.0, 4.0, 1.0)  # activation, σ_w², σ_b², α, T
 

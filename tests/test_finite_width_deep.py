@@ -1,5 +1,5 @@
 """Replicon of the finite-width RS saddle at depth L ≥ 2
-(replicasolve.models.finite_width_deep).
+(replicasolve.solvers.finite_width.deep).
 
 Where the expected values come from:
 - the derivation and its checks (sympy algebra of the replicon sector and of the top-down
@@ -26,14 +26,14 @@ import numpy as np
 import pytest
 
 from replicasolve.errors import InvalidInputError
-from replicasolve.models.finite_width import finite_width_rs
-from replicasolve.models.finite_width_deep import (
+from replicasolve.models.landscape import RandomMLPLandscape
+from replicasolve.solvers.finite_width.deep import (
     finite_width_replicon_deep,
     replicon_boundary,
     replicon_from_blocks,
 )
-from replicasolve.models.finite_width_replicon import finite_width_replicon
-from replicasolve.models.landscape import RandomMLPLandscape
+from replicasolve.solvers.finite_width.replicon import finite_width_replicon
+from replicasolve.solvers.finite_width.rs import finite_width_rs
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""1RSB of the finite-width action at depth L ≥ 2 (replicasolve.models.finite_width_deep_rsb).
+"""1RSB of the finite-width action at depth L ≥ 2 (replicasolve.solvers.finite_width.deep_rsb).
 
 Where the expected values come from (nothing published is used as an expected number):
 - the per-layer term T_l: the independent implementation ``t_one_rsb`` in
@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 
 from replicasolve.errors import InvalidInputError
-from replicasolve.models.finite_width import finite_width_rs
-from replicasolve.models.finite_width_deep_rsb import (
+from replicasolve.quadrature import gauss_hermite as _gh
+from replicasolve.solvers.finite_width.deep_rsb import (
     _gradient,
     _inner,
     _layer,
@@ -35,8 +35,8 @@ from replicasolve.models.finite_width_deep_rsb import (
     deep_1rsb_functional,
     finite_width_1rsb_deep,
 )
-from replicasolve.models.finite_width_krsb import krsb_functional
-from replicasolve.models.finite_width_numerics import hermite_rule_scaled as _gh
+from replicasolve.solvers.finite_width.krsb import krsb_functional
+from replicasolve.solvers.finite_width.rs import finite_width_rs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -150,9 +150,9 @@ def test_grid_layer_is_the_hermite_layer(c: tuple[float, float, float], order: i
                                          tol: float) -> None:
     """Two engines (grid: sampled kernels for ε, η1, grid weights for η0; nested
     Gauss–Hermite) on the same ζ rules; the Gauss–Hermite side is the slow one."""
-    from replicasolve.models.finite_width_deep_rsb import _layer_grid
-    from replicasolve.models.finite_width_numerics import symmetric_hermite_rule as _symmetric_gh
-    from replicasolve.models.finite_width_numerics import zeta_nodes as _zeta
+    from replicasolve.solvers.finite_width.deep_rsb import _layer_grid
+    from replicasolve.solvers.finite_width.numerics import symmetric_hermite_rule as _symmetric_gh
+    from replicasolve.solvers.finite_width.numerics import zeta_nodes as _zeta
 
     gh = (0.6, 0.45, 0.3)
     rules = {"mid": _symmetric_gh(mid), "zeta0": _zeta(4, True)}
@@ -167,7 +167,7 @@ def test_grid_layer_is_the_hermite_layer(c: tuple[float, float, float], order: i
 
 
 def _rule_of(n: int) -> tuple[np.ndarray, np.ndarray]:
-    from replicasolve.models.finite_width_numerics import hermite_rule as _rule
+    from replicasolve.quadrature import gauss_hermite as _rule
 
     return _rule(n)
 

@@ -1,4 +1,4 @@
-"""k-step RSB of the depth-1 finite-width landscape (replicasolve.models.finite_width_krsb).
+"""k-step RSB of the depth-1 finite-width landscape (replicasolve.solvers.finite_width.krsb).
 
 Every golden value comes from another route: the 1RSB module (k = 1), the RS solver
 (finite_width_rs), the closed form of the linear network, the Crisanti–Sommers solver
@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 
 from replicasolve.errors import InvalidInputError
-from replicasolve.models.finite_width import finite_width_rs
-from replicasolve.models.finite_width_krsb import (
+from replicasolve.models.landscape import RandomMLPLandscape, linear_landscape
+from replicasolve.solvers import RSB, solve
+from replicasolve.solvers.finite_width.krsb import (
     _from_inc,
     _gradient,
     _to_inc,
@@ -29,9 +30,8 @@ from replicasolve.models.finite_width_krsb import (
     krsb_functional,
     parisi_entropy,
 )
-from replicasolve.models.finite_width_rsb import one_rsb_functional
-from replicasolve.models.landscape import RandomMLPLandscape, linear_landscape
-from replicasolve.solvers import RSB, solve
+from replicasolve.solvers.finite_width.rs import finite_width_rs
+from replicasolve.solvers.finite_width.rsb import one_rsb_functional
 
 ROOT = Path(__file__).resolve().parents[1]
 SIN = {"method": "grid", "period": 2 * math.pi, "odd": True}
@@ -128,8 +128,8 @@ def test_complex_step_gradient():
     # the optimiser's gradients: complex steps against 4th-order differences (step 1e-4:
     # error ~1e-11 measured), at a generic point, at q_0 = 0 and at a collapsed level
     from replicasolve.kernels.activation import activation
-    from replicasolve.models.finite_width_krsb import _complex_phi
-    from replicasolve.models.finite_width_numerics import check_rule as _check_rule
+    from replicasolve.solvers.finite_width.krsb import _complex_phi
+    from replicasolve.solvers.finite_width.numerics import check_rule as _check_rule
 
     phic = _complex_phi(activation("sin"))
     assert phic is not None

@@ -1,5 +1,5 @@
 """Replicon of the finite-width RS saddle, one hidden layer
-(replicasolve.models.finite_width_replicon).
+(replicasolve.solvers.finite_width.replicon).
 
 Where the expected values come from:
 - the formula Λ = 1 - α E_{η,ζ}[(Var_ε^ψ ε - 1)²] and its checks (sympy algebra of the
@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 
 from replicasolve.errors import InvalidInputError
-from replicasolve.models.finite_width_replicon import finite_width_replicon, replicon_at
 from replicasolve.models.landscape import RandomMLPLandscape
+from replicasolve.solvers.finite_width.replicon import finite_width_replicon, replicon_at
 
 ROOT = Path(__file__).resolve().parents[1]
 

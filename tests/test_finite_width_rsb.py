@@ -1,4 +1,4 @@
-"""Finite-width 1RSB at depth 1 (replicasolve.models.finite_width_rsb).
+"""Finite-width 1RSB at depth 1 (replicasolve.solvers.finite_width.rsb).
 
 Where the expected values come from: the α → ∞ limit is the Crisanti–Sommers 1RSB
 functional (replicasolve.solvers.spherical, an independent solver); the RS reduction is the
@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from replicasolve.errors import InvalidInputError
-from replicasolve.models.finite_width import finite_width_rs
-from replicasolve.models.finite_width_replicon import finite_width_replicon
-from replicasolve.models.finite_width_rsb import finite_width_1rsb, one_rsb_functional
 from replicasolve.models.landscape import RandomMLPLandscape
+from replicasolve.solvers.finite_width.replicon import finite_width_replicon
+from replicasolve.solvers.finite_width.rs import finite_width_rs
+from replicasolve.solvers.finite_width.rsb import finite_width_1rsb, one_rsb_functional
 from replicasolve.solvers.spherical import parisi_functional
 
 

@@ -95,7 +95,7 @@ def test_monte_carlo_on_finite_networks_matches_gaussian_limit(T):
     # E(β) and the RS overlap q. Allowed: 4 standard errors of the network-to-network mean
     # plus 1/N for the finite-N, finite-width corrections (measured at N = 32 and 64: the
     # deviations are 0.04 and 0.016 at T = 1, i.e. shrinking like ~1/N).
-    from replicasolve.mc.sphere import SphereMLP, sample_sphere
+    from replicasolve.engines.sphere import SphereMLP, sample_sphere
 
     land = RandomMLPLandscape("tanh", 1, 1.5, 0.0)
     theory = land.solve(T)
@@ -144,7 +144,7 @@ def test_parallel_tempering_matches_theory_in_rs_phase():
     # each β vs the replica prediction (RS at all these T), allowed 4 network-to-network
     # standard errors + 1/N (as the plain Metropolis test above); swaps must happen, and
     # P(q) is a normalised density
-    from replicasolve.mc.sphere import SphereMLP, parallel_tempering
+    from replicasolve.engines.sphere import SphereMLP, parallel_tempering
 
     land = RandomMLPLandscape("tanh", 1, 1.5, 0.0)
     betas = np.array([0.5, 1.0, 1.5, 2.0])

@@ -89,7 +89,7 @@ def test_finite_width_stability(capsys) -> None:
     ("tanh", 2, 0.3, "RS"),
 ])
 def test_finite_width_stability_at_depth_two(capsys, activation, alpha, T, expected) -> None:
-    from replicasolve.models.finite_width_deep import finite_width_replicon_deep
+    from replicasolve.solvers.finite_width.deep import finite_width_replicon_deep
 
     argv = ["landscape", "--activation", activation, "--depth", "2", "--sigma-w2", "2",
             "--alpha", str(alpha), "--T", str(T), "--stability", "--json"]

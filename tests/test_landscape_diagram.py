@@ -7,8 +7,8 @@ import pytest
 
 from replicasolve.errors import InvalidInputError
 from replicasolve.models.landscape import RandomMLPLandscape
-from replicasolve.models.landscape_diagram import landscape_phase_diagram, rs_spherical_all_T
 from replicasolve.solvers import solve
+from replicasolve.studies.landscape_diagram import landscape_phase_diagram, rs_spherical_all_T
 
 xr = pytest.importorskip("xarray")
 
@@ -73,7 +73,7 @@ def test_phase_diagram_figure(tmp_path):
 
 
 def test_variance_diagram_slices_match_depth_diagram():
-    from replicasolve.models.landscape_diagram import landscape_variance_diagram
+    from replicasolve.studies.landscape_diagram import landscape_variance_diagram
 
     temps = [0.1, 0.5, 1.5]
     ds = landscape_variance_diagram("erf", 2, [1.0, 3.0], [0.0, 0.2], temps)

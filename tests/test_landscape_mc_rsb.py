@@ -1,5 +1,5 @@
 """Monte Carlo check of the finite-width replica theory in RS and RSB phases (issue #5):
-replicasolve.mc.landscape_check.
+replicasolve.studies.landscape_check.
 
 Fast tests: the sampler against exact quadrature on S² (N = 3), the network conventions
 against the kernel the theory uses, the P(q) weight convention, the energy formula against
@@ -14,8 +14,9 @@ import math
 import numpy as np
 import pytest
 
+from replicasolve.engines.sphere import SphereMLP
 from replicasolve.errors import InvalidInputError
-from replicasolve.mc.landscape_check import (
+from replicasolve.studies.landscape_check import (
     finite_size_fit,
     functional_energy,
     merge_checks,
@@ -23,7 +24,6 @@ from replicasolve.mc.landscape_check import (
     parisi_weights,
     pt_sphere,
 )
-from replicasolve.mc.sphere import SphereMLP
 
 
 def _sphere_quadrature(n_theta: int = 160, n_phi: int = 320) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +119,7 @@ def test_functional_energy_matches_the_rs_solver_formula() -> None:
     # formula e = -βσ_w²(g_d - g) and -∂Φ/∂β of the k-RSB functional at k = 0 by
     # differences in β. Measured: they agree to 6e-7; allowed 1e-5 (the solver's stated
     # quadrature error plus the difference estimate are both below 1e-6 here).
-    from replicasolve.models.finite_width import finite_width_rs
+    from replicasolve.solvers.finite_width.rs import finite_width_rs
 
     rs = finite_width_rs("sin", 2.0, 0.0, 1.0, 0.5)
     e, err = functional_energy("sin", 2.0, 0.0, 1.0, 0.5, [rs.q], [])
@@ -134,7 +134,7 @@ def test_high_temperature_energy_matches_finite_width_theory() -> None:
     # at T = 2 (RS, fast mixing) 24 networks with N = 16, α = 2: mean e vs finite_width_rs.
     # The first order in β is exact at every N (E_θ E_x H²/N = ξ(1)); allowed 4 standard
     # errors over networks (~0.006), which also bounds the O(β²) finite-N correction.
-    from replicasolve.models.finite_width import finite_width_rs
+    from replicasolve.solvers.finite_width.rs import finite_width_rs
 
     theory = finite_width_rs("sin", 2.0, 0.0, 2.0, 2.0).energy
     es = []
@@ -172,7 +172,7 @@ def test_finite_size_fit_recovers_exact_lines() -> None:
 
 def _tiny_theory(T: float = 0.5) -> object:
     """A stand-in theory (RS point) so overlap_check tests do not run the k-RSB optimiser."""
-    from replicasolve.mc.landscape_check import OverlapTheory, RSBLevel
+    from replicasolve.studies.landscape_check import OverlapTheory, RSBLevel
 
     lv = RSBLevel(0, np.array([0.4]), np.zeros(0), np.array([1.0]), 1.0, -0.8, 1e-7, 0.4, 0.0,
                   0.0)
@@ -232,7 +232,7 @@ def test_overlap_theory_at_the_rs_stable_point_is_a_delta() -> None:
     # (examples/landscape_finite_width_sin_krsb.py: gains 0), so P(q) = δ(q - q_RS): the
     # breadth is 0 at every level and every level has the RS energy of the RS solver
     # (two formulas: -∂Φ/∂β by differences vs -βσ_w²(g_d - g); agree to < 1e-5 as above)
-    from replicasolve.mc.landscape_check import overlap_theory
+    from replicasolve.studies.landscape_check import overlap_theory
 
     th = overlap_theory("sin", 2.0, 0.0, 1.0, 0.5, kmax=1)
     assert th.replicon > 0.1
@@ -273,7 +273,7 @@ def test_rsb_phase_breadth_and_energy_against_rs_control_on_the_same_networks() 
     #   runs of the example, N = 16 and 32 only: -0.4085 ± 0.0075, z = +1.7 vs RSB, +4.8 vs
     #   RS; N = 16..96: -0.4113 ± 0.0026 with a + b/N, -0.4199 ± 0.0036 with a + b N^-2/3;
     #   at the RS control α = 1 the same extrapolation agrees with RS theory, z = +0.4).
-    from replicasolve.mc.landscape_check import overlap_theory
+    from replicasolve.studies.landscape_check import overlap_theory
 
     th = overlap_theory("sin", 2.0, 0.0, 4.0, 0.3, kmax=1)
     hot = overlap_theory("sin", 2.0, 0.0, 4.0, 1.0, kmax=1)

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from replicasolve.models.landscape_verdict import GAIN_FLOOR, rs_or_rsb
 from replicasolve.reported import error_floor, relative_difference
+from replicasolve.solvers.landscape_verdict import GAIN_FLOOR, rs_or_rsb
 
 
 def test_local_tests_alone() -> None:

@@ -14,15 +14,15 @@ import math
 import numpy as np
 import pytest
 
-from replicasolve.errors import InvalidInputError
-from replicasolve.mc import ising
-from replicasolve.mc.ising import (
+from replicasolve.engines import ising
+from replicasolve.engines.ising import (
     IsingSystem,
     check_equilibration,
     integrated_autocorrelation_time,
     parallel_tempering,
     run_replicas,
 )
+from replicasolve.errors import InvalidInputError
 from replicasolve.tap.bonds import DenseBonds, random_layered
 
 # ----------------------------------------------------------------------------- helpers
@@ -86,8 +86,8 @@ def test_exact_enumeration(kind: str, T: float, method: str) -> None:
     for seed in range(8):  # independent runs: their scatter is the standard error
         r = run_replicas(system, T, replicas=8, sweeps=3000, burn_in=200, method=method,
                          seed=seed)
-        runs.append([r.energy.value, r.magnetisation.value, r.q2.value])
-        jack.append([r.energy.error, r.magnetisation.error, r.q2.error])
+        runs.append([r.energy.value, r.magnetization.value, r.q2.value])
+        jack.append([r.energy.error, r.magnetization.error, r.q2.error])
     runs = np.array(runs)
     mean = runs.mean(axis=0)
     se = runs.std(axis=0, ddof=1) / math.sqrt(len(runs))
@@ -152,7 +152,7 @@ def test_layered_equals_densified_bitwise(method: str, dtype: str) -> None:
               resync_every=37)
     a = run_replicas(lay, 1.1, **kw)
     b = run_replicas(den, 1.1, **kw)
-    for name in ("energies", "magnetisations", "overlaps", "spins", "fields"):
+    for name in ("energies", "magnetizations", "overlaps", "spins", "fields"):
         x, y = getattr(a, name), getattr(b, name)
         assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), name
     assert a.acceptance == b.acceptance
@@ -166,7 +166,7 @@ BLOCKINGS = [(1, 1 << 20), (7, 1), (32, 1), (32, 128 * 1024), (200, 1)]
 
 
 def _outputs_equal(a, b) -> None:
-    for name in ("energies", "magnetisations", "overlaps", "spins", "fields"):
+    for name in ("energies", "magnetizations", "overlaps", "spins", "fields"):
         x, y = getattr(a, name), getattr(b, name)
         assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), name
     assert a.acceptance == b.acceptance
@@ -254,7 +254,7 @@ def test_threads_kernel_any_column_groups() -> None:
     # the threaded sweep with arbitrary column groups (more groups than threads, groups of
     # one column, unequal groups) against the one-thread sweep, at the kernel level, so it
     # runs the same on a machine with any number of cores
-    from replicasolve.mc import _ising_kernels as kern
+    from replicasolve.engines import _ising_kernels as kern
 
     n, ncol, bsize, tile = 70, 7, 16, 24
     system = IsingSystem.dense(small_sk(n, seed=5)[0])
@@ -330,7 +330,7 @@ def test_reproducibility_and_stream_independence(monkeypatch: pytest.MonkeyPatch
     a = run_replicas(system, 0.9, seed=5, **kw)
     b = run_replicas(system, 0.9, seed=5, **kw)
     c = run_replicas(system, 0.9, seed=6, **kw)
-    for name in ("energies", "magnetisations", "overlaps", "spins", "fields"):
+    for name in ("energies", "magnetizations", "overlaps", "spins", "fields"):
         assert getattr(a, name).tobytes() == getattr(b, name).tobytes()
     assert not np.array_equal(a.energies, c.energies)
     assert a.settings.seed_entropy == 5
@@ -368,7 +368,7 @@ def test_sk_high_temperature() -> None:
     # Gaussian P(q) in the paramagnet: Binder g → 0 (corrections O(1/N))
     g, dg = r.binder
     assert abs(g) < 5 * dg + 0.02
-    assert r.magnetisation.value == pytest.approx(0.0, abs=5 * r.magnetisation.error)
+    assert r.magnetization.value == pytest.approx(0.0, abs=5 * r.magnetization.error)
     assert 0.5 < r.tau_energy < 5  # far above T_c relaxation takes about one sweep
     centres, dens = r.overlap_histogram()
     assert np.sum(dens) * (centres[1] - centres[0]) == pytest.approx(1.0)
@@ -426,7 +426,7 @@ def test_aligned_start_ferromagnet() -> None:
     assert chk.agrees
     r = run_replicas(system, 0.5, replicas=4, sweeps=300, burn_in=50, start="aligned")
     m_mf = 0.9575  # root of m = tanh(2m); finite-N correction O(1/N)
-    assert r.magnetisation.value == pytest.approx(m_mf, abs=0.02)
+    assert r.magnetization.value == pytest.approx(m_mf, abs=0.02)
 
 
 # ----------------------------------------------------------------------------- statistics

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from replicasolve.engines.ising import IsingSystem, parallel_tempering, run_replicas
 from replicasolve.errors import InvalidInputError
-from replicasolve.mc.ising import IsingSystem, parallel_tempering, run_replicas
-from replicasolve.mc.theory_check import (
+from replicasolve.models.msk import msk_critical
+from replicasolve.studies.theory_check import (
     binder_crossing,
     binder_curve,
     disorder_binder,
@@ -30,7 +31,6 @@ from replicasolve.mc.theory_check import (
     sk_energy_trend,
     thermal_moments,
 )
-from replicasolve.models.msk import msk_critical
 from replicasolve.tap.bonds import DenseBonds
 
 # ----------------------------------------------------------------------------- exact moments
@@ -199,7 +199,7 @@ def test_find_crossing_with_noise_is_within_its_bootstrap_error():
     rng = np.random.default_rng(7)
     t = np.geomspace(0.75, 1.5, 12)
     tc_true = 1.0
-    from replicasolve.mc.theory_check import _crossing_of
+    from replicasolve.studies.theory_check import _crossing_of
 
     class Fake:
         def __init__(self, g: np.ndarray, n: int, s: int) -> None:

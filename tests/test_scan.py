@@ -12,17 +12,17 @@ import scipy.linalg
 from replicasolve import __version__
 from replicasolve.errors import InvalidInputError
 from replicasolve.models.msk import msk_critical
-from replicasolve.scan.epochs import load_scan, save_scan, scan_run
-from replicasolve.tap.bonds import LayeredBonds
-from replicasolve.tap.critical import tap_critical, tap_minimum
-from replicasolve.tap.matrix import tap_matrix
-from replicasolve.tap.spectra import diagonal_change, tap_level_stats
-from replicasolve.train.snapshots import (
+from replicasolve.studies.scan.epochs import load_scan, save_scan, scan_run
+from replicasolve.studies.train.snapshots import (
     list_snapshots,
     read_snapshot,
     write_run_settings,
     write_snapshot,
 )
+from replicasolve.tap.bonds import LayeredBonds
+from replicasolve.tap.critical import tap_critical, tap_minimum
+from replicasolve.tap.matrix import tap_matrix
+from replicasolve.tap.spectra import diagonal_change, tap_level_stats
 
 SIZES = (60, 40, 40, 10)
 

@@ -11,7 +11,7 @@ import pytest
 import xarray as xr
 
 from replicasolve.errors import InvalidInputError
-from replicasolve.scan.fits import (
+from replicasolve.studies.scan.fits import (
     detect_exponent_change,
     fit_power_law,
     fit_scan,

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from replicasolve.errors import InvalidInputError
-from replicasolve.tap.bonds import LayeredBonds, load_weights
-from replicasolve.train.snapshots import (
+from replicasolve.studies.train.snapshots import (
     SNAPSHOT_FORMAT,
     SnapshotError,
     atomic_write,
@@ -22,6 +21,7 @@ from replicasolve.train.snapshots import (
     write_run_settings,
     write_snapshot,
 )
+from replicasolve.tap.bonds import LayeredBonds, load_weights
 
 
 def _layers(rng, sizes=(6, 5, 3)):

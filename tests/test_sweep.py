@@ -176,7 +176,7 @@ def test_gallery_specs_are_valid() -> None:
 
 
 def test_phase_codes_match_the_landscape_diagram() -> None:
-    from replicasolve.models.landscape_diagram import PHASE_LABELS
+    from replicasolve.studies.landscape_diagram import PHASE_LABELS
 
     assert {v: k for k, v in PHASE_LABELS.items()} == PHASE_CODES
 

@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 from replicasolve.errors import InvalidInputError
-from replicasolve.mc.descriptor import descriptor_curve, network_spin_model, paramagnet_q_bar
+from replicasolve.studies.descriptor import descriptor_curve, network_spin_model, paramagnet_q_bar
+from replicasolve.studies.train.snapshots import write_snapshot
 from replicasolve.sweeps import load_spec, quantities, run_sweep
 from replicasolve.sweeps.descriptor_model import DESCRIPTOR, SOLVER_DEFAULTS, check_solver
 from replicasolve.tap.bonds import random_layered
-from replicasolve.train.snapshots import write_snapshot
 
 xr = pytest.importorskip("xarray")
 

@@ -33,9 +33,9 @@ def test_tap_instances_sit_at_the_replica_value(tmp_path):
 
 def test_run_model_equals_the_epoch_scan(tmp_path):
     pytest.importorskip("torch")
-    from replicasolve.scan.epochs import scan_run
-    from replicasolve.train.loop import train
-    from replicasolve.train.programs import TrainSettings
+    from replicasolve.studies.scan.epochs import scan_run
+    from replicasolve.studies.train.loop import train
+    from replicasolve.studies.train.programs import TrainSettings
 
     run = tmp_path / "run"
     train(TrainSettings(hidden=(32, 16), epochs=2, n_train=300, n_val=100, seed=1), run,

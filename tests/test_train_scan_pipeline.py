@@ -14,11 +14,11 @@ import pytest
 pytest.importorskip("torch")
 
 from replicasolve.models.msk import msk_critical
-from replicasolve.scan.epochs import scan_run
+from replicasolve.studies.scan.epochs import scan_run
+from replicasolve.studies.train.loop import train
+from replicasolve.studies.train.programs import TrainSettings, build_network
 from replicasolve.tap.bonds import load_weights
 from replicasolve.tap.critical import tap_critical
-from replicasolve.train.loop import train
-from replicasolve.train.programs import TrainSettings, build_network
 
 SIZES = [784, 512, 512, 512, 10]
 

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("torch")
 
 from replicasolve.cli import main
-from replicasolve.train.snapshots import list_snapshots, read_snapshot
+from replicasolve.studies.train.snapshots import list_snapshots, read_snapshot
 
 TINY = ["--hidden", "16,8", "--n-train", "200", "--n-val", "100", "--quiet"]
 
@@ -97,7 +97,7 @@ def test_scan_then_plot_end_to_end(tiny_run, tmp_path, capsys):
     info = json.loads(capsys.readouterr().out)
     assert [r["epoch"] for r in info["epochs"]] == [0, 1, 2, 3]
     assert all(r["status"] == "ok" for r in info["epochs"]) and info["failed"] == 0
-    from replicasolve.scan.epochs import load_scan
+    from replicasolve.studies.scan.epochs import load_scan
     from replicasolve.tap.bonds import LayeredBonds
     from replicasolve.tap.critical import tap_critical
 

@@ -406,8 +406,8 @@ def test_warm_start_refused_where_unsupported_and_string_axes_skipped() -> None:
 
 def test_classified_landscape_diagram_matches_cold_classification() -> None:
     from replicasolve.models.landscape import RandomMLPLandscape
-    from replicasolve.models.landscape_diagram import landscape_phase_diagram
     from replicasolve.solvers import phase
+    from replicasolve.studies.landscape_diagram import landscape_phase_diagram
 
     temps = [0.05, 0.1, 0.15, 0.2]
     ds = landscape_phase_diagram("tanh", [2], temps, 1.5, 0.05, classify=True)

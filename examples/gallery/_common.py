@@ -160,8 +160,8 @@ def train_small(folder: Path, hidden: tuple[int, ...], epochs: int, n_train: int
     """
     import torch
 
-    from replicasolve.train.loop import train
-    from replicasolve.train.programs import TrainSettings
+    from replicasolve.studies.train.loop import train
+    from replicasolve.studies.train.programs import TrainSettings
 
     torch.set_num_threads(1)
     settings = TrainSettings(program="standard", hidden=hidden, epochs=epochs,

@@ -70,8 +70,8 @@ def chi_paramagnet(T: Any, t_c: float) -> np.ndarray:
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Train, run the sweep, draw q̄(T) for both networks, print and return the checks."""
-    from replicasolve.mc.descriptor import paramagnet_q_bar
     from replicasolve.models.msk import msk_critical
+    from replicasolve.studies.descriptor import paramagnet_q_bar
 
     args = parse_args(__doc__, argv)
     t0 = time.perf_counter()

@@ -1,5 +1,5 @@
 """The ``descriptor`` subcommand: the spin-glass descriptor q̄(T) of one network
-(Jun Li, arXiv 2508.07397), built on :mod:`replicasolve.mc.descriptor`.
+(Jun Li, arXiv 2508.07397), built on :mod:`replicasolve.studies.descriptor`.
 
 numba, torch, xarray and matplotlib are imported only when the command runs.
 """
@@ -116,7 +116,7 @@ def _json(ds: Any, out: str | None, plot: str | None) -> dict:
     rows = []
     for k, t in enumerate(ds["T"].values):
         row = {"T": float(t)}
-        for name in ("q_bar", "energy", "q2", "chi_sg", "binder", "abs_magnetisation"):
+        for name in ("q_bar", "energy", "q2", "chi_sg", "binder", "abs_magnetization"):
             row[name] = _num(ds[name].values[k])
             row[name + "_err"] = _num(ds[name + "_err"].values[k])
         for name in ("acceptance", "tau_energy", "tau_abs_q", "z_energy", "z_q2"):
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is None and args.plot is None and args.force:
         raise InvalidInputError("--force only applies together with --out or --plot")
 
-    from ..mc.descriptor import descriptor_curve, network_spin_model, save_descriptor
+    from ..studies.descriptor import descriptor_curve, network_spin_model, save_descriptor
 
     system = network_spin_model(
         args.model, couplings=args.couplings, biases=not args.no_biases,
@@ -190,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         save_descriptor(ds, args.out, force=args.force)
     if args.plot is not None:
-        from ..mc.descriptor import plot_descriptor
+        from ..plot.descriptor import plot_descriptor
 
         plot_descriptor(ds, args.plot, force=args.force)
     if args.json:
@@ -238,7 +238,7 @@ def _check_cost(args: argparse.Namespace, n_spins: int, n_temps: int) -> None:
             f"{' x 2 for the hot/cold check' if runs == 2 else ''}): about {days:.3g} days "
             f"at {_UPDATES_PER_SECOND:.0e} updates/s; the limit is {_MAX_SPIN_UPDATES:.0e}")
     r = args.replicas
-    # per measurement (every sweep) and temperature: energies and magnetisations of the R
+    # per measurement (every sweep) and temperature: energies and magnetizations of the R
     # replicas and the R(R-1)/2 overlaps, float64; the hot run is kept while the cold runs
     per_sweep = 8 * n_temps * (2 * r + r * (r - 1) // 2) * runs
     require_memory(float(per_sweep) * args.sweeps + 16.0 * n_spins * r * n_temps,

@@ -67,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
     lines = [head]
     status = 0
     if args.alpha is not None:
-        from ..models.finite_width import finite_width_rs
-        from ..models.landscape_verdict import rs_or_rsb
+        from ..solvers.finite_width.rs import finite_width_rs
+        from ..solvers.landscape_verdict import rs_or_rsb
 
         if args.action != "solve" or args.T is None:
             raise UsageError("--alpha applies to the solve action, with --T")
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
                   f"converged      {fw.converged} (residual {fw.residual:.1e}, quadrature "
                   f"error {fw.quadrature_error:.1e})"]
         if args.stability and args.depth >= 2:
-            from ..models.finite_width_deep import finite_width_replicon_deep
+            from ..solvers.finite_width.deep import finite_width_replicon_deep
 
             deep = finite_width_replicon_deep(args.activation, land.sigma_w2, land.sigma_b2,
                                               args.alpha, args.T, args.depth, saddle=fw)
@@ -103,8 +103,8 @@ def run(args: argparse.Namespace) -> int:
                       + ", ".join(f"{v:.4g}" for v in deep.pivots)
                       + " (all must be > 0 with the replicon)"]
             if args.one_rsb:
-                from ..models.finite_width_deep_rsb import finite_width_1rsb_deep
                 from ..progress import Reporter
+                from ..solvers.finite_width.deep_rsb import finite_width_1rsb_deep
 
                 with Reporter("landscape", enabled=not args.quiet) as progress:
                     progress.show("landscape: 1RSB search, first start (about a minute in "
@@ -130,8 +130,8 @@ def run(args: argparse.Namespace) -> int:
                           f"{' (locally stable)' if v.locally_stable else ''}; --one-rsb also "
                           "searches the 1RSB optimum (about a minute)"]
         elif args.stability:
-            from ..models.finite_width_krsb import finite_width_krsb
-            from ..models.finite_width_replicon import finite_width_replicon
+            from ..solvers.finite_width.krsb import finite_width_krsb
+            from ..solvers.finite_width.replicon import finite_width_replicon
 
             lam = finite_width_replicon(args.activation, land.sigma_w2, land.sigma_b2,
                                         args.alpha, args.T)

@@ -123,8 +123,8 @@ def _train_cost(settings: Any, out: Path) -> None:
 def run_train(args: argparse.Namespace) -> int:
     """Train (or resume) the run in ``--out`` and print where it stands."""
     _train_requirements(args.data)
-    from ..train.loop import train
-    from ..train.programs import TrainSettings
+    from ..studies.train.loop import train
+    from ..studies.train.programs import TrainSettings
 
     try:
         settings = _settings(TrainSettings, args)
@@ -188,8 +188,8 @@ def _finite(value: Any) -> float | None:
 
 def run_scan(args: argparse.Namespace) -> int:
     """Scan every snapshot of the run with TAP; 0 done, 3 some epochs failed."""
-    from ..scan.epochs import save_scan, scan_run
-    from ..scan.fits import fit_scan, scan_exponent_change
+    from ..studies.scan.epochs import save_scan, scan_run
+    from ..studies.scan.fits import fit_scan, scan_exponent_change
 
     run_dir = Path(args.run_dir)
     out = Path(args.out) if args.out else run_dir / "scan.nc"
@@ -316,7 +316,7 @@ def run_plot(args: argparse.Namespace) -> int:
     if not nc.is_file():
         hint = f" (run `replicasolve scan {target}` first)" if target.is_dir() else ""
         raise InvalidInputError(f"{nc}: no such file{hint}")
-    from ..scan.epochs import load_scan
+    from ..studies.scan.epochs import load_scan
 
     ds = load_scan(nc)  # reads any netCDF file; the attributes say what it holds
     if "spec_key" in ds.attrs:  # a sweep result: one figure of its quantity
@@ -339,7 +339,7 @@ def run_plot(args: argparse.Namespace) -> int:
     fits = None
     window = _window(args.fit_window)
     if window is not None:
-        from ..scan.fits import fit_scan
+        from ..studies.scan.fits import fit_scan
 
         fits = {"T_c": fit_scan(ds, variable="T_c", window=window, baseline="first")}
     try:

@@ -44,11 +44,11 @@ with K_1' = σ_w,0², K_1'' = 0 and every expectation at (K_l(1), K_l(1), K_l(q)
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 
 import numpy as np
 
 from ..errors import InvalidInputError
+from ..quadrature import MAX_GAUSS_HERMITE, gauss_hermite
 
 __all__ = [
     "MAX_DEPTH",
@@ -65,7 +65,7 @@ Activation = Callable[[np.ndarray], np.ndarray]
 #: relative slack allowed on |c| <= sqrt(k1 k2) (rounding only; anything larger is an error)
 COV_RTOL = 1e-12
 #: largest Gauss–Hermite order accepted (numpy's weights are finite up to ~370)
-MAX_ORDER = 360
+MAX_ORDER = MAX_GAUSS_HERMITE
 #: most hidden layers accepted by the depth recursions (and by compose.xi_function)
 MAX_DEPTH = 1000
 #: upper bound on batch elements × order² evaluated at once (memory guard)
@@ -124,20 +124,6 @@ def validate_kcc(k1, k2, c) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
 # ----------------------------------------------------------------------------- quadrature
 
 
-@lru_cache(maxsize=32)
-def _hermite_rule(order: int) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilists' Gauss–Hermite nodes and weights normalised to sum to 1 (E over N(0,1))."""
-    with np.errstate(all="ignore"):
-        z, w = np.polynomial.hermite_e.hermegauss(order)
-    if not (np.all(np.isfinite(w)) and np.all(np.isfinite(z))):
-        # numpy's weights overflow beyond order ~370
-        raise InvalidInputError(f"quadrature order {order} is too large for hermegauss")
-    w = w / w.sum()  # Σ w = sqrt(2π) for the weight e^{-z²/2}
-    z.setflags(write=False)
-    w.setflags(write=False)
-    return z, w
-
-
 def _apply(phi: Activation, x: np.ndarray) -> np.ndarray:
     y = np.asarray(phi(x), dtype=float)
     if y.shape != x.shape:
@@ -149,7 +135,7 @@ def _apply(phi: Activation, x: np.ndarray) -> np.ndarray:
 
 def _gh_core(phi: Activation, k1, k2, rho, order: int) -> np.ndarray:
     """Quadrature on already-validated flat arrays k1, k2, ρ (same shape, 1-D)."""
-    z, w = _hermite_rule(order)
+    z, w = gauss_hermite(order)
     n = k1.size
     out = np.empty(n)
     chunk = max(1, _CHUNK_POINTS // (order * order))

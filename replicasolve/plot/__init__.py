@@ -75,7 +75,7 @@ def phase_diagram(ds: Any, ax: Any = None, path: str | None = None) -> Any:
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 
-    from ..models.landscape_diagram import PHASE_LABELS
+    from ..studies.landscape_diagram import PHASE_LABELS
 
     style()
     if ax is None:

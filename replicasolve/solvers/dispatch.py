@@ -94,7 +94,7 @@ def solve(problem: Any, method: Any = None, options: Any = None, start: Any = No
         if not isinstance(m, TAP):
             raise InvalidInputError(
                 f"a network instance is solved with TAP(...), got {method!r} (Monte Carlo: "
-                "replicasolve.mc)")
+                "replicasolve.engines)")
         _no_options(options, "TAP (its settings are fields of TAP(...))")
         from ..tap.critical import tap_critical
 
@@ -140,17 +140,17 @@ def _solve_finite_width(problem: Any, method: Any, options: Any, progress: Any) 
             "full RSB of the finite-width action is not built: use RSB(k) (depth 1) and "
             "watch the gains of the chain RS -> 1 -> ... -> k")
     if m.k == 0:
-        from ..models.finite_width import finite_width_rs
+        from .finite_width.rs import finite_width_rs
 
         kw = _keywords(finite_width_rs, options, fixed)
         return finite_width_rs(*base, problem.alpha, problem.T, **kw)
     if problem.depth == 1:
-        from ..models.finite_width_krsb import finite_width_krsb
+        from .finite_width.krsb import finite_width_krsb
 
         kw = _keywords(finite_width_krsb, options, fixed)
         return finite_width_krsb(*base, problem.alpha[0], problem.T, m.k, **kw)
     if m.k == 1:
-        from ..models.finite_width_deep_rsb import finite_width_1rsb_deep
+        from .finite_width.deep_rsb import finite_width_1rsb_deep
 
         kw = _keywords(finite_width_1rsb_deep, options, fixed)
         return finite_width_1rsb_deep(*base, problem.alpha, problem.T, depth=problem.depth,

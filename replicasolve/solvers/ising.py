@@ -27,7 +27,7 @@ a free non-decreasing function on [0, 1), Ψ(1, u) = |u|, E_GS = -min_γ [Ψ(0, 
 (E e^{γ|u+σz|} in Gaussian CDFs). k = 0 is the RS ground state E|h + z sqrt(ξ'(1))|.
 
 Energy (Gaussian integration by parts): e = -β ∫_0^1 x(q) ξ'(q) dq - h m, with
-m = ∂_u Ψ(0, h) the magnetisation; at T = 0 the value is the ground-state energy itself.
+m = ∂_u Ψ(0, h) the magnetization; at T = 0 the value is the ground-state energy itself.
 
 Convexity (Auffinger–Chen): for fixed breakpoints the functional is strictly convex in the
 step values x_i (γ_i), so that inner problem has one minimiser and L-BFGS-B's stationary
@@ -43,7 +43,6 @@ the adjoint of the recursion (no finite differences).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from dataclasses import dataclass
 
@@ -51,6 +50,7 @@ import numpy as np
 
 from ..blas import tap_blas
 from ..errors import InvalidInputError
+from ..quadrature import gauss_hermite
 from ._ordered import project_ordered
 from .extrapolate import extrapolate_k
 from .methods import RSB, FullRSB, Options
@@ -64,18 +64,12 @@ _STENCIL_MIN_SIGMA = 1.5  # must match _ising_jit.STENCIL_MIN_SIGMA
 # --------------------------------------------------------------------------- nodes
 
 
-@functools.lru_cache(maxsize=16)
-def _gh(n: int) -> tuple[np.ndarray, np.ndarray]:
-    x, w = np.polynomial.hermite.hermgauss(n)
-    return x * math.sqrt(2.0), w / w.sum()
-
-
 def _nodes(sigma: float, du: float, gamma: float, n_gauss: int):
     """Quadrature nodes (base offsets, interpolation coefficients, weights) for one step
     (see :func:`replicasolve.solvers._ising_jit.build_nodes`)."""
     from ._ising_jit import build_nodes
 
-    z, w = _gh(n_gauss)
+    z, w = gauss_hermite(n_gauss)
     return build_nodes(float(sigma), float(du), float(gamma), z, w)
 
 
@@ -106,7 +100,7 @@ def _shifted_nodes(h: float, sigma: float, du: float, n_gauss: int):
         frac = h / du
         coef = np.tile(_lagrange_row(frac), (j.size, 1))
         return j.astype(np.int64), coef, weight
-    z, w = _gh(n_gauss)
+    z, w = gauss_hermite(n_gauss)
     pos = (h + sigma * z) / du
     base = np.floor(pos).astype(np.int64)
     coef = np.array([_lagrange_row(float(p - b)) for p, b in zip(pos, base, strict=True)])
@@ -178,7 +172,7 @@ class _ExactTopStep:
                  nodes: tuple[np.ndarray, np.ndarray] | None = None):
         # ``nodes``: (offsets, weights) in place of the Gauss–Hermite rule σz_k, w_k
         if nodes is None:
-            z, w = _gh(n_gauss)
+            z, w = gauss_hermite(n_gauss)
             offsets = sigma * z
         else:
             offsets, w = nodes
@@ -239,7 +233,7 @@ class IsingFunctional:
 
     ``q`` has k + 1 entries at T > 0 (q_0..q_k) and k at T = 0 (q_0..q_{k-1}); ``gamma``
     has k entries (γ_i = m_i/T at T > 0). :meth:`evaluate` returns G, its gradient, the
-    magnetisation and the replicon of the top level.
+    magnetization and the replicon of the top level.
     """
 
     def __init__(self, model, k: int, options: Options, scale: float):
@@ -306,7 +300,7 @@ class IsingFunctional:
 
     # ---- the recursion
     def evaluate(self, q: np.ndarray, gamma: np.ndarray) -> _Eval:
-        """G, its gradient in (q, γ), the magnetisation and the top-level replicon."""
+        """G, its gradient in (q, γ), the magnetization and the top-level replicon."""
         from ._ising_jit import conv_adjoint, conv_step
 
         self.n_evals += 1
@@ -341,7 +335,7 @@ class IsingFunctional:
 
         from ._ising_jit import recursion_adjoint, recursion_forward
 
-        z, w = _gh(n_gauss)
+        z, w = gauss_hermite(n_gauss)
         ns = len(steps)
         gam_s = np.array([g for g, _ in steps], dtype=float)
         sig_s = np.sqrt(np.array([v for _, v in steps], dtype=float))
@@ -456,7 +450,7 @@ def _rs_guess(model) -> float:
     """RS overlap from the fixed point q = E tanh²(β(h + sqrt(ξ'(q)) z)) (a start only)."""
     if model.T == 0:
         return 1.0
-    z, w = _gh(80)
+    z, w = gauss_hermite(80)
     beta = 1.0 / model.T
     q = 0.5
     for _ in range(500):

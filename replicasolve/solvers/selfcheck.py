@@ -226,7 +226,7 @@ def best_estimate(result: ParisiResult) -> ParisiResult:
     """A full-RSB result with its headline values made the best estimates: ``free_energy``
     and ``energy`` the k → ∞ extrapolations of the k-step values (:func:`extrapolate_k`),
     ``entropy`` = (e − f)/T, with ``free_energy_error`` and ``energy_error``; q(x), the
-    replicon and the magnetisation stay those of the largest k. Other results unchanged."""
+    replicon and the magnetization stay those of the largest k. Other results unchanged."""
     if result.method != "FRSB" or not result.sequence or result.settings.get("headline"):
         return result
     seq = result.sequence

@@ -2,7 +2,7 @@
 
 q̄(T) = mean over replica pairs a ≠ b of |Q_ab| (Jun Li, arXiv 2508.07397; SCIENCE.md C),
 measured by Monte Carlo on the Ising model of a network built by
-:func:`replicasolve.mc.descriptor.network_spin_model`. A spec::
+:func:`replicasolve.studies.descriptor.network_spin_model`. A spec::
 
     quantity = "qbar"                  # or energy, chi_sg, binder
 
@@ -39,7 +39,7 @@ k-th child stream, so only the lowest temperature of such a ladder coincides bit
 with the sweep; the others agree within their error bars.
 
 Besides the quantity, every point stores ``qbar_err``, ``energy``, ``energy_err``,
-``chi_sg``, ``chi_sg_err``, ``binder``, ``abs_magnetisation``, ``equilibrated`` (1 yes, 0 no,
+``chi_sg``, ``chi_sg_err``, ``binder``, ``abs_magnetization``, ``equilibrated`` (1 yes, 0 no,
 -1 not checked), ``n_spins`` and ``qbar_paramagnet`` (the exact T = ∞ value E|Q_ab|).
 
 The ``[solver]`` values are checked by :func:`check_solver`, which each point calls first
@@ -70,7 +70,7 @@ __all__ = [
     "descriptor_system",
 ]
 
-# the defaults of replicasolve.mc.descriptor.descriptor_curve (kept equal by a test)
+# the defaults of replicasolve.studies.descriptor.descriptor_curve (kept equal by a test)
 SOLVER_DEFAULTS: dict[str, Any] = {
     "replicas": 16,
     "sweeps": 2000,
@@ -122,7 +122,7 @@ def _system(network: str | None, stamp: int, sizes: tuple[int, ...] | None, vari
             net_seed: int, epoch: int | None, couplings: str, fields: str, spin_layers: str,
             scale: float) -> Any:
     # stamp: the file's modification time, so a rewritten file is read again
-    from ..mc.descriptor import network_spin_model
+    from ..studies.descriptor import network_spin_model
     from ..tap.bonds import random_layered
 
     source: Any = network if network is not None else random_layered(list(sizes or ()),
@@ -134,7 +134,7 @@ def _system(network: str | None, stamp: int, sizes: tuple[int, ...] | None, vari
 
 
 def descriptor_system(params: Mapping[str, Any]) -> Any:
-    """The :class:`~replicasolve.mc.descriptor.NetworkSystem` of one sweep point.
+    """The :class:`~replicasolve.studies.descriptor.NetworkSystem` of one sweep point.
 
     ``params`` holds ``network`` (a path) or ``sizes`` (with ``variance`` and ``net_seed``),
     and the construction options (``couplings``, ``fields``, ``spin_layers``, ``scale``,
@@ -161,7 +161,7 @@ def descriptor_system(params: Mapping[str, Any]) -> Any:
 def _point(params: Mapping[str, Any], solver: Mapping[str, Any], first: str
            ) -> dict[str, float]:
     from ..blas import blas_threads
-    from ..mc.descriptor import descriptor_curve
+    from ..studies.descriptor import descriptor_curve
 
     mc = check_solver(solver)
     system = descriptor_system(params)
@@ -178,7 +178,7 @@ def _point(params: Mapping[str, Any], solver: Mapping[str, Any], first: str
         "chi_sg": float(ds["chi_sg"].values[0]),
         "chi_sg_err": float(ds["chi_sg_err"].values[0]),
         "binder": float(ds["binder"].values[0]),
-        "abs_magnetisation": float(ds["abs_magnetisation"].values[0]),
+        "abs_magnetization": float(ds["abs_magnetization"].values[0]),
         "equilibrated": int(ds["equilibrated"].values[0]),
         "n_spins": int(system.n),
         "qbar_paramagnet": float(ds.attrs["q_bar_paramagnet"]),
@@ -214,7 +214,7 @@ def _descriptor_check(fixed: Mapping[str, Any], axes: Mapping[str, Any]) -> None
     """Before any work: exactly one network source, its file or run folder readable (the
     network is built once here), every requested epoch present, random-network options only
     with ``sizes``."""
-    from ..train.snapshots import list_snapshots
+    from ..studies.train.snapshots import list_snapshots
 
     has_path = fixed.get("network") is not None
     has_sizes = fixed.get("sizes") is not None
@@ -258,7 +258,7 @@ _T_UNIT = "energy (units of the couplings J, after scale); beta = 1/T"
 
 DESCRIPTOR = ModelKind(
     description="spin-glass descriptor q_bar(T) of one network by Monte Carlo "
-    "(replicasolve.mc.descriptor; Jun Li, arXiv 2508.07397)",
+    "(replicasolve.studies.descriptor; Jun Li, arXiv 2508.07397)",
     params={
         "network": Param("str", "", default=None, axis=False),
         "sizes": Param("ints", "count (neurons per layer, input first)", default=None,

@@ -36,7 +36,7 @@ from .kinds import ModelKind, Param, Quantity
 __all__ = ["MODELS", "PHASE_CODES", "WARM_KEYS", "ModelKind", "Param", "Quantity",
            "compute_point", "compute_seeded"]
 
-# the codes of replicasolve.models.landscape_diagram.PHASE_LABELS (kept equal by a test)
+# the codes of replicasolve.studies.landscape_diagram.PHASE_LABELS (kept equal by a test)
 PHASE_CODES = {"RS": 0, "RSB": 1, "1RSB": 2, "FRSB": 3}
 
 # ----------------------------------------------------------------------------- msk
@@ -113,9 +113,9 @@ def tap_T_c(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, f
 def _run_point(params: Mapping[str, Any], solver: Mapping[str, Any]) -> Any:
     from pathlib import Path
 
+    from ..studies.train.snapshots import read_snapshot, snapshot_path
     from ..tap.bonds import LayeredBonds
     from ..tap.critical import tap_critical
-    from ..train.snapshots import read_snapshot, snapshot_path
 
     run = Path(str(params["run"]))
     first = read_snapshot(snapshot_path(run, 0))
@@ -140,7 +140,7 @@ def run_beta_c(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str
 
 def _run_check(fixed: Mapping[str, Any], axes: Mapping[str, Any]) -> None:
     from ..errors import InvalidInputError
-    from ..train.snapshots import list_snapshots
+    from ..studies.train.snapshots import list_snapshots
 
     epochs = {e for e, _ in list_snapshots(str(fixed["run"]))}  # errors name the folder
     if 0 not in epochs:

@@ -1,6 +1,6 @@
 """The linearised TAP matrix ``A(β) = diag(1/β + β d) - J`` of one instance.
 
-At small magnetisations the TAP equations (Thouless–Anderson–Palmer 1977, with the
+At small magnetizations the TAP equations (Thouless–Anderson–Palmer 1977, with the
 Onsager reaction term) linearise to ``A(β) m = 0`` with ``d_i = Σ_j J_ij²``; the
 paramagnet ``m = 0`` is stable while ``A(β)`` is positive definite
 (Barney, Winer & Galitski, arXiv 2408.06421, eqs. 23–25).

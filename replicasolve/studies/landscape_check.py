@@ -1,10 +1,10 @@
 """Monte Carlo check of the finite-width replica theory of a random MLP's input landscape,
 in replica-symmetric and in replica-symmetry-broken phases (SCIENCE.md §B, issue #5).
 
-The network is :class:`~replicasolve.mc.sphere.SphereMLP` with one hidden layer of width
+The network is :class:`~replicasolve.engines.sphere.SphereMLP` with one hidden layer of width
 N_1 = αN: weights N(0, σ_w²/fan-in), biases N(0, σ_b²), a scalar linear read-out of the same
 law, H(x) = sqrt(N) f(x) on |x|² = N. These are exactly the conventions of
-:mod:`replicasolve.models.finite_width` (its module docstring), and the tests check the one
+:mod:`replicasolve.solvers.finite_width.rs` (its module docstring), and the tests check the one
 consequence the comparison rests on: E_θ H(x) H(x') = N [σ_b² + σ_w² E φ(z)φ(z')] with
 (z, z') ~ N(0, [[c_d, c_q], [c_q, c_d]]), c = σ_b² + σ_w² q, for any width.
 
@@ -15,15 +15,15 @@ Metropolis acceptance min(1, e^{-βΔH}) samples exp(-βH) on the sphere; rotati
 coordinate planes generate SO(N), so the chain is irreducible. The preactivations
 h = W_1 x + b_1 are updated in O(N_1) per move (two columns of W_1), so a sweep (N/2 pair
 moves, every coordinate moved once on average) costs one forward pass, like one global
-great-circle move of :func:`~replicasolve.mc.sphere.parallel_tempering`, but decorrelates
+great-circle move of :func:`~replicasolve.engines.sphere.parallel_tempering`, but decorrelates
 O(1) per coordinate instead of O(1/N) (the global move's angle must shrink like 1/sqrt(N)).
 R independent PT chains (replicas) run on the same network; each holds one configuration
 per temperature of an increasing β ladder, and neighbouring temperatures swap
 configurations with probability min(1, e^{(β_{k+1} - β_k)(H_{k+1} - H_k)}). Everything runs
 in one numba kernel (this module), the angle δ per temperature adapted during burn-in.
 
-Theory (:func:`overlap_theory`): the RS saddle (:func:`~replicasolve.models.finite_width.
-finite_width_rs`) and the k-RSB optima (:func:`~replicasolve.models.finite_width_krsb.
+Theory (:func:`overlap_theory`): the RS saddle (:func:`~replicasolve.solvers.finite_width.rs.
+finite_width_rs`) and the k-RSB optima (:func:`~replicasolve.solvers.finite_width.krsb.
 finite_width_krsb`, depth 1). In its convention x(q) = 0 on [0, q_0), m_j on
 [q_{j-1}, q_j), 1 on [q_k, 1], so the disorder-averaged overlap distribution of two
 replicas is P(q) = dx/dq:
@@ -39,7 +39,7 @@ q_0)², two thirds of the total, from E Y = 1 - m and E Y² = (1 - m)(3 - 2m)/3 
 Parisi, Sourlas, Toulouse & Virasoro, J. Physique 45, 843 (1984)): P(q) does not
 self-average. The energy per input dimension is e = -dΦ/dβ (Φ = -βf); by stationarity of
 Φ in (q, m) it is the partial derivative at fixed order parameters, taken here by central
-differences of :func:`~replicasolve.models.finite_width_krsb.krsb_functional` in β with a
+differences of :func:`~replicasolve.solvers.finite_width.krsb.krsb_functional` in β with a
 Richardson error estimate (:func:`functional_energy`). Note that for an odd φ with σ_b² = 0,
 H(-x) = -H(x): there is no q → -q symmetry, and q_0 ≥ 0 is not a restriction.
 
@@ -322,7 +322,7 @@ def pt_sphere(net: Any, betas: Sequence[float] | np.ndarray, n_replicas: int = 8
     Local pair-rotation moves (module docstring); a sweep is N/2 moves per configuration.
 
     Args:
-        net: a :class:`~replicasolve.mc.sphere.SphereMLP` with one hidden layer and an
+        net: a :class:`~replicasolve.engines.sphere.SphereMLP` with one hidden layer and an
             activation among sin, tanh, relu, erf, linear (``x``).
         betas: inverse temperatures β (Gibbs weight e^{-βH}, T = 1/β in the units of H/N
             used by the theory), finite, ≥ 0, strictly increasing; the last is the coldest.
@@ -402,7 +402,7 @@ def parisi_weights(q: Sequence[float] | np.ndarray,
                    m: Sequence[float] | np.ndarray) -> np.ndarray:
     """Weights w_j of P(q) = Σ_j w_j δ(q - q_j) for a k-RSB Parisi function.
 
-    Convention of :mod:`replicasolve.models.finite_width_krsb`: x(q) = 0 on [0, q_0), m_j
+    Convention of :mod:`replicasolve.solvers.finite_width.krsb`: x(q) = 0 on [0, q_0), m_j
     on [q_{j-1}, q_j), 1 on [q_k, 1]; P = dx/dq gives w_0 = m_1, w_j = m_{j+1} - m_j
     (1 ≤ j < k), w_k = 1 - m_k (RS, k = 0: w_0 = 1).
 
@@ -436,7 +436,7 @@ def functional_energy(activation: Any, sigma_w2: float, sigma_b2: float, alpha: 
 
     At an optimum of Φ_k in (q, m) this is the total derivative -dΦ/dβ = E⟨H⟩/N (envelope
     theorem). Central differences of
-    :func:`~replicasolve.models.finite_width_krsb.krsb_functional` in β with steps
+    :func:`~replicasolve.solvers.finite_width.krsb.krsb_functional` in β with steps
     h = ``rel_step``·β and 2h, combined by Richardson extrapolation (error O(h⁴)); the
     returned error is the |D(h) - D(2h)|/3 estimate of the O(h²) term that the
     extrapolation removes (an upper bound on the remaining error for smooth Φ) plus the
@@ -447,15 +447,15 @@ def functional_energy(activation: Any, sigma_w2: float, sigma_b2: float, alpha: 
         sigma_w2, sigma_b2, alpha, T: the model (σ_w² > 0, σ_b² ≥ 0, α > 0, T > 0).
         q, m: the order parameters (k = 0: one q, empty m).
         rule: quadrature settings as in ``FiniteWidthKRSB.settings["rule"]`` (default: the
-            rule :func:`~replicasolve.models.finite_width_krsb.finite_width_krsb` picks).
+            rule :func:`~replicasolve.solvers.finite_width.krsb.finite_width_krsb` picks).
         rel_step: h/β.
 
     Returns:
         (energy, error estimate).
     """
     from ..kernels.activation import activation as make_activation
-    from ..models.finite_width_krsb import krsb_functional
-    from ..models.finite_width_numerics import activation_shape
+    from ..solvers.finite_width.krsb import krsb_functional
+    from ..solvers.finite_width.numerics import activation_shape
 
     act = make_activation(activation)
     if rule is None:
@@ -516,10 +516,10 @@ class OverlapTheory:
     Attributes:
         activation, sigma_w2, sigma_b2, alpha, T: the model.
         rs_q, rs_energy: the RS saddle of
-            :func:`~replicasolve.models.finite_width.finite_width_rs` (its own energy formula
+            :func:`~replicasolve.solvers.finite_width.rs.finite_width_rs` (its own energy formula
             e = -βσ_w²(g_d - g)).
         replicon: the RS stability Λ (> 0 stable) of
-            :func:`~replicasolve.models.finite_width_replicon.finite_width_replicon`.
+            :func:`~replicasolve.solvers.finite_width.replicon.finite_width_replicon`.
         levels: the chain k = 0 (RS of the k-RSB functional), 1, …, kmax.
         gains: Φ_{k-1} - Φ_k for k = 1..kmax; gain_resolution their quadrature resolution.
     """
@@ -556,9 +556,9 @@ def overlap_theory(activation: str, sigma_w2: float, sigma_b2: float, alpha: flo
     Raises:
         InvalidInputError: bad parameters (from the solvers).
     """
-    from ..models.finite_width import finite_width_rs
-    from ..models.finite_width_krsb import finite_width_krsb
-    from ..models.finite_width_replicon import finite_width_replicon
+    from ..solvers.finite_width.krsb import finite_width_krsb
+    from ..solvers.finite_width.replicon import finite_width_replicon
+    from ..solvers.finite_width.rs import finite_width_rs
 
     lam, rs = finite_width_replicon(activation, sigma_w2, sigma_b2, alpha, T,
                                     return_solution=True)
@@ -697,7 +697,7 @@ def overlap_check(activation: str, sigma_w2: float, sigma_b2: float, alpha: floa
     """Monte Carlo P(q) and energy of finite networks against the replica predictions.
 
     For each N in ``sizes``, ``n_networks`` one-hidden-layer networks (width round(αN),
-    :meth:`~replicasolve.mc.sphere.SphereMLP.random`, seeds derived from ``seed``) are
+    :meth:`~replicasolve.engines.sphere.SphereMLP.random`, seeds derived from ``seed``) are
     sampled by :func:`pt_sphere` on a geometric temperature ladder from T (the target) to
     ``T_max``; observables are taken at T.
 
@@ -743,7 +743,7 @@ def overlap_check(activation: str, sigma_w2: float, sigma_b2: float, alpha: floa
     import xarray as xr
 
     from .. import __version__
-    from .sphere import SphereMLP
+    from ..engines.sphere import SphereMLP
 
     ns = [_whole(int(v) if isinstance(v, (np.integer,)) else v, "N", 4) for v in sizes]
     if not ns:

@@ -44,15 +44,15 @@ activation has no correction at any α (the field W_1ᵀw_2 has a norm that conc
 The action needs |φ(x)| = o(x²): for φ = x² (or faster) E_ε exp(sqrt(ĝ) ζ φ) diverges at
 large ζ (ζ is the normalised read-out weight of a hidden unit), so such activations are
 refused. Only the RS saddle point is solved here; its stability (the replicon) is
-:func:`replicasolve.models.finite_width_replicon.finite_width_replicon` at depth 1 and
-:func:`replicasolve.models.finite_width_deep.finite_width_replicon_deep` at any depth, and RSB
-at depth 1 is :mod:`replicasolve.models.finite_width_krsb` (whose k = 0 functional is Φ
+:func:`replicasolve.solvers.finite_width.replicon.finite_width_replicon` at depth 1 and
+:func:`replicasolve.solvers.finite_width.deep.finite_width_replicon_deep` at any depth, and RSB
+at depth 1 is :mod:`replicasolve.solvers.finite_width.krsb` (whose k = 0 functional is Φ
 above).
 
 Quadrature: the single-site integrals T_l and their moments are sums on a grid in the field
 z for periodic or bounded φ (spectrally accurate at any tilt; ~1e-14 at α = 2, T = 0.3 for
 sin, where the Gauss–Hermite rule in η and ε reported 1.6e-3), Gauss–Hermite otherwise;
-both live in ``replicasolve.models.finite_width_numerics``.
+both live in ``replicasolve.solvers.finite_width.numerics``.
 
 References for the formulas: the action and its RS form are derived (and every step checked
 numerically) in ``derivations/finite_width_landscape.py``; ½ ln det Q is the entropy of
@@ -71,9 +71,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConvergenceError, InvalidInputError
-from ..results import Result
-from .finite_width_numerics import (
+from ...errors import ConvergenceError, InvalidInputError
+from ...results import Result
+from .numerics import (
     SiteMoments,
     auto_rule,
     check_alphas,
@@ -167,15 +167,15 @@ def finite_width_rs(activation: Any, sigma_w2: float, sigma_b2: float,
     re-evaluating f, e and the fixed-point map at the solution on a finer rule.
 
     Each layer's single-site integrals E_{η,ζ} ln E_ε e^ψ and their moments use one of two
-    rules (``replicasolve.models.finite_width_numerics``):
+    rules (``replicasolve.solvers.finite_width.numerics``):
 
     - ``"grid"`` (the default for periodic or bounded φ): φ sampled on a uniform grid in
       the field z (one period for periodic φ), the ε average a sum with the sampled Gaussian
       kernel, the η average with Gaussian weights on the grid, spectrally accurate however
       peaked e^ψ is (low T, small α); ζ by the composite Gauss–Legendre rule
-      (:func:`~replicasolve.models.finite_width_numerics.zeta_rule`). At depth 1 this is
+      (:func:`~replicasolve.solvers.finite_width.numerics.zeta_rule`). At depth 1 this is
       the k = 0 case of the grid engine of
-      :func:`replicasolve.models.finite_width_krsb.krsb_functional`.
+      :func:`replicasolve.solvers.finite_width.krsb.krsb_functional`.
     - ``"hermite"`` (the default for unbounded φ such as ReLU): ``order``-point
       Gauss–Hermite rules in η and ε and the same ζ rule; slow to converge at strong tilt
       (1.6e-3 error indicator for sin at α = 2, T = 0.3, where the grid gives ~1e-12).
@@ -214,8 +214,8 @@ def finite_width_rs(activation: Any, sigma_w2: float, sigma_b2: float,
         ConvergenceError: a single-site integral overflows (tilt too strong for φ), or the
             iteration produces a non-finite value.
     """
-    from ..kernels.activation import Activation
-    from ..kernels.activation import activation as make_activation
+    from ...kernels.activation import Activation
+    from ...kernels.activation import activation as make_activation
 
     act = activation if isinstance(activation, Activation) else make_activation(activation)
     check_growth(act)
@@ -241,7 +241,7 @@ def finite_width_rs(activation: Any, sigma_w2: float, sigma_b2: float,
     if zeta_points is None and rule["method"] == "grid":
         rule["zeta_points"] = _ZETA_POINTS["grid"]
     fine = finer_rule(rule)
-    from ..blas import blas_threads
+    from ...blas import blas_threads
 
     with blas_threads():  # many small products: one BLAS thread (see replicasolve.blas)
         return _solve(act, activation, sw2, sb2, alphas, temp, rule, fine, tol,

@@ -5,7 +5,7 @@ The model, for spins s ∈ {±1}^N, couplings J (symmetric, zero diagonal) and f
     H(s) = -1/2 Σ_ij J_ij s_i s_j - Σ_i h_i s_i
 
 Temperatures T are in the energy units of J (β = 1/T); every reported energy is per spin,
-H/N, and magnetisations and overlaps are per spin (in [-1, 1]). The couplings are either a
+H/N, and magnetizations and overlaps are per spin (in [-1, 1]). The couplings are either a
 dense matrix (:meth:`IsingSystem.dense`, e.g. SK) or the block-tridiagonal couplings of a
 layered network (:meth:`IsingSystem.layered`, from a
 :class:`~replicasolve.tap.bonds.LayeredBonds`), which are never densified: the local field of
@@ -49,7 +49,7 @@ descriptor q̄(T) = mean |Q_ab| over a ≠ b (Jun Li, arXiv 2508.07397), P(q), t
 susceptibility χ_SG = N ⟨q²⟩ and the Binder cumulant g = ½(3 - ⟨q⁴⟩/⟨q²⟩²) (Binder, Z. Phys.
 B 43, 119 (1981)). Error bars come from the independent replicas, which needs no assumption
 about autocorrelations, only that each replica is equilibrated: for single-replica
-observables (energy, magnetisation) the standard error of the R per-replica time averages;
+observables (energy, magnetization) the standard error of the R per-replica time averages;
 for pair observables (q̄, ⟨q²⟩, χ_SG, g), whose pairs share replicas, the unbiased variance of
 a degree-2 U-statistic (Hoeffding 1948; nonlinear ones such as g by the delta method), for
 R ≥ 4. With R = 3 the delete-one-replica jackknife is used (conservative), and with R = 2
@@ -556,7 +556,7 @@ class MCResult:
         temperature: T, in the energy units of J.
         n_spins: N.
         energies: energy per spin H/N, shape ``(n_meas, R)``, one row per measurement.
-        magnetisations: (1/N) Σ_i s_i, shape ``(n_meas, R)``.
+        magnetizations: (1/N) Σ_i s_i, shape ``(n_meas, R)``.
         overlaps: Q_ab = (1/N) Σ_i s_i^a s_i^b for the pairs a < b (order of
             :attr:`pairs`), shape ``(n_meas, R(R-1)/2)``; zero columns when not measured.
         acceptance: accepted fraction of the flip attempts after burn-in.
@@ -572,7 +572,7 @@ class MCResult:
     temperature: float
     n_spins: int
     energies: np.ndarray
-    magnetisations: np.ndarray
+    magnetizations: np.ndarray
     overlaps: np.ndarray
     acceptance: float
     spins: np.ndarray
@@ -635,14 +635,31 @@ class MCResult:
         return self._replica_estimate(self.energies)
 
     @cached_property
-    def magnetisation(self) -> Estimate:
+    def magnetization(self) -> Estimate:
         """⟨m⟩ = ⟨(1/N) Σ_i s_i⟩ with its error."""
-        return self._replica_estimate(self.magnetisations)
+        return self._replica_estimate(self.magnetizations)
 
     @cached_property
-    def abs_magnetisation(self) -> Estimate:
+    def abs_magnetization(self) -> Estimate:
         """⟨|m|⟩ with its error."""
-        return self._replica_estimate(np.abs(self.magnetisations))
+        return self._replica_estimate(np.abs(self.magnetizations))
+
+    # the British spellings of the names above, kept for scripts written before the
+    # library settled on "magnetization" (as ParisiResult spells it)
+    @property
+    def magnetisations(self) -> np.ndarray:
+        """Alias of :attr:`magnetizations`."""
+        return self.magnetizations
+
+    @property
+    def magnetisation(self) -> Estimate:
+        """Alias of :attr:`magnetization`."""
+        return self.magnetization
+
+    @property
+    def abs_magnetisation(self) -> Estimate:
+        """Alias of :attr:`abs_magnetization`."""
+        return self.abs_magnetization
 
     @cached_property
     def q_bar(self) -> Estimate:
@@ -716,7 +733,7 @@ class MCResult:
             f"T = {self.temperature:.6g} (beta = {self.beta:.6g}), N = {self.n_spins}, "
             f"{self.replicas} replicas, {s.method}, {s.sweeps} sweeps after {s.burn_in}, "
             f"{s.couplings} couplings, {s.dtype}",
-            f"  E/N = {self.energy}   m = {self.magnetisation}   acceptance "
+            f"  E/N = {self.energy}   m = {self.magnetization}   acceptance "
             f"{self.acceptance:.3f}   tau_E = {self.tau_energy:.3g} sweeps",
         ]
         if self.overlaps.shape[1]:
@@ -776,7 +793,7 @@ class PTResult:
     def table(self) -> dict[str, np.ndarray]:
         """Per-temperature observables and their errors, as arrays over the ladder."""
         out: dict[str, list[float]] = {"T": list(self.temperatures)}
-        names = ["energy", "magnetisation"]
+        names = ["energy", "magnetization"]
         if self.results[0].overlaps.shape[1]:
             names += ["q_bar", "q2", "chi_sg", "binder"]
         for name in names:
@@ -1069,7 +1086,7 @@ def _simulate(system: IsingSystem, temps: np.ndarray, *, replicas: int, sweeps: 
         cols = col_of_slot[k]
         results.append(MCResult(
             temperature=float(temps[k]), n_spins=n,
-            energies=energies[:, k, :] + offset, magnetisations=mags[:, k, :].copy(),
+            energies=energies[:, k, :] + offset, magnetizations=mags[:, k, :].copy(),
             overlaps=ovl[:, k, :].copy(),
             acceptance=float(flips_by_temp[k]) / (n * r * sweeps),
             spins=spins[:, cols].copy(), fields=fields[cols, :n].copy(),
@@ -1097,7 +1114,7 @@ def run_replicas(system: IsingSystem, temperature: float, *, replicas: int = 32,
         method: ``"metropolis"`` (accept with min(1, e^{-ΔE/T})) or ``"heatbath"``
             (Glauber: flip with probability 1/(1 + e^{ΔE/T})).
         seed: int, ``SeedSequence`` or None (fresh entropy, recorded in the settings).
-        measure_every: sweeps between measurements (energy, magnetisation, overlaps).
+        measure_every: sweeps between measurements (energy, magnetization, overlaps).
         start: ``"hot"`` (random spins), ``"cold"`` (each replica's random spins quenched
             greedily to a local minimum of H), ``"aligned"`` (all +1: the cold start of a
             ferromagnet), or spins of shape ``(N,)`` or ``(N, R)``.
@@ -1116,7 +1133,7 @@ def run_replicas(system: IsingSystem, temperature: float, *, replicas: int = 32,
             OpenMP is available: it is not thread-safe).
 
     Returns:
-        An :class:`MCResult` (energies per spin, magnetisations, overlaps, final spins).
+        An :class:`MCResult` (energies per spin, magnetizations, overlaps, final spins).
 
     Raises:
         InvalidInputError: T ≤ 0 or not finite, replicas < 2 with overlaps, bad counts,

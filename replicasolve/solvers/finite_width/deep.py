@@ -2,7 +2,7 @@
 ANY depth L ≥ 1 (SCIENCE.md §B; derivation and checks in
 ``derivations/finite_width_deep_replicon.py``).
 
-The action (module docstring of :mod:`replicasolve.models.finite_width`), per N,
+The action (module docstring of :mod:`replicasolve.solvers.finite_width.rs`), per N,
 
     S = ½ ln det Q + β²/2 Σ_ab C^{L+1}_ab
         - Σ_l α_l [ ½ Σ_ab Ĝ^l_ab G^l_ab - W_l(C^l, Ĝ^l) ],
@@ -54,7 +54,7 @@ zero is a pole of Λ, reached only after Λ has already crossed zero (the region
 where Λ > 0 again, is RS-unstable). :func:`replicon_boundary` looks for the Λ = 0
 crossing with positive pivots.
 At L = 1 it is 1 - α E(s χ)², the depth-1 replicon of
-:mod:`replicasolve.models.finite_width_replicon`. As α → ∞ it tends to 1 - β² ξ''(q)(1-q)²
+:mod:`replicasolve.solvers.finite_width.replicon`. As α → ∞ it tends to 1 - β² ξ''(q)(1-q)²
 with ξ = K_{L+1} (the recursion becomes the chain rule for ξ'' of the composed kernel); for
 φ = x the tilted ε is Gaussian, χ ≡ 0 and, at the saddle, ĝ_d = ĝ in every layer, so
 κ ≡ 0 and Λ = 1 at every depth, width and temperature.
@@ -73,11 +73,12 @@ from typing import Any
 
 import numpy as np
 
-from ..blas import tap_blas
-from ..errors import ConvergenceError, InvalidInputError
-from ..results import Result
-from .finite_width import FiniteWidthResult, finite_width_rs
-from .finite_width_numerics import depth_alphas, hermite_rule, zeta_rule
+from ...blas import tap_blas
+from ...errors import ConvergenceError, InvalidInputError
+from ...quadrature import gauss_hermite
+from ...results import Result
+from .numerics import depth_alphas, zeta_rule
+from .rs import FiniteWidthResult, finite_width_rs
 
 __all__ = [
     "DeepRepliconResult",
@@ -96,7 +97,7 @@ class DeepRepliconResult(Result):
     Attributes:
         replicon: Λ = 1 - (1-q)² κ_0 (dimensionless; < 0: RS unstable; > 0: stable if
             also every pivot is > 0, see :attr:`stable`).
-        saddle: the RS solution (:class:`~replicasolve.models.finite_width.FiniteWidthResult`)
+        saddle: the RS solution (:class:`~replicasolve.solvers.finite_width.rs.FiniteWidthResult`)
             Λ was evaluated at.
         r_cc, r_cg, r_gg: shape (L,): the per-layer replicon blocks R^l_CC, R^l_CĜ, R^l_ĜĜ of
             W_l (module docstring; R_CC in units of 1/C², R_CĜ in 1/C, R_ĜĜ in G²).
@@ -218,7 +219,7 @@ def _site_blocks(phi: Any, c1: float, c0: float, a: float, b: float, order: int,
     derivation's finite-n checks). Rows with small |ψ| sum expm1(ψ) so that Var^ψ(ε) - 1 =
     O(sqrt(ĝ)) keeps its relative precision at large α.
     """
-    x, w = hermite_rule(order)
+    x, w = gauss_hermite(order)
     xz, wz = zeta_rule(zeta_points)
     s = c1 - c0
     if not s > 0:
@@ -288,7 +289,7 @@ def _site_blocks_grid(phi: Any, c1: float, c0: float, a: float, b: float, step: 
         wh = np.exp(-0.5 * hs * hs / c0)
         wh /= wh.sum()
     else:
-        x, w = hermite_rule(96)
+        x, w = gauss_hermite(96)
         hs, wh = math.sqrt(c0) * x, w
     reach = float(np.max(np.abs(hs))) + _CUT * sd
     zs = np.arange(-math.ceil(reach / step), math.ceil(reach / step) + 1) * step
@@ -427,7 +428,7 @@ def finite_width_replicon_deep(activation: Any, sigma_w2: float, sigma_b2: float
                                saddle: FiniteWidthResult | None = None) -> DeepRepliconResult:
     """The replicon eigenvalue Λ of the finite-width RS saddle of an L-hidden-layer random MLP.
 
-    Solves :func:`replicasolve.models.finite_width.finite_width_rs` (or takes ``saddle``),
+    Solves :func:`replicasolve.solvers.finite_width.rs.finite_width_rs` (or takes ``saddle``),
     evaluates each layer's replicon block (R_CC, R_CĜ, R_ĜĜ) on its tilted single-site
     measure (its own engines, since the blocks need ⟨εφ⟩: a grid in the field with the
     sampled Gaussian kernel, step 2π/128, when the saddle was solved on the grid, i.e. for
@@ -436,7 +437,7 @@ def finite_width_replicon_deep(activation: Any, sigma_w2: float, sigma_b2: float
     out the layer variables top-down (module docstring; derived and
     checked in ``derivations/finite_width_deep_replicon.py``). Normalisation: Λ → 1 -
     β² ξ''(q)(1-q)² (ξ = K_{L+1}) as α → ∞, and Λ equals
-    :func:`~replicasolve.models.finite_width_replicon.finite_width_replicon` at L = 1.
+    :func:`~replicasolve.solvers.finite_width.replicon.finite_width_replicon` at L = 1.
 
     Args:
         activation: name, formula or Activation, as for ``finite_width_rs``.
@@ -463,8 +464,8 @@ def finite_width_replicon_deep(activation: Any, sigma_w2: float, sigma_b2: float
             sequence whose length is not ``depth``, or a ``saddle`` of other parameters.
         ConvergenceError: the RS saddle does not converge or a tilted integral overflows.
     """
-    from ..kernels.activation import Activation
-    from ..kernels.activation import activation as make_activation
+    from ...kernels.activation import Activation
+    from ...kernels.activation import activation as make_activation
 
     alphas = depth_alphas(alpha, depth)
     for name, v, lo, hi in (("order", order, 16, 240), ("zeta_points", zeta_points, 4, 12)):

@@ -1,4 +1,4 @@
-"""Compiled kernels of the Ising replica Monte Carlo (see :mod:`replicasolve.mc.ising`).
+"""Compiled kernels of the Ising replica Monte Carlo (see :mod:`replicasolve.engines.ising`).
 
 Couplings: the "row-segment" format
 -----------------------------------
@@ -158,7 +158,7 @@ def sweep(data, seg_col, seg_len, seg_ptr, spins, fields, col_beta, rnd, t, heat
 # --------------------------------------------------------------------------- dense, blocked
 #
 # Dense couplings are swept in blocks of B consecutive spins with delayed field updates
-# (see the module docstring of :mod:`replicasolve.mc.ising`, "Performance"):
+# (see the module docstring of :mod:`replicasolve.engines.ising`, "Performance"):
 #
 # 1. decide: for spin i of the block, the current field of column c is its field at the
 #    start of the block plus the flips of the earlier spins of the block in that column,
@@ -409,7 +409,7 @@ def column_energy(spins, fields, h64, c):
 
 @njit
 def measure(spins, fields, h64, col_of_slot, row, energies, mags, overlaps, buf):
-    """Record energy per spin, magnetisation and all pair overlaps Q_ab (a < b) of each
+    """Record energy per spin, magnetization and all pair overlaps Q_ab (a < b) of each
     temperature slot into row ``row`` of the output arrays. ``buf``: int8 (R, N) scratch."""
     n = spins.shape[0]
     nt = col_of_slot.shape[0]

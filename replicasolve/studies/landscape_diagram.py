@@ -117,7 +117,7 @@ def landscape_phase_diagram(activation: str, depths: Sequence[int],
     import xarray as xr
 
     from .. import __version__
-    from .landscape import RandomMLPLandscape
+    from ..models.landscape import RandomMLPLandscape
 
     depths = [int(d) for d in depths]
     temps = np.asarray(temperatures, dtype=float)

@@ -1,7 +1,7 @@
 """Monte Carlo checks of the replica theory: Binder crossings for T_c, the SK energy at T > 0.
 
 Two checks of issue #7, both on disorder averages over random finite instances simulated with
-the parallel-tempering engine of :mod:`replicasolve.mc.ising`:
+the parallel-tempering engine of :mod:`replicasolve.engines.ising`:
 
 1. **T_c from Binder crossings** (:func:`binder_crossing`). For each size of a family of
    random instances (SK, or layered networks with block-tridiagonal couplings
@@ -68,9 +68,9 @@ from typing import Any
 import numpy as np
 
 from .. import validation
+from ..engines.ising import Estimate, IsingSystem, MCResult, PTResult, parallel_tempering
 from ..errors import ConvergenceError, InvalidInputError
 from ..tap.bonds import DenseBonds, LayeredBonds, random_layered
-from .ising import Estimate, IsingSystem, MCResult, PTResult, parallel_tempering
 
 __all__ = [
     "BinderCrossing",
@@ -612,8 +612,8 @@ def thermal_moments(run: PTResult | MCResult) -> dict[str, np.ndarray]:
     of independent replicas is an unbiased estimate of ⟨q^k⟩ for any number R ≥ 2 of them.
 
     Args:
-        run: a :class:`~replicasolve.mc.ising.PTResult` or an
-            :class:`~replicasolve.mc.ising.MCResult` (one temperature), with overlaps.
+        run: a :class:`~replicasolve.engines.ising.PTResult` or an
+            :class:`~replicasolve.engines.ising.MCResult` (one temperature), with overlaps.
 
     Returns:
         Arrays of shape ``(K,)`` (K temperatures, 1 for an MCResult): ``"q2"`` ⟨q²⟩,
@@ -654,7 +654,7 @@ def binder_curve(size: SizeSpec, temperatures: Sequence[float] | np.ndarray, *,
     """Disorder-averaged ⟨q²⟩, ⟨q⁴⟩, g and energy of one size, by parallel tempering.
 
     Each of ``samples`` instances (:func:`make_instance`, seeds keyed by (kind, N, sample))
-    runs :func:`~replicasolve.mc.ising.parallel_tempering` over ``temperatures`` with
+    runs :func:`~replicasolve.engines.ising.parallel_tempering` over ``temperatures`` with
     ``replicas_per_T`` independent copies; the overlaps of the copies give the thermal
     moments. More copies reduce the thermal noise of one instance, more instances the
     disorder noise, which dominates near T_c: two copies and many instances is the cheapest

@@ -1,6 +1,6 @@
 """One-step RSB of the finite-width layer-overlap action at any depth L ≥ 1 (issue #5).
 
-Action: module docstring of :mod:`replicasolve.models.finite_width` (SCIENCE.md §B). With
+Action: module docstring of :mod:`replicasolve.solvers.finite_width.rs` (SCIENCE.md §B). With
 1RSB structure (diagonal, same-block, other-block entries) in Q = (1, q_1, q_0), in every
 hidden layer's G^l = (g_d, g_1, g_0) and Ĝ^l = (ĝ_d, ĝ_1, ĝ_0), blocks of size m, the
 n → 0 limit of S/n is
@@ -12,7 +12,7 @@ n → 0 limit of S/n is
     z = √c_0 η0 + √(c_1 - c_0) η1 + √(c_d - c_1) ε,
 
 c = σ_b² + σ_w² G^{l-1} (G^0 = Q, diagonal 1), ½Ψ the 1RSB entropy
-(:func:`~replicasolve.models.finite_width_krsb.parisi_entropy`), the traces from
+(:func:`~replicasolve.solvers.finite_width.krsb.parisi_entropy`), the traces from
 (1/n) Σ_ab X_ab Y_ab → x_d y_d + (m-1) x_1 y_1 - m x_0 y_0 (the brief's per-layer term and
 the 1RSB functional of ``derivations/finite_width_deep_replicon.py``, step 6). At the top
 layer Ĝ^L = β²σ_w²/α_L in every entry (the action is linear in G^L), which cancels
@@ -27,7 +27,7 @@ e^ψ, s = c_d - c_1, E over η0, ζ0):
               D = E Σ w (⟨ε²⟩ - 1)/s,  d_1 = E Σ w ⟨ε⟩²/s,  d_0 = E (Σ w ⟨ε⟩)²/s,
 
 (d_1, d_0: the same- and other-block values of ⟨∂_a ∂_b⟩; at q_1 = q_0 they reduce to the RS
-equations of :mod:`~replicasolve.models.finite_width`). They are solved, at fixed
+equations of :mod:`~replicasolve.solvers.finite_width.rs`). They are solved, at fixed
 (q_0, q_1, m), by the RS solver's scheme (forward pass for G, backward pass for Ĝ,
 damped, then Powell's hybrid method), which defines Φ_eff(q_0, q_1, m). As at depth 1 the
 1RSB extremum is a minimum of Φ_eff over (q_0 ≤ q_1, m) (the replicon Hessian of Φ_1 at
@@ -69,17 +69,17 @@ from typing import Any
 
 import numpy as np
 
-from ..blas import tap_blas
-from ..errors import ConvergenceError, InvalidInputError
-from ..results import Result
-from .finite_width_numerics import (
+from ...blas import tap_blas
+from ...errors import ConvergenceError, InvalidInputError
+from ...quadrature import gauss_hermite
+from ...results import Result
+from .numerics import (
     KERNEL_CUT,
     activation_shape,
     check_growth,
     check_positive,
     depth_alphas,
     entropy_term,
-    hermite_rule,
     inner_kernels,
     is_wide,
     kernel_matrix,
@@ -266,7 +266,7 @@ def _make_rules(order: int, inner: int, zeta_points: int, odd: bool,
     if method == "grid":
         return {"method": "grid", "period": period, "grid_step": grid_step,
                 "mid": symmetric_hermite_rule(inner), "zeta0": zeta_nodes(zeta_points, odd)}
-    return {"method": "hermite", "eta0": hermite_rule(order), "eps": hermite_rule(order),
+    return {"method": "hermite", "eta0": gauss_hermite(order), "eps": gauss_hermite(order),
             "mid": symmetric_hermite_rule(inner), "zeta0": zeta_nodes(zeta_points, odd)}
 
 
@@ -410,8 +410,8 @@ class FiniteWidth1RSBDeep(Result):
 def _setup(activation: Any, sigma_w2: float, sigma_b2: float, alpha: Any, T: float,
            depth: int, order: int, inner: int, zeta_points: int, method: str = "auto",
            grid_step: float = 2 * math.pi / 128) -> tuple[Any, _Problem, dict[str, Any]]:
-    from ..kernels.activation import Activation
-    from ..kernels.activation import activation as make_activation
+    from ...kernels.activation import Activation
+    from ...kernels.activation import activation as make_activation
 
     act = activation if isinstance(activation, Activation) else make_activation(activation)
     check_growth(act)
@@ -454,7 +454,7 @@ def _finer_spec(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rs(act: Any, pb: _Problem, T: float, spec: dict[str, Any]) -> Any:
-    from .finite_width import finite_width_rs
+    from .rs import finite_width_rs
 
     if spec["method"] == "grid":
         return finite_width_rs(act, pb.sw2, pb.sb2, pb.alphas, T, method="grid",
@@ -535,7 +535,7 @@ def finite_width_1rsb_deep(activation: Any, sigma_w2: float, sigma_b2: float,
     """Minimise Φ_eff(q_0, q_1, m) (the 1RSB functional at its layer saddle; module
     docstring) at depth L, and compare with the RS saddle of the same quadrature.
 
-    The RS saddle is :func:`~replicasolve.models.finite_width.finite_width_rs` with the
+    The RS saddle is :func:`~replicasolve.solvers.finite_width.rs.finite_width_rs` with the
     same method and rules (its Φ is Φ_eff at q_1 = q_0 to rounding). From each start
     (default: three spread around the RS overlap, in the coordinates (q_0, q_1 - q_0, m))
     L-BFGS-B runs with the explicit (envelope) gradient;

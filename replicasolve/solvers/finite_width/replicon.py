@@ -3,7 +3,7 @@ one-hidden-layer random MLP landscape (SCIENCE.md §B; derivation and checks in
 ``derivations/finite_width_replicon.py``).
 
 At depth L = 1 the layer-overlap action (module docstring of
-:mod:`replicasolve.models.finite_width`) is linear in G, so the G integral is a delta
+:mod:`replicasolve.solvers.finite_width.rs`) is linear in G, so the G integral is a delta
 function that fixes Ĝ_ab = β²σ_w²/α for every a, b EXACTLY (not only at the saddle). The
 replicon-sector Hessian in (δQ, δG, δĜ) is therefore [[A, 0, B], [0, 0, -α], [B, -α, D]],
 whose determinant is -α² A: stability is decided by the δQ block A alone, the Hessian of
@@ -41,9 +41,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConvergenceError, InvalidInputError
-from .finite_width import finite_width_rs
-from .finite_width_numerics import check_rule, tilted_moments
+from ...errors import ConvergenceError, InvalidInputError
+from .numerics import check_rule, tilted_moments
+from .rs import finite_width_rs
 
 __all__ = ["finite_width_replicon", "replicon_at"]
 
@@ -55,8 +55,8 @@ def replicon_at(phi: Any, sigma_w2: float, sigma_b2: float, alpha: float, T: flo
     """Λ = 1 - α E_{η,ζ}[(Var_ε^ψ(ε) - 1)²] at a given overlap q (one hidden layer).
 
     The formula of the module docstring. Var - 1 = ⟨ε² - 1⟩ - ⟨ε⟩² comes from the tilted
-    single-site moments of ``replicasolve.models.finite_width_numerics`` (the engines of
-    :func:`~replicasolve.models.finite_width.finite_width_rs`), formed from expm1-weighted
+    single-site moments of ``replicasolve.solvers.finite_width.numerics`` (the engines of
+    :func:`~replicasolve.solvers.finite_width.rs.finite_width_rs`), formed from expm1-weighted
     sums where the tilt is small, so its O(λ) size keeps full relative precision at large α.
 
     Args:
@@ -90,7 +90,7 @@ def replicon_at(phi: Any, sigma_w2: float, sigma_b2: float, alpha: float, T: flo
     lam = math.sqrt(sigma_w2 / alpha) / T
     c1 = sigma_b2 + sigma_w2
     c0 = sigma_b2 + sigma_w2 * q
-    from ..blas import blas_threads
+    from ...blas import blas_threads
 
     with blas_threads():
         mo = tilted_moments(phi, c1, c0, 0.0, lam, rule)
@@ -106,7 +106,7 @@ def finite_width_replicon(activation: Any, sigma_w2: float, sigma_b2: float, alp
                           ) -> Any:
     """The replicon eigenvalue of the finite-width RS saddle, one hidden layer.
 
-    Solves :func:`replicasolve.models.finite_width.finite_width_rs` and evaluates
+    Solves :func:`replicasolve.solvers.finite_width.rs.finite_width_rs` and evaluates
     Λ = 1 - α E_{η,ζ}[(Var_ε^ψ(ε) - 1)²] at its overlap q (module docstring; derived and
     checked in ``derivations/finite_width_replicon.py``), with the same quadrature rule as
     the RS solve (the grid for periodic or bounded φ). Normalisation: Λ → 1 -
@@ -119,7 +119,7 @@ def finite_width_replicon(activation: Any, sigma_w2: float, sigma_b2: float, alp
         sigma_w2: weight variance σ_w² > 0.
         sigma_b2: bias variance σ_b² ≥ 0.
         alpha: width ratio α = N_1/N, finite and > 0 (a scalar: depth 1; deeper networks:
-            :func:`~replicasolve.models.finite_width_deep.finite_width_replicon_deep`).
+            :func:`~replicasolve.solvers.finite_width.deep.finite_width_replicon_deep`).
         T: temperature > 0.
         method: ``"auto"``, ``"grid"`` or ``"hermite"``, as ``finite_width_rs``.
         order: Gauss–Hermite points in η and ε (16..240; ``"hermite"``).
@@ -140,14 +140,14 @@ def finite_width_replicon(activation: Any, sigma_w2: float, sigma_b2: float, alp
             raise InvalidInputError(
                 "finite_width_replicon is the one-hidden-layer case: give one width ratio "
                 f"alpha, got {len(vals)}; for depth >= 2 use "
-                "replicasolve.models.finite_width_deep.finite_width_replicon_deep")
+                "replicasolve.solvers.finite_width.deep.finite_width_replicon_deep")
         alpha = vals[0]
     sol = finite_width_rs(activation, sigma_w2, sigma_b2, alpha, T, method=method,
                           order=order, zeta_points=zeta_points)
     if not sol.converged:
         raise ConvergenceError(f"the RS saddle did not converge: {sol.message}")
-    from ..kernels.activation import Activation
-    from ..kernels.activation import activation as make_activation
+    from ...kernels.activation import Activation
+    from ...kernels.activation import activation as make_activation
 
     act = activation if isinstance(activation, Activation) else make_activation(activation)
     st = sol.settings

@@ -15,7 +15,7 @@ c_d = σ_b² + σ_w²), and n → 0 gives
                        + α E_{ζ, η_0} (1/m) ln E_{η_1} (E_ε e^{λ ζ φ(z)})^m,
 
 D_0 = 1 - q_1 + m (q_1 - q_0) (the spherical entropy of the 1RSB matrix, Crisanti–Sommers).
-It reduces to the RS functional of :mod:`replicasolve.models.finite_width` when m = 1 or
+It reduces to the RS functional of :mod:`replicasolve.solvers.finite_width.rs` when m = 1 or
 q_1 = q_0, and to the Crisanti–Sommers 1RSB functional with ξ = σ_b² + σ_w² E[φφ](C) as
 α → ∞. As for RS, -βf = inf over (q_0 ≤ q_1 < 1, 0 < m ≤ 1); a 1RSB optimum below the RS one
 means RS is not the equilibrium state.
@@ -27,7 +27,7 @@ Two routes, kept independent on purpose:
   ~3e-6 between orders 48 and 80 for sin at α = 4, T = 0.5), and slow at strong tilt; it is
   the reference evaluation that the tests use to check the optimum.
 - :func:`finite_width_1rsb` is the k = 1 case of
-  :func:`replicasolve.models.finite_width_krsb.finite_width_krsb` (grid quadrature for
+  :func:`replicasolve.solvers.finite_width.krsb.finite_width_krsb` (grid quadrature for
   periodic or bounded φ, resolution ~1e-11; projected trust-region Newton with exact
   complex-step gradients), returned in this module's :class:`FiniteWidth1RSB`.
 """
@@ -40,9 +40,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidInputError
-from ..results import Result
-from .finite_width_numerics import hermite_rule_scaled
+from ...errors import InvalidInputError
+from ...quadrature import gauss_hermite
+from ...results import Result
 
 __all__ = ["FiniteWidth1RSB", "finite_width_1rsb", "one_rsb_functional"]
 
@@ -95,7 +95,7 @@ def one_rsb_functional(phi_fn: Any, sigma_w2: float, sigma_b2: float, alpha: flo
     ``phi_fn`` is a vectorised activation (numpy in, numpy out)."""
     if not (0 <= q0 <= q1 < 1 and 0 < m <= 1):
         raise InvalidInputError("need 0 <= q0 <= q1 < 1 and 0 < m <= 1")
-    z, w = hermite_rule_scaled(order)
+    z, w = gauss_hermite(order)
     lam = math.sqrt(sigma_w2) / (T * math.sqrt(alpha))
     c0 = sigma_b2 + sigma_w2 * q0
     c1 = sigma_b2 + sigma_w2 * q1
@@ -125,7 +125,7 @@ def finite_width_1rsb(activation: Any, sigma_w2: float, sigma_b2: float, alpha: 
     """Minimise Φ_1 over (q_0 ≤ q_1 < 1, 0 < m ≤ 1) and, with the same quadrature, the RS
     functional (m = 1); report both and the gain.
 
-    A thin wrapper: :func:`replicasolve.models.finite_width_krsb.finite_width_krsb` at k = 1
+    A thin wrapper: :func:`replicasolve.solvers.finite_width.krsb.finite_width_krsb` at k = 1
     (RS optimum, then every 1RSB insertion probed and the best one polished by projected
     trust-region Newton).
 
@@ -157,7 +157,7 @@ def finite_width_1rsb(activation: Any, sigma_w2: float, sigma_b2: float, alpha: 
         InvalidInputError: bad parameters (as ``finite_width_krsb``).
         ConvergenceError: the quadrature failed.
     """
-    from .finite_width_krsb import finite_width_krsb
+    from .krsb import finite_width_krsb
 
     r = finite_width_krsb(activation, sigma_w2, sigma_b2, alpha, T, 1, method=method,
                           order=order, grid_step=grid_step, zeta_points=zeta_points,

@@ -2,7 +2,7 @@
 
 Reproduces the training side of Barney, Winer & Galitski (arXiv 2408.06421, section 3):
 the weights of every epoch are kept (``epoch_XXXX.npz``, the format of
-:mod:`replicasolve.train.snapshots`) so that the TAP analysis can follow β_c(t).
+:mod:`replicasolve.studies.train.snapshots`) so that the TAP analysis can follow β_c(t).
 
 Determinism. The initialisation comes from the seed (:func:`.programs.build_network`); the
 order of epoch ``e`` is the permutation drawn by numpy's ``default_rng`` on
@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import __version__
-from ..data.mnist import MNIST, load_mnist
-from ..errors import ConvergenceError, InvalidInputError
-from ..progress import Reporter
+from ... import __version__
+from ...data.mnist import MNIST, load_mnist
+from ...errors import ConvergenceError, InvalidInputError
+from ...progress import Reporter
 from . import snapshots
 from .programs import TrainSettings, build_network, hinge_loss
 

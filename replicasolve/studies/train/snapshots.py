@@ -8,7 +8,7 @@ A run directory holds
   initialisation), readable by numpy alone (``allow_pickle=False``, no torch needed to
   scan a run);
 - ``checkpoint.pt``: the resume state (model and optimiser) of the last finished epoch,
-  owned by :mod:`replicasolve.train.loop`.
+  owned by :mod:`replicasolve.studies.train.loop`.
 
 A snapshot ``.npz`` holds ``weight_0 … weight_{L-1}`` (float32, shaped ``(out, in)`` like
 ``torch.nn.Linear.weight``), ``bias_0 … bias_{L-1}`` and ``meta``: a 0-d string array with
@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidInputError
-from ..files import atomic_write
+from ...errors import InvalidInputError
+from ...files import atomic_write
 
 __all__ = [
     "SNAPSHOT_FORMAT",
@@ -221,7 +221,7 @@ def list_snapshots(run_dir: str | os.PathLike) -> list[tuple[int, Path]]:
 
 def write_run_settings(run_dir: str | os.PathLike, settings: dict[str, Any]) -> Path:
     """Write ``run_dir/run.json`` atomically (settings plus the package version)."""
-    from .. import __version__
+    from ... import __version__
 
     info = {"version": __version__, **settings}
     try:

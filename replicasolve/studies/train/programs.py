@@ -52,8 +52,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import InvalidInputError
-from ..validation import finite_real
+from ...errors import InvalidInputError
+from ...validation import finite_real
 
 __all__ = [
     "LARGE_LR",

@@ -39,15 +39,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .. import __version__
-from ..blas import blas_threads
-from ..errors import ConvergenceError, InvalidInputError, ReplicaSolveError
-from ..models.msk import msk_critical
-from ..netcdf import read_netcdf, write_netcdf
-from ..progress import Reporter
-from ..tap.bonds import LayeredBonds
-from ..tap.critical import tap_critical, tap_minimum
-from ..tap.matrix import (
+from ... import __version__
+from ...blas import blas_threads
+from ...errors import ConvergenceError, InvalidInputError, ReplicaSolveError
+from ...models.msk import msk_critical
+from ...netcdf import read_netcdf, write_netcdf
+from ...progress import Reporter
+from ...tap.bonds import LayeredBonds
+from ...tap.critical import tap_critical, tap_minimum
+from ...tap.matrix import (
     LambdaMin,
     TapFactor,
     factor_tap,
@@ -55,7 +55,7 @@ from ..tap.matrix import (
     tap_diagonal,
     tap_preconditioner,
 )
-from ..tap.spectra import diagonal_change, level_stats
+from ...tap.spectra import diagonal_change, level_stats
 from ..train.snapshots import (
     SnapshotError,
     list_snapshots,
@@ -508,7 +508,7 @@ def scan_run(
     ``J`` (the weights as stored).
 
     Args:
-        run_dir: a run directory of :mod:`replicasolve.train.snapshots`
+        run_dir: a run directory of :mod:`replicasolve.studies.train.snapshots`
             (``epoch_XXXX.npz`` files, optionally ``run.json``).
         epochs: the epochs to scan (epoch 0 is always added: it is the reference); default
             every epoch from 0 to the last snapshot, gaps included (reported as missing).

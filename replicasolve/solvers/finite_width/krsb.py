@@ -39,8 +39,8 @@ Result (dimensionless, = -βf at the optimum; per input dimension):
 
 and -βf = inf over the ordered (q, m) (the n → 0 extremum is a minimum of Φ over
 0 < m ≤ 1, as for the spherical functional). k = 1 is
-:func:`replicasolve.models.finite_width_rsb.one_rsb_functional`; k = 0 (no m) the RS
-functional of :mod:`replicasolve.models.finite_width` at its G-saddle; q_j = q_{j+1},
+:func:`replicasolve.solvers.finite_width.rsb.one_rsb_functional`; k = 0 (no m) the RS
+functional of :mod:`replicasolve.solvers.finite_width.rs` at its G-saddle; q_j = q_{j+1},
 m_j = m_{j+1} or m_k = 1 reduce k by one exactly (a zero-variance level is the identity; two
 levels with one m are one Gaussian level; m_k = 1 merges η_k into ε); as α → ∞ Φ_k tends to
 the Crisanti–Sommers k-RSB functional with ξ = σ_b² + σ_w² E[φφ] (cumulant expansion of each
@@ -63,7 +63,7 @@ Two quadratures of the same formula:
   Gauss–Hermite offsets with centred 9-point Lagrange interpolation of ln Z instead. ζ uses
   the composite Gauss–Legendre rule ``zeta_rule`` (ζ ≥ 0 only for odd φ, where the
   integrand is even in ζ); it, the grid and the input checks live in
-  :mod:`replicasolve.models.finite_width_numerics`, shared with the RS solver, whose grid
+  :mod:`replicasolve.solvers.finite_width.numerics`, shared with the RS solver, whose grid
   engine is the k = 0 case of this one. A few milliseconds per
   evaluation for sin (128 nodes per period); the values move by ~1e-11 when the step is
   halved and ζ refined, and nested Gauss–Hermite converges to them (slowly at strong tilt:
@@ -88,11 +88,12 @@ from typing import Any
 
 import numpy as np
 
-from ..blas import blas_threads, tap_blas
-from ..errors import ConvergenceError, InvalidInputError
-from ..results import Result
-from ..trust_region import trust_region_step
-from .finite_width_numerics import (
+from ...blas import blas_threads, tap_blas
+from ...errors import ConvergenceError, InvalidInputError
+from ...quadrature import gauss_hermite
+from ...results import Result
+from ...trust_region import trust_region_step
+from .numerics import (
     KERNEL_CUT,
     RANGE_MAX,
     Grid,
@@ -102,7 +103,6 @@ from .finite_width_numerics import (
     check_rule,
     entropy_term,
     gauss_lattice,
-    hermite_rule_scaled,
     is_wide,
     kernel_matrix,
     make_grid,
@@ -189,7 +189,7 @@ def _layer_hermite(phi: Callable[[np.ndarray], np.ndarray], lam: float, sd: list
     and ε parts of the field, ``m`` the sizes of the η_j levels (same length as the middle
     of ``sd``); zero-variance levels are dropped by the caller (they are the identity).
     """
-    x, w = hermite_rule_scaled(order)
+    x, w = gauss_hermite(order)
     k = len(m)
     # field over (η_1, …, η_k, ε) for one η_0 node: memory order^(k+1)
     rest: Any = np.zeros((order,) * (k + 1))
@@ -363,7 +363,7 @@ def krsb_functional(phi_fn: Callable[[np.ndarray], np.ndarray], sigma_w2: float,
         q: shape (k + 1,): 0 ≤ q_0 ≤ … ≤ q_k < 1 (k = 0: the RS functional).
         m: shape (k,): 0 < m_1 ≤ … ≤ m_k ≤ 1 (x(q) = m_j on [q_{j-1}, q_j)).
         method: ``"hermite"`` (nested Gauss–Hermite, ``order`` nodes per variable; k = 1
-            reproduces :func:`~replicasolve.models.finite_width_rsb.one_rsb_functional`) or
+            reproduces :func:`~replicasolve.solvers.finite_width.rsb.one_rsb_functional`) or
             ``"grid"`` (Gaussian convolutions on a grid in the field, step ``grid_step``;
             ζ by the composite rule with ``zeta_points`` per panel).
         order: Gauss–Hermite nodes (``"hermite"``), 4..200.
@@ -726,8 +726,8 @@ def finite_width_krsb(activation: Any, sigma_w2: float, sigma_b2: float, alpha: 
     """
     from scipy.optimize import minimize_scalar
 
-    from ..kernels.activation import Activation
-    from ..kernels.activation import activation as make_activation
+    from ...kernels.activation import Activation
+    from ...kernels.activation import activation as make_activation
 
     act = activation if isinstance(activation, Activation) else make_activation(activation)
     check_growth(act)

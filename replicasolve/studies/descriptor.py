@@ -22,14 +22,14 @@ Two pieces:
 
 - :func:`network_spin_model`: a network (torch module, ``.pt``/``.npz`` file, training
   snapshot, run directory, or arrays) → a :class:`NetworkSystem` (an
-  :class:`~replicasolve.mc.ising.IsingSystem` that also carries its
+  :class:`~replicasolve.engines.ising.IsingSystem` that also carries its
   :class:`SpinModelConstruction`).
 - :func:`descriptor_curve`: q̄(T) with error bars, energy, χ_SG, Binder cumulant, acceptance,
   autocorrelation times, a hot/cold equilibration flag and P(q) at chosen temperatures, as an
   ``xarray.Dataset`` over ``T`` (:func:`save_descriptor` / :func:`load_descriptor` for
-  netCDF, :func:`plot_descriptor` for the figure).
+  netCDF, :func:`replicasolve.plot.descriptor.plot_descriptor` for the figure).
 
-Error bars are those of :class:`~replicasolve.mc.ising.MCResult`: the thermal-average errors
+Error bars are those of :class:`~replicasolve.engines.ising.MCResult`: the thermal-average errors
 of this one network from the independent replicas (U-statistics for pair observables), not
 a spread over networks.
 
@@ -50,10 +50,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..engines.ising import IsingSystem
 from ..errors import InvalidInputError
 from ..netcdf import read_netcdf, write_netcdf
 from ..tap.bonds import LayeredBonds, linear_params_of_module, read_torch_params
-from .ising import IsingSystem
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -65,7 +65,6 @@ __all__ = [
     "load_descriptor",
     "network_spin_model",
     "paramagnet_q_bar",
-    "plot_descriptor",
     "save_descriptor",
 ]
 
@@ -126,7 +125,7 @@ class SpinModelConstruction:
 
 @dataclass(frozen=True, eq=False)
 class NetworkSystem(IsingSystem):
-    """An :class:`~replicasolve.mc.ising.IsingSystem` built from a network, with its recipe.
+    """An :class:`~replicasolve.engines.ising.IsingSystem` built from a network, with its recipe.
 
     Attributes:
         construction: the :class:`SpinModelConstruction` (None only if built by hand).
@@ -149,7 +148,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _read_npz(path: Path) -> tuple[list[np.ndarray], list[np.ndarray] | None, int | None]:
-    from ..train.snapshots import read_snapshot
+    from .train.snapshots import read_snapshot
 
     with open(path, "rb") as handle:
         magic = handle.read(4)
@@ -179,7 +178,7 @@ def _read_npz(path: Path) -> tuple[list[np.ndarray], list[np.ndarray] | None, in
 def _read_source(source: Any, epoch: int | None
                  ) -> tuple[list[np.ndarray], list[np.ndarray] | None, str, int | None]:
     """(weights, biases or None, description, epoch) of any accepted source."""
-    from ..train.snapshots import Snapshot, list_snapshots, read_snapshot, snapshot_path
+    from .train.snapshots import Snapshot, list_snapshots, read_snapshot, snapshot_path
 
     if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer))
                               or epoch < 0):
@@ -301,10 +300,10 @@ def network_spin_model(source: Any, *, couplings: str = "layered",
             ``.pt``/``.pth`` state dict or checkpoint (``{"state_dict": ...}``): the 2-D
             ``*weight`` tensors in order with their ``*bias``; an ``.npz`` training snapshot
             (``epoch_XXXX.npz``, read with
-            :func:`replicasolve.train.snapshots.read_snapshot`, biases included); a plain
+            :func:`replicasolve.studies.train.snapshots.read_snapshot`, biases included); a plain
             ``.npz`` (2-D arrays = weights, 1-D arrays = biases, file order); a training run
             directory (the snapshot of ``epoch``, default the last); a
-            :class:`~replicasolve.train.snapshots.Snapshot`; a ``{"weights": [...],
+            :class:`~replicasolve.studies.train.snapshots.Snapshot`; a ``{"weights": [...],
             "biases": [...]}`` mapping; or a list of weight arrays.
         couplings: ``"layered"`` or ``"hebbian"`` (above).
         biases: True: the source's biases as fields (zero fields if it has none; recorded
@@ -459,7 +458,7 @@ def _tau(series: np.ndarray, res: Any) -> float:
     A column that is constant to rounding is not centred exactly by its mean, and the
     leftover constant would read as a perfectly correlated series (τ = the whole run).
     """
-    from .ising import integrated_autocorrelation_time
+    from ..engines.ising import integrated_autocorrelation_time
 
     scale = max(1.0, float(np.abs(series).max())) if series.size else 1.0
     if series.shape[0] < 2 or float(np.ptp(series, axis=0).max()) <= 1e-12 * scale:
@@ -480,8 +479,8 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
                      threads: int | None = 1) -> xr.Dataset:
     """The descriptor q̄(T) of one spin model, with error bars and diagnostics.
 
-    At every temperature R replicas are simulated (:func:`~replicasolve.mc.ising.run_replicas`,
-    or one :func:`~replicasolve.mc.ising.parallel_tempering` run over the ladder) from random
+    At every temperature R replicas are simulated (:func:`~replicasolve.engines.ising.run_replicas`,
+    or one :func:`~replicasolve.engines.ising.parallel_tempering` run over the ladder) from random
     ("hot") starts, and q̄ = mean over pairs a ≠ b and measurements of |Q_ab| is reported
     (Jun Li, arXiv 2508.07397) with the engine's standard error.
 
@@ -489,7 +488,7 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
     (each replica quenched greedily to a local minimum of H) with the same settings. A
     temperature is flagged equilibrated when (a) E/N and ⟨q²⟩ of the two runs agree within
     ``n_sigma`` combined standard errors (as
-    :func:`~replicasolve.mc.ising.check_equilibration`) and (b) the production run is at
+    :func:`~replicasolve.engines.ising.check_equilibration`) and (b) the production run is at
     least ``tau_factor`` integrated autocorrelation times long, for both E and |Q_ab|. The
     second run doubles the cost. (a) alone is necessary, not sufficient: below the glass
     transition, independent hot and cold runs can be stuck alike, each replica in its own
@@ -531,12 +530,12 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
             tempering after each run (hot start, then cold start where checked).
         threads: threads sharing the replicas of a dense system (``None``: numba's count);
             the values do not depend on it (bitwise; see
-            :func:`~replicasolve.mc.ising.run_replicas`), so it is not stored.
+            :func:`~replicasolve.engines.ising.run_replicas`), so it is not stored.
 
     Returns:
         ``xarray.Dataset`` with coordinate ``T`` and variables ``q_bar``, ``q_bar_err``,
         ``energy``, ``energy_err`` (per spin), ``q2``, ``q2_err``, ``chi_sg``, ``chi_sg_err``,
-        ``binder``, ``binder_err``, ``abs_magnetisation``, ``abs_magnetisation_err``,
+        ``binder``, ``binder_err``, ``abs_magnetization``, ``abs_magnetization_err``,
         ``acceptance``, ``tau_energy``, ``tau_abs_q`` (sweeps), ``equilibrated`` (int8: 1
         yes, 0 no, -1 not checked), ``z_energy``, ``z_q2`` and, with parallel tempering,
         ``swap_acceptance`` (between T_k and T_{k+1}, stored at k; NaN at the top); with
@@ -550,8 +549,8 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
     import xarray as xr
 
     from .. import __version__
-    from .ising import parallel_tempering as run_pt
-    from .ising import run_replicas
+    from ..engines.ising import parallel_tempering as run_pt
+    from ..engines.ising import run_replicas
 
     t_start = time.perf_counter()
     if not isinstance(system, IsingSystem):
@@ -648,7 +647,7 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
         "q2": ("1", "<Q_ab^2>"),
         "chi_sg": ("1", "spin-glass susceptibility N <Q_ab^2>"),
         "binder": ("1", "Binder cumulant (3 - <q^4>/<q^2>^2)/2"),
-        "abs_magnetisation": ("1", "<|m|>, m = (1/N) sum_i s_i"),
+        "abs_magnetization": ("1", "<|m|>, m = (1/N) sum_i s_i"),
     }
     for name, (unit, long) in units.items():
         v, e = series(name)
@@ -750,82 +749,7 @@ def load_descriptor(path: str | os.PathLike) -> xr.Dataset:
     if "q_bar" not in ds or "T" not in ds.dims:
         raise InvalidInputError(f"{path}: not a descriptor curve (no q_bar over T)")
     ds["equilibrated"] = ds["equilibrated"].astype(np.int8)
-    return ds
-
-
-# --------------------------------------------------------------------------- figure
-
-
-def plot_descriptor(curves: xr.Dataset | Mapping[str, xr.Dataset], path: str | os.PathLike
-                    | None = None, *, force: bool = False) -> Any:
-    """Draw q̄(T) with error bars and, where stored, P(q) panels; return the Figure.
-
-    Args:
-        curves: one descriptor Dataset, or ``{label: Dataset}`` to compare several (P(q)
-            panels are drawn for the temperatures of the first that has them).
-        path: where to save (PNG, PDF or SVG by the suffix), atomically; None: only draw.
-        force: overwrite an existing file.
-
-    Raises:
-        InvalidInputError: ``path`` exists without ``force``, an unknown suffix, or a
-            Dataset without ``q_bar``.
-    """
-    import xarray as xr
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from ..plot import save_figure, style
-
-    if isinstance(curves, xr.Dataset) or not isinstance(curves, Mapping):
-        curves = {"": curves}  # a Dataset is itself a Mapping (of its variables)
-    if not curves:
-        raise InvalidInputError("nothing to plot")
-    for label, ds in curves.items():
-        if "q_bar" not in getattr(ds, "variables", {}):
-            raise InvalidInputError(f"curve {label!r} is not a descriptor Dataset (no q_bar)")
-    if path is not None:
-        p = Path(path)
-        if p.suffix.lower() not in (".png", ".pdf", ".svg"):
-            raise InvalidInputError(f"{p}: figure suffix must be .png, .pdf or .svg")
-        if p.exists() and not force:
-            raise InvalidInputError(f"{p} already exists (use --force / force=True)")
-    style()
-    with_pq = next((ds for ds in curves.values() if "pq" in ds.variables), None)
-    n_pq = 0 if with_pq is None else int(with_pq.sizes["T_pq"])
-    w, h = Figure().get_size_inches()
-    cols = max(n_pq, 1)
-    fig = Figure(figsize=(max(w, 2.6 * cols), h * (2 if n_pq else 1)))
-    FigureCanvasAgg(fig)
-    grid = fig.add_gridspec(2 if n_pq else 1, cols)
-    ax = fig.add_subplot(grid[0, :])
-    for label, ds in curves.items():
-        t = np.asarray(ds["T"].values, dtype=float)
-        line = ax.errorbar(t, ds["q_bar"].values, yerr=ds["q_bar_err"].values, marker="o",
-                           ms=3, capsize=2, label=label or None)
-        bad = np.asarray(ds["equilibrated"].values) == 0
-        if np.any(bad):
-            ax.plot(t[bad], ds["q_bar"].values[bad], "x", color=line[0].get_color(), ms=8)
-        para = ds.attrs.get("q_bar_paramagnet")
-        if para is not None:
-            ax.axhline(float(para), ls=":", lw=0.8, color=line[0].get_color())
-    ax.set_xlabel("temperature T (units of the couplings)")
-    ax.set_ylabel(r"$\bar q(T)$ = mean $|Q_{ab}|$")
-    ax.set_ylim(0, 1.02)
-    ax.text(0.99, 0.99, "dotted: T = inf value; x: not equilibrated", transform=ax.transAxes,
-            ha="right", va="top", fontsize=7)
-    if any(curves):
-        ax.legend(frameon=False, fontsize=8, loc="upper right", bbox_to_anchor=(1.0, 0.93))
-    for j in range(n_pq):
-        axp = fig.add_subplot(grid[1, j])
-        for label, ds in curves.items():
-            if "pq" not in ds.variables or j >= ds.sizes["T_pq"]:
-                continue
-            axp.plot(ds["q_bin"].values, ds["pq"].values[j], lw=1, label=label or None)
-        axp.set_title(f"T = {float(with_pq['T_pq'].values[j]):.3g}", fontsize=9)
-        axp.set_xlabel("q")
-        if j == 0:
-            axp.set_ylabel("P(q)")
-    fig.tight_layout()
-    if path is not None:
-        save_figure(fig, str(path))
-    return fig
+    # files written before the spelling settled on "magnetization"
+    old = {v: v.replace("magnetisation", "magnetization") for v in ds.variables
+           if "magnetisation" in v}
+    return ds.rename(old) if old else ds

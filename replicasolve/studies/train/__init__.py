@@ -1,7 +1,7 @@
 """Training torch networks and writing per-epoch weight snapshots (Barney, Winer & Galitski,
 arXiv 2408.06421, section 3). torch is imported only by the modules that train.
 
-``from replicasolve.train import train, TrainSettings`` works without importing torch until
+``from replicasolve.studies.train import train, TrainSettings`` works without importing torch until
 one of those names is first used (:mod:`.programs` and :mod:`.loop` import torch).
 """
 

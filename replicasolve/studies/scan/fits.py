@@ -9,7 +9,7 @@ exponent that can change between an early and a late regime. Here:
 - :func:`detect_exponent_change`: a continuous broken power law (two exponents meeting at a
   breakpoint scanned over the data) against the single power law, by an F-test and BIC.
 - :func:`fit_scan`, :func:`scan_exponent_change`: the same on a Dataset of
-  :func:`replicasolve.scan.epochs.scan_run`.
+  :func:`replicasolve.studies.scan.epochs.scan_run`.
 
 Noise model: the fits are least squares in log-log, i.e. they assume multiplicative noise,
 ``y - baseline = A t^b (1 + ε)`` with ``ε`` of roughly constant size; the standard errors
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from ..errors import InvalidInputError
+from ...errors import InvalidInputError
 
 if TYPE_CHECKING:
     import xarray as xr

@@ -1,8 +1,8 @@
 """Numerics shared by the finite-width landscape modules.
 
-:mod:`~replicasolve.models.finite_width` (RS, any depth),
-:mod:`~replicasolve.models.finite_width_replicon`, :mod:`~replicasolve.models.finite_width_rsb`
-and :mod:`~replicasolve.models.finite_width_krsb` all integrate the same tilted single-site
+:mod:`~replicasolve.solvers.finite_width.rs` (RS, any depth),
+:mod:`~replicasolve.solvers.finite_width.replicon`, :mod:`~replicasolve.solvers.finite_width.rsb`
+and :mod:`~replicasolve.solvers.finite_width.krsb` all integrate the same tilted single-site
 measure: a field z = h + sqrt(s) ε with h ~ N(0, c0) (η) and ε ~ N(0, 1), weighted by
 e^{ψ(z)} with ψ = a φ(z)² + b ζ φ(z), ζ ~ N(0, 1). This module holds the input checks, the
 quadrature rules, the grid in the field with its Gaussian kernels and shift operators, the
@@ -18,7 +18,7 @@ entropy of a Parisi overlap matrix, and the two engines for the moments of that 
   decay converge spectrally, at any offset of the evaluation point, so the sharpness of
   e^{ψ} costs nothing until it varies on the grid scale. Kernels narrower than two grid
   steps use 40-point Gauss–Hermite offsets with φ evaluated exactly. This is the k = 0
-  case of the grid engine of :mod:`~replicasolve.models.finite_width_krsb` (same grid and
+  case of the grid engine of :mod:`~replicasolve.solvers.finite_width.krsb` (same grid and
   ζ rule). Kinked φ (ReLU) converge only algebraically here, as in Gauss–Hermite, and
   unbounded φ leave the grid's range at strong tilt: those use Gauss–Hermite.
 
@@ -30,7 +30,8 @@ of one length, the weights summing to 1.
 
 - input checks: :func:`check_number`, :func:`check_positive`, :func:`check_growth`,
   :func:`check_alphas`, :func:`depth_alphas`, :func:`check_rule`, :func:`activation_shape`;
-- rules: :func:`hermite_rule`, :func:`hermite_rule_scaled`, :func:`symmetric_hermite_rule`,
+- rules (Gauss–Hermite itself is :func:`replicasolve.quadrature.gauss_hermite`):
+  :func:`symmetric_hermite_rule`,
   :func:`zeta_rule`, :func:`zeta_nodes`, :func:`narrow_rule`, :func:`auto_rule`,
   :func:`finer_rule`;
 - the grid: :class:`Grid`, :func:`make_grid`, :func:`gauss_lattice`, :func:`is_wide`,
@@ -57,13 +58,14 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConvergenceError, InvalidInputError
+from ...errors import ConvergenceError, InvalidInputError
+from ...quadrature import gauss_hermite
 
 __all__ = [
     "GRID_STEP", "KERNEL_CUT", "LINE_STEP", "NARROW_NODES", "RANGE_MAX", "Grid",
     "SiteMoments", "TiltedMoments", "activation_shape", "auto_rule", "check_alphas",
     "check_growth", "check_number", "check_positive", "check_rule", "depth_alphas",
-    "entropy_term", "finer_rule", "gauss_lattice", "hermite_rule", "hermite_rule_scaled",
+    "entropy_term", "finer_rule", "gauss_lattice",
     "inner_kernels", "is_wide", "kernel_matrix", "make_grid", "narrow_rule", "outer_nodes",
     "shift_operator", "site_moments", "site_moments_hermite", "symmetric_hermite_rule",
     "tilted_moments", "zeta_nodes", "zeta_rule",
@@ -231,26 +233,11 @@ def activation_shape(act: Any) -> tuple[float | None, bool, bool]:
 # --------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8)
-def hermite_rule(order: int) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilists' Gauss–Hermite nodes and weights summing to 1 (E over N(0, 1))."""
-    z, w = np.polynomial.hermite_e.hermegauss(order)
-    return z, w / w.sum()
-
-
-@lru_cache(maxsize=16)
-def hermite_rule_scaled(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss–Hermite nodes and weights for E over N(0, 1), built as the 1RSB functional
-    builds them (physicists' rule scaled by √2, weights normalised to sum 1)."""
-    x, w = np.polynomial.hermite.hermgauss(n)
-    return x * math.sqrt(2.0), w / w.sum()
-
-
 @lru_cache(maxsize=4)
 def symmetric_hermite_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Gauss–Hermite rule made exactly symmetric (mirror the positive half), so that the odd
     moments of the offsets vanish in floating point too."""
-    x, w = hermite_rule_scaled(n)
+    x, w = gauss_hermite(n)
     half = n // 2
     xp, wp = x[n - half:], 0.5 * (w[n - half:] + w[:half][::-1])
     xs = np.concatenate([-xp[::-1], [0.0] * (n % 2), xp])
@@ -412,7 +399,7 @@ def _moments_hermite(phi: Any, c1: float, c0: float, a: float, b: float, order: 
                      zeta_points: int) -> TiltedMoments:
     """The tilted moments by ``order``-point Gauss–Hermite in η and ε and :func:`zeta_rule`
     in ζ; z = sqrt(c0) η + sqrt(c1 - c0) ε, ψ = a φ(z)² + b ζ φ(z). Arrays (η, ζ)."""
-    x, w = hermite_rule(order)
+    x, w = gauss_hermite(order)
     xz, wz = zeta_rule(zeta_points)
     s = c1 - c0
     z = math.sqrt(max(c0, 0.0)) * x[:, None] + math.sqrt(max(s, 0.0)) * x[None, :]
@@ -702,7 +689,7 @@ def entropy_term(q: np.ndarray, m: np.ndarray) -> Any:
     D_{j-1} = D_j + m_j (q_j - q_{j-1}) (Crisanti & Sommers, Z. Phys. B 87, 341 (1992)).
 
     ``q`` shape (k + 1,), ``m`` shape (k,), real or complex (complex-step derivatives); no
-    checks (:func:`replicasolve.models.finite_width_krsb.parisi_entropy` checks them)."""
+    checks (:func:`replicasolve.solvers.finite_width.krsb.parisi_entropy` checks them)."""
     d = 1.0 - q[-1]
     psi = np.log1p(-q[-1])
     for j in range(m.size, 0, -1):

@@ -1,1 +1,0 @@
-"""Monte Carlo: replicas on finite instances (the check against the replica theory)."""
