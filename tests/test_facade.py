@@ -141,6 +141,8 @@ def test_problems_carry_their_temperature() -> None:
     (lambda: rs.TAP(definition="odd"), "definition"),
     (lambda: rs.TAP(definition="threshold"), "threshold"),
     (lambda: rs.TAP(rtol=0.5), "rtol"),
+    (lambda: rs.TAP(definition="threshold", threshold=float("nan")), "finite"),
+    (lambda: rs.solve(rs.MixedPSpin("q**2/2"), rs.TAP()), "one network instance"),
     (lambda: rs.MSK([5, 5], variance=1e-320), "smallest normal float"),
 ])
 def test_refusals(call, match: str) -> None:

@@ -1,13 +1,18 @@
-"""Parisi solvers for mixed p-spin models (Ising: Parisi PDE; spherical: Crisanti–Sommers).
+"""Solvers: ``solve(problem, method, options)`` for every theory of the library.
 
-    from replicasolve.models.pspin import MixedPSpin
-    from replicasolve.solvers import solve, RSB, FullRSB
+    import replicasolve as rs                   # or: from replicasolve.solvers import solve
 
-    sk = MixedPSpin("q**2/2", spins="ising", T=0.5)
-    r = solve(sk, method=FullRSB())          # or "rs", "1rsb", RSB(k=4), "full"
-    r.free_energy, r.q, r.x, r.converged
+    sk = rs.MixedPSpin("q**2/2", spins="ising", T=0.5)
+    r = rs.solve(sk, method=rs.FullRSB())       # or "rs", "1rsb", RSB(k=4), "full"
+    r.free_energy, r.free_energy_error, r.q, r.x, r.converged
 
-``solve`` dispatches on ``model.spins`` and on ``model.T == 0`` (ground state).
+:func:`solve` (:mod:`.dispatch`) dispatches on the problem: the Parisi variational problem
+of a mixed p-spin model (:mod:`.parisi`: Ising spins by the Parisi PDE in :mod:`.ising`,
+spherical spins by Crisanti–Sommers in :mod:`.spherical`), the Gaussian-limit and
+finite-width landscapes (:mod:`.finite_width`), the multilayer SK transition and TAP
+instances. :mod:`.classify` labels a state point RS / 1RSB / FRSB, :mod:`.transitions`
+finds the static and dynamical temperatures of spherical models, :mod:`.selfcheck` holds
+every Parisi result to its thermodynamic identities.
 """
 
 from __future__ import annotations

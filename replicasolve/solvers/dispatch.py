@@ -65,6 +65,10 @@ def solve(problem: Any, method: Any = None, options: Any = None, start: Any = No
     from ..models.pspin import MixedPSpin
     from ..tap.bonds import DenseBonds, LayeredBonds
 
+    if isinstance(method, TAP) and not isinstance(problem, (LayeredBonds, DenseBonds)):
+        raise InvalidInputError(
+            f"TAP(...) solves one network instance (LayeredBonds, DenseBonds), not a "
+            f"{type(problem).__name__}")
     if start is not None and not isinstance(problem, MixedPSpin):
         raise InvalidInputError(
             f"warm starts are for MixedPSpin problems only, not {type(problem).__name__}")

@@ -8,6 +8,7 @@ work. Strings are accepted where a theorist would type them: ``"rs"``, ``"1rsb"`
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -146,6 +147,11 @@ class TAP:
                 f"{self.definition!r}")
         if (self.threshold is None) != (self.definition != "threshold"):
             raise InvalidInputError("TAP threshold is given with definition='threshold' only")
+        if self.threshold is not None and not (
+                isinstance(self.threshold, (int, float)) and not isinstance(self.threshold, bool)
+                and math.isfinite(self.threshold)):
+            raise InvalidInputError(f"TAP threshold must be a finite number, got "
+                                    f"{self.threshold!r}")
         if isinstance(self.rtol, bool) or not (0 < self.rtol < 1e-2):
             raise InvalidInputError(f"TAP rtol must be in (0, 1e-2), got {self.rtol!r}")
         if self.eigensolver not in _EIGENSOLVERS:
