@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["error_floor", "relative_difference"]
+__all__ = ["decimal", "error_floor", "relative_difference"]
+
+
+def decimal(value: float, places: int) -> str:
+    """``value`` with ``places`` decimals where that reads well (1e-4 ≤ |value| < 1e8, or
+    0), else in scientific notation with ``places`` digits after the point: a critical
+    temperature of 1e77 (couplings of variance 1e154) prints as ``1.04861699e+77``, not as
+    78 digits."""
+    v = float(value)
+    if v == 0 or (1e-4 <= abs(v) < 1e8):
+        return f"{v:.{places}f}"
+    return f"{v:.{places}e}"
 
 
 def relative_difference(value: float, reference: float) -> float:

@@ -190,8 +190,10 @@ def check_out(path: str, force: bool, what: str = "--out") -> None:
 
 
 def fmt(values: Sequence[float], digits: int = 4) -> str:
-    """``[v1, v2, ...]`` with ``digits`` decimals."""
-    return "[" + ", ".join(f"{v:.{digits}f}" for v in values) + "]"
+    """``[v1, v2, ...]`` with ``digits`` decimals (scientific notation far from order 1)."""
+    from ..reported import decimal
+
+    return "[" + ", ".join(decimal(v, digits) for v in values) + "]"
 
 
 def jsonable(value: Any) -> Any:

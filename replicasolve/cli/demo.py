@@ -33,7 +33,7 @@ def _c_words(variances: Sequence[float]) -> str:
 def run(args: argparse.Namespace) -> None:
     """Run the main job and print its table (or JSON)."""
     from ..models.msk import msk_critical
-    from ..reported import relative_difference
+    from ..reported import decimal, relative_difference
     from ..tap.bonds import random_layered
     from ..tap.critical import tap_critical
 
@@ -60,9 +60,9 @@ def run(args: argparse.Namespace) -> None:
             "",
             f"{'method':<44}{'beta_c':>14}{'T_c':>14}",
             f"{'MSK replica theory (N -> infinity)':<44}"
-            f"{theory.beta_c:>14.8f}{theory.T_c:>14.8f}",
+            f" {decimal(theory.beta_c, 8):>13} {decimal(theory.T_c, 8):>13}",
             f"{f'TAP, one random instance (seed {seed}, N={bonds.n})':<44}"
-            f"{r.beta_c:>14.8f}{r.T_c:>14.8f}",
+            f" {decimal(r.beta_c, 8):>13} {decimal(r.T_c, 8):>13}",
             f"{'relative difference':<44}{rel:>14.2e}",
             "",
             f"TAP beta_c: finite-size corrected definition (the minimum of lambda_min(A(beta)),"

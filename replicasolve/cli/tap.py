@@ -130,6 +130,7 @@ def _tap_definition(args: argparse.Namespace) -> tuple[str, str | None]:
 def run(args: argparse.Namespace) -> None:
     """Find the TAP beta_c of the instance, compare it with the theory and print both."""
     from ..models.msk import msk_critical
+    from ..reported import decimal
     from ..tap.bonds import load_weights
     from ..tap.critical import tap_critical
     from ..tap.spectra import bond_lambda_max, tap_level_stats
@@ -176,12 +177,12 @@ def run(args: argparse.Namespace) -> None:
         f"  definition = {r.definition}"
         + (f" (reference {out['reference']})" if out["reference"] else "")
         + f"   threshold = {r.threshold:.10g}   crossed = {r.crossed}",
-        f"  beta_c = {r.beta_c:.10f}   T_c = {r.T_c:.10f}   "
+        f"  beta_c = {decimal(r.beta_c, 10)}   T_c = {decimal(r.T_c, 10)}   "
         f"(rtol {r.rtol:g}, {r.evaluations} evaluations, converged = {r.converged})",
-        f"  min_beta lambda_min(A) = {r.lambda_at_min:.6g} at beta = {r.beta_min:.10f}",
+        f"  min_beta lambda_min(A) = {r.lambda_at_min:.6g} at beta = {decimal(r.beta_min, 10)}",
         f"  soft mode q_l = {fmt(r.mode)}",
-        f"  MSK theory (C = {fmt(theory.variances, 3)}): beta_c = {theory.beta_c:.10f}"
-        f"   T_c = {theory.T_c:.10f}   mode q_l = {fmt(theory.mode)}",
+        f"  MSK theory (C = {fmt(theory.variances, 3)}): beta_c = {decimal(theory.beta_c, 10)}"
+        f"   T_c = {decimal(theory.T_c, 10)}   mode q_l = {fmt(theory.mode)}",
     ]
     if args.spectrum:
         out["level_stats"] = ls.to_dict()

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .. import validation
+from ..reported import decimal
 from ..results import Result
 
 __all__ = ["MSK", "MSKCritical", "critical_matrix", "msk_critical", "msk_tc_identical"]
@@ -104,8 +105,8 @@ class MSKCritical(Result):
         mode = ", ".join(f"{v:.4f}" for v in self.mode)
         return (
             f"multilayer SK  sizes={','.join(map(str, self.sizes))}  C={c}\n"
-            f"  beta_c = {self.beta_c:.10f}\n"
-            f"  T_c    = {self.T_c:.10f}\n"
+            f"  beta_c = {decimal(self.beta_c, 10)}\n"
+            f"  T_c    = {decimal(self.T_c, 10)}\n"
             f"  unstable mode q_l = [{mode}]"
         )
 

@@ -132,6 +132,16 @@ class LayeredBonds:
         """
         return tuple(float(w.shape[1] * np.mean(w * w)) for w in self.weights)
 
+    def coupling_scale(self) -> float:
+        """``max|W| · sqrt(max N_l)``: the order of magnitude of ``J``'s spectrum, computed
+        without squaring (so it is finite for any finite weights)."""
+        top = max(float(np.max(np.abs(w))) for w in self.weights)
+        return top * math.sqrt(max(self.sizes))
+
+    def scaled(self, factor: float) -> LayeredBonds:
+        """The same network with every weight multiplied by ``factor``."""
+        return LayeredBonds(tuple(w * factor for w in self.weights))
+
     def save_npz(self, path: str | os.PathLike) -> None:
         """Write the weights to ``path`` (``.npz``, arrays ``W1..WL`` in layer order)."""
         np.savez(path, **{f"W{k + 1}": w for k, w in enumerate(self.weights)})
@@ -177,6 +187,14 @@ class DenseBonds:
     def dense(self) -> np.ndarray:
         """``J`` itself."""
         return self.J
+
+    def coupling_scale(self) -> float:
+        """``max|J| · sqrt(N)``: the order of magnitude of ``J``'s spectrum (no squares)."""
+        return float(np.max(np.abs(self.J))) * math.sqrt(self.n)
+
+    def scaled(self, factor: float) -> DenseBonds:
+        """The same couplings multiplied by ``factor``."""
+        return DenseBonds(self.J * factor)
 
     @classmethod
     def sk(cls, n: int, seed: int | None = 0, variance: float = 1.0) -> DenseBonds:

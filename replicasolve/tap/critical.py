@@ -22,6 +22,7 @@ factorisation.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -317,6 +318,25 @@ def tap_critical(
     """
     if not (0 < rtol < 1e-2):
         raise InvalidInputError(f"rtol must be in (0, 1e-2), got {rtol}")
+    # A(β; J) = s A(sβ; J/s) (each of 1/β, β d and J scales so): an instance whose couplings
+    # are far from order 1 is solved at J/s, where β_c is of order 1, and mapped back. Without
+    # this, C = 1e300 overflowed d = Σ J² and C = 1e-150 left LOBPCG at residuals of 1e-77.
+    s = bonds.coupling_scale()
+    if s == 0:
+        raise InvalidInputError("all couplings are zero: there is no transition")
+    if not 1e-8 <= s <= 1e8:
+        inv = 1.0 / s
+        r = tap_critical(
+            bonds.scaled(inv), definition=definition,
+            threshold=None if threshold is None else float(threshold) * inv,
+            reference=None if reference is None else reference.scaled(inv),
+            rtol=rtol, method=method)
+        with np.errstate(over="ignore"):
+            factors = tuple(c * s * s for c in r.variance_factors)
+        return dataclasses.replace(
+            r, beta_c=r.beta_c * inv, T_c=r.T_c * s, threshold=r.threshold * s,
+            beta_min=r.beta_min * inv, lambda_at_min=r.lambda_at_min * s,
+            variance_factors=factors)
     if definition not in ("corrected", "plain", "threshold"):
         raise InvalidInputError(
             f"unknown definition {definition!r}: use 'corrected', 'plain' or 'threshold'"
