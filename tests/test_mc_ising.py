@@ -387,7 +387,7 @@ def test_parallel_tempering_matches_single_temperature_runs() -> None:
     assert np.all(pt.swap_attempts == 8 * 3000)
     assert pt.round_trips > 0 and math.isfinite(pt.round_trip_time)
     np.testing.assert_array_equal(pt.temperatures, ladder)
-    table = pt.table()
+    table = pt.observables()
     # errors: jackknife over the 8 independent copies of each run
     for k, T in enumerate(ladder):
         single = run_replicas(system, T, replicas=8, sweeps=3000, burn_in=500, seed=100 + k)

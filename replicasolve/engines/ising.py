@@ -100,7 +100,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
+from ..results import Result
 from ..tap.bonds import DenseBonds, LayeredBonds
+from .convergence import MCRun, PTRun, integrated_autocorrelation_time
 
 __all__ = [
     "EquilibrationCheck",
@@ -398,49 +400,6 @@ class Estimate:
         return f"{self.value:.6g} ± {self.error:.2g}"
 
 
-def integrated_autocorrelation_time(x: Any, c: float = 5.0) -> float:
-    """Sokal's integrated autocorrelation time with automatic windowing.
-
-    τ_int = 1/2 + Σ_{t=1}^{W} ρ(t), with W the smallest window such that W ≥ c τ_int(W)
-    (Madras & Sokal 1988; c = 5 by default, Sokal recommends 4-10). With this convention
-    uncorrelated data give τ_int = 1/2 and the variance of a mean of n samples is
-    2 τ_int σ²/n.
-
-    Args:
-        x: a series of shape ``(n,)``, or ``(n, k)`` for k independent series of the same
-            process (their autocovariances are averaged before normalising).
-        c: the window factor.
-
-    Returns:
-        τ_int in units of the sampling interval; NaN for a constant series (no fluctuation,
-        no time scale).
-    """
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim == 1:
-        a = a[:, None]
-    if a.ndim != 2 or a.shape[0] < 2:
-        raise InvalidInputError("need a series of at least 2 samples, shape (n,) or (n, k)")
-    n = a.shape[0]
-    scale = float(np.max(np.abs(a))) if a.size else 0.0
-    a = a - a.mean(axis=0)
-    # a series constant per column leaves only rounding after centring (e.g. 0.1 - mean);
-    # its "correlation" would be 1 at every lag and τ the whole run: call it constant
-    if float(np.max(np.abs(a))) <= 64 * np.finfo(np.float64).eps * scale:
-        return math.nan
-    size = 1 << (2 * n - 1).bit_length()
-    f = np.fft.rfft(a, n=size, axis=0)
-    acov = np.fft.irfft(f * np.conj(f), n=size, axis=0)[:n].sum(axis=1)
-    if not acov[0] > 0:
-        return math.nan
-    rho = acov / acov[0]
-    tau = 0.5 + np.cumsum(rho[1:])
-    w = np.arange(1, n)
-    ok = w >= c * tau
-    if not np.any(ok):
-        return float(tau[-1])  # window never closed: the series is too short for τ
-    return float(tau[int(np.argmax(ok))])
-
-
 def _jackknife_error(deleted: np.ndarray) -> float:
     d = np.asarray(deleted, dtype=np.float64)
     k = d.shape[0]
@@ -549,11 +508,19 @@ class MCSettings:
 
 
 @dataclass(frozen=True, eq=False)
-class MCResult:
+class MCResult(MCRun):
     """Measurements of R independent replicas at one temperature.
 
+    On the library's result contract (:class:`~replicasolve.results.Result`, through
+    :class:`~replicasolve.engines.convergence.MCRun`): ``converged`` is True when the
+    integrated autocorrelation times of the energy and (where measured) of |Q_ab| are finite
+    and at most 1/50 of the measured span (the conditions under which the error bars hold:
+    :mod:`replicasolve.engines.convergence`), ``message`` says which failed; ``to_dict()``
+    is a JSON-ready summary (estimates with errors, τ's, shapes; not the series), ``table()``
+    its text form, ``errors`` the error bars as ``<name>_error``.
+
     Attributes:
-        temperature: T, in the energy units of J.
+        T: temperature, in the energy units of J (also as :attr:`temperature`).
         n_spins: N.
         energies: energy per spin H/N, shape ``(n_meas, R)``, one row per measurement.
         magnetizations: (1/N) Σ_i s_i, shape ``(n_meas, R)``.
@@ -569,7 +536,7 @@ class MCResult:
         wall_time: seconds the whole run took (burn-in and measurements included).
     """
 
-    temperature: float
+    T: float
     n_spins: int
     energies: np.ndarray
     magnetizations: np.ndarray
@@ -582,9 +549,14 @@ class MCResult:
     wall_time: float
 
     @property
+    def temperature(self) -> float:
+        """Alias of :attr:`T` (the name before the library settled on ``T``)."""
+        return self.T
+
+    @property
     def beta(self) -> float:
         """β = 1/T."""
-        return 1.0 / self.temperature
+        return 1.0 / self.T
 
     @property
     def replicas(self) -> int:
@@ -726,11 +698,44 @@ class MCResult:
         return (integrated_autocorrelation_time(np.abs(self.overlaps))
                 * self.settings.measure_every)
 
+    @property
+    def autocorrelation_times(self) -> dict[str, float]:
+        """τ of the energy and, where overlaps were measured, of |Q_ab|, in sweeps."""
+        out = {"energy": self.tau_energy}
+        if self.overlaps.shape[1]:
+            out["abs_q"] = self.tau_abs_q
+        return out
+
+    @property
+    def span(self) -> float:
+        """The measured production span in sweeps (measurements × ``measure_every``)."""
+        return float(self.energies.shape[0] * self.settings.measure_every)
+
+    def _summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "T": self.T, "n_spins": self.n_spins, "replicas": self.replicas,
+            "measurements": int(self.energies.shape[0]),
+            "energy": self.energy, "magnetization": self.magnetization,
+            "abs_magnetization": self.abs_magnetization,
+        }
+        if self.overlaps.shape[1]:
+            out.update(q_bar=self.q_bar, q2=self.q2, chi_sg=self.chi_sg, binder=self.binder)
+        out.update(acceptance=self.acceptance, tau_energy=self.tau_energy)
+        if self.overlaps.shape[1]:
+            out["tau_abs_q"] = self.tau_abs_q
+        out.update(span=self.span, max_field_drift=self.max_field_drift,
+                   wall_time=self.wall_time,
+                   shapes={"energies": list(self.energies.shape),
+                           "overlaps": list(self.overlaps.shape),
+                           "spins": list(self.spins.shape)},
+                   settings=self.settings)
+        return out
+
     def summary(self) -> str:
         """A few lines for a log or a notebook."""
         s = self.settings
         lines = [
-            f"T = {self.temperature:.6g} (beta = {self.beta:.6g}), N = {self.n_spins}, "
+            f"T = {self.T:.6g} (beta = {self.beta:.6g}), N = {self.n_spins}, "
             f"{self.replicas} replicas, {s.method}, {s.sweeps} sweeps after {s.burn_in}, "
             f"{s.couplings} couplings, {s.dtype}",
             f"  E/N = {self.energy}   m = {self.magnetization}   acceptance "
@@ -743,11 +748,19 @@ class MCResult:
 
 
 @dataclass(frozen=True, eq=False)
-class PTResult:
+class PTResult(PTRun):
     """A parallel-tempering run: one :class:`MCResult` per temperature plus exchange stats.
 
+    On the library's result contract (through
+    :class:`~replicasolve.engines.convergence.PTRun`): ``converged`` is True when every
+    temperature's :class:`MCResult` is converged (τ of the energy and of |Q_ab| at most 1/50
+    of the span), every neighbouring exchange acceptance is above 0.02 and every walker
+    completed at least one round trip (:mod:`replicasolve.engines.convergence` gives the
+    reasons for these thresholds); ``to_dict()`` a JSON-ready summary, ``table()`` a text
+    table over the ladder, :meth:`observables` the same numbers as arrays.
+
     Attributes:
-        temperatures: the ladder, increasing, shape ``(K,)``.
+        T: the ladder, increasing, shape ``(K,)`` (also as :attr:`temperatures`).
         results: per temperature, the R copies' measurements (same order as the ladder).
         swap_acceptance: accepted fraction of the exchanges between T_k and T_{k+1},
             shape ``(K-1,)`` (after burn-in).
@@ -759,7 +772,7 @@ class PTResult:
         wall_time: seconds the whole run took.
     """
 
-    temperatures: np.ndarray
+    T: np.ndarray
     results: tuple[MCResult, ...]
     swap_acceptance: np.ndarray
     swap_attempts: np.ndarray
@@ -774,9 +787,14 @@ class PTResult:
         return self.results[k]
 
     @property
+    def temperatures(self) -> np.ndarray:
+        """Alias of :attr:`T` (the name before the library settled on ``T``)."""
+        return self.T
+
+    @property
     def betas(self) -> np.ndarray:
         """β_k = 1/T_k (decreasing)."""
-        return 1.0 / self.temperatures
+        return 1.0 / self.T
 
     @property
     def round_trips(self) -> int:
@@ -790,9 +808,70 @@ class PTResult:
         walkers = self.round_trips_per_walker.size
         return self.settings.sweeps * walkers / rt if rt else math.inf
 
-    def table(self) -> dict[str, np.ndarray]:
-        """Per-temperature observables and their errors, as arrays over the ladder."""
-        out: dict[str, list[float]] = {"T": list(self.temperatures)}
+    @property
+    def autocorrelation_times_by_T(self) -> list[dict[str, float]]:
+        """Per temperature, τ of the energy and of |Q_ab| (sweeps)."""
+        return [r.autocorrelation_times for r in self.results]
+
+    @property
+    def span(self) -> float:
+        """The measured production span in sweeps."""
+        return self.results[0].span
+
+    @property
+    def swap_rates(self) -> np.ndarray:
+        """Alias of :attr:`swap_acceptance` (the name :class:`PTRun` reads)."""
+        return self.swap_acceptance
+
+    @property
+    def traversals(self) -> np.ndarray:
+        """Alias of :attr:`round_trips_per_walker` (the name :class:`PTRun` reads)."""
+        return self.round_trips_per_walker
+
+    def _summary(self) -> dict[str, Any]:
+        trips = self.round_trips_per_walker
+        return {
+            "T": self.T, "n_spins": self.results[0].n_spins,
+            "replicas_per_T": self.results[0].replicas,
+            "swap_acceptance": self.swap_acceptance, "swap_attempts": self.swap_attempts,
+            "round_trips": self.round_trips,
+            "round_trips_min": int(trips.min()) if trips.size else 0,
+            "round_trip_time": self.round_trip_time, "span": self.span,
+            "wall_time": self.wall_time,
+            "per_T": [r.to_dict() for r in self.results],
+            "settings": self.settings,
+        }
+
+    def table(self) -> str:
+        """A text table over the ladder (T, E/N, ⟨q²⟩, Binder g with errors, acceptance,
+        τ_E, exchange acceptance to the next T), then the round trips and ``converged``."""
+        obs = self.observables()
+        has_q = "q2" in obs
+        head = f"{'T':>9} {'E/N':>22} " + (f"{'<q^2>':>22} {'g':>22} " if has_q else "") \
+            + f"{'acc':>6} {'tau_E':>8} {'swap':>6}"
+        lines = [type(self).__name__, head]
+        for k, t in enumerate(obs["T"]):
+            row = f"{t:>9.5g} {obs['energy'][k]:>12.7g} ± {obs['energy_err'][k]:<7.2g} "
+            if has_q:
+                row += (f"{obs['q2'][k]:>12.6g} ± {obs['q2_err'][k]:<7.2g} "
+                        f"{obs['binder'][k]:>12.6g} ± {obs['binder_err'][k]:<7.2g} ")
+            swap = (f"{self.swap_acceptance[k]:>6.3f}" if k < self.swap_acceptance.size
+                    else f"{'':>6}")
+            row += f"{obs['acceptance'][k]:>6.3f} {obs['tau_energy'][k]:>8.3g} {swap}"
+            lines.append(row.rstrip())
+        lines.append(f"round trips {self.round_trips} (min per walker "
+                     f"{int(self.round_trips_per_walker.min())}), round-trip time "
+                     f"{self.round_trip_time:.4g} sweeps")
+        if self.message:
+            lines.append(f"message  {self.message}")
+        lines.append(f"converged  {self.converged}")
+        return "\n".join(lines)
+
+    def observables(self) -> dict[str, np.ndarray]:
+        """Per-temperature observables and their errors, as arrays over the ladder (keys
+        ``T``, ``energy``, ``energy_err``, ``magnetization``, ... ``acceptance``,
+        ``tau_energy``; what ``table()`` returned before it became the text form)."""
+        out: dict[str, list[float]] = {"T": list(self.T)}
         names = ["energy", "magnetization"]
         if self.results[0].overlaps.shape[1]:
             names += ["q_bar", "q2", "chi_sg", "binder"]
@@ -806,8 +885,13 @@ class PTResult:
 
 
 @dataclass(frozen=True, eq=False)
-class EquilibrationCheck:
+class EquilibrationCheck(Result):
     """Hot-start vs cold-start comparison (same couplings, same T, independent streams).
+
+    On the library's result contract: ``converged`` is True when the two runs agree
+    (:attr:`agrees`: both z-scores below ``n_sigma``) and each run is converged by the
+    one-temperature rule of :mod:`replicasolve.engines.convergence`; ``to_dict()`` holds
+    the z-scores and both runs' summaries.
 
     Attributes:
         hot: the run from random spins.
@@ -828,6 +912,38 @@ class EquilibrationCheck:
         """True when both z-scores are below ``n_sigma``."""
         zs = [self.z_energy] + ([] if math.isnan(self.z_overlap) else [self.z_overlap])
         return all(z < self.n_sigma for z in zs)
+
+    @property
+    def converged(self) -> bool:  # type: ignore[override]
+        """The starts agree and both runs are converged (see the class docstring)."""
+        return self.agrees and self.hot.converged and self.cold.converged
+
+    @property
+    def message(self) -> str:
+        """Why the check did not pass (empty when it did)."""
+        parts = []
+        if not self.agrees:
+            parts.append(f"hot and cold starts differ: z_energy {self.z_energy:.3g}, "
+                         f"z_overlap {self.z_overlap:.3g} (threshold {self.n_sigma:g})")
+        for name, run in (("hot", self.hot), ("cold", self.cold)):
+            if not run.converged:
+                parts.append(f"{name} run: {run.message}")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: the z-scores, the threshold, both runs' summaries,
+        ``converged`` and ``message``."""
+        return {"kind": type(self).__name__, "T": self.hot.T, "z_energy": self.z_energy,
+                "z_overlap": None if math.isnan(self.z_overlap) else self.z_overlap,
+                "n_sigma": self.n_sigma, "agrees": self.agrees,
+                "hot": self.hot.to_dict(), "cold": self.cold.to_dict(),
+                "converged": bool(self.converged), "message": self.message}
+
+    @property
+    def errors(self) -> dict[str, float]:
+        """The energy error bars of both runs."""
+        return {"hot_energy_error": self.hot.energy.error,
+                "cold_energy_error": self.cold.energy.error}
 
 
 # --------------------------------------------------------------------------- validation
@@ -1085,7 +1201,7 @@ def _simulate(system: IsingSystem, temps: np.ndarray, *, replicas: int, sweeps: 
     for k in range(nt):
         cols = col_of_slot[k]
         results.append(MCResult(
-            temperature=float(temps[k]), n_spins=n,
+            T=float(temps[k]), n_spins=n,
             energies=energies[:, k, :] + offset, magnetizations=mags[:, k, :].copy(),
             overlaps=ovl[:, k, :].copy(),
             acceptance=float(flips_by_temp[k]) / (n * r * sweeps),
@@ -1189,7 +1305,7 @@ def parallel_tempering(system: IsingSystem, temperatures: Sequence[float] | np.n
     tries = stats["swap_tries"]
     rate = np.where(tries > 0, stats["swap_accepts"] / np.maximum(tries, 1), np.nan)
     return PTResult(
-        temperatures=temps, results=tuple(results), swap_acceptance=rate,
+        T=temps, results=tuple(results), swap_acceptance=rate,
         swap_attempts=tries.copy(), round_trips_per_walker=stats["round_trips"].copy(),
         settings=settings, wall_time=wall,
     )

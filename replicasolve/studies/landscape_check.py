@@ -8,19 +8,14 @@ law, H(x) = sqrt(N) f(x) on |x|² = N. These are exactly the conventions of
 consequence the comparison rests on: E_θ H(x) H(x') = N [σ_b² + σ_w² E φ(z)φ(z')] with
 (z, z') ~ N(0, [[c_d, c_q], [c_q, c_d]]), c = σ_b² + σ_w² q, for any width.
 
-Sampling (:func:`pt_sphere`): parallel tempering on the sphere with *local* moves. A move
-rotates one random coordinate pair (x_i, x_j) by an angle θ uniform in [-δ, δ]; it keeps
-|x|² = N exactly, maps the uniform measure on the sphere to itself and is symmetric in θ, so
-Metropolis acceptance min(1, e^{-βΔH}) samples exp(-βH) on the sphere; rotations in
-coordinate planes generate SO(N), so the chain is irreducible. The preactivations
-h = W_1 x + b_1 are updated in O(N_1) per move (two columns of W_1), so a sweep (N/2 pair
-moves, every coordinate moved once on average) costs one forward pass, like one global
-great-circle move of :func:`~replicasolve.engines.sphere.parallel_tempering`, but decorrelates
-O(1) per coordinate instead of O(1/N) (the global move's angle must shrink like 1/sqrt(N)).
-R independent PT chains (replicas) run on the same network; each holds one configuration
-per temperature of an increasing β ladder, and neighbouring temperatures swap
-configurations with probability min(1, e^{(β_{k+1} - β_k)(H_{k+1} - H_k)}). Everything runs
-in one numba kernel (this module), the angle δ per temperature adapted during burn-in.
+Sampling (:func:`~replicasolve.engines.sphere.pt_sphere`, the pair-move parallel tempering
+of the sphere engine :mod:`replicasolve.engines.sphere`, re-exported here with its result
+:class:`~replicasolve.engines.sphere.SpherePT`): parallel tempering on the sphere with
+*local* moves that rotate one random coordinate pair by an angle uniform in [-δ, δ]; a sweep
+(N/2 pair moves) costs one forward pass, like one global great-circle move, but
+decorrelates O(1) per coordinate instead of O(1/N). R independent PT chains (replicas) run
+on the same network, each holding one configuration per temperature of an increasing β
+ladder. See the engine's module docstring for the algorithm and its ``converged`` rule.
 
 Theory (:func:`overlap_theory`): the RS saddle (:func:`~replicasolve.solvers.finite_width.rs.
 finite_width_rs`) and the k-RSB optima (:func:`~replicasolve.solvers.finite_width.krsb.
@@ -56,14 +51,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..blas import tap_blas
+from ..engines.sphere import SpherePT, kernel_activation_code, pt_sphere
 from ..errors import InvalidInputError
-from ..jit import njit
 
 __all__ = [
     "OverlapTheory",
@@ -79,318 +74,11 @@ __all__ = [
     "summarise",
 ]
 
-# activation names the kernel evaluates natively (numba code below)
-_ACT_CODES = {"x": 0, "linear": 0, "identity": 0, "sin": 1, "tanh": 2, "relu": 3, "erf": 4}
-
-
-# --------------------------------------------------------------------------------------
-# the sampler
-# --------------------------------------------------------------------------------------
-
-
-@njit(inline="always")
-def _fast_sin(t: float) -> float:
-    """sin t for the kernel (see the comment)."""
-    # sin by Cody–Waite reduction to r = t - kπ ∈ [-π/2, π/2] and the Taylor polynomial
-    # of degree 21 (remainder (π/2)^23/23! < 2e-18); measured |error| < 4e-15 for
-    # |t| ≤ 40 against numpy. Branch-free, so the loop vectorises (~5× math.sin).
-    k = math.floor(t * 0.3183098861837907 + 0.5)
-    r = (t - k * 3.141592653589793) - k * 1.2246467991473532e-16
-    r2 = r * r
-    p = 1.9572941063391263e-20
-    p = p * r2 - 8.22063524662433e-18
-    p = p * r2 + 2.8114572543455206e-15
-    p = p * r2 - 7.647163731819816e-13
-    p = p * r2 + 1.6059043836821613e-10
-    p = p * r2 - 2.505210838544172e-08
-    p = p * r2 + 2.7557319223985893e-06
-    p = p * r2 - 0.0001984126984126984
-    p = p * r2 + 0.008333333333333333
-    p = p * r2 - 0.16666666666666666
-    p = p * r2 + 1.0
-    half = 0.5 * k
-    return r * p * (1.0 - 4.0 * (half - math.floor(half)))
-
-
-@njit
-def _layer(code: int, hrow: Any, v: Any, buf: Any) -> float:
-    """Σ_u v_u φ(h_u) (φ evaluated into ``buf``, then a 4-way summed dot product)."""
-    n1 = hrow.shape[0]
-    if code == 1:
-        for u in range(n1):
-            buf[u] = _fast_sin(hrow[u])
-    elif code == 2:
-        for u in range(n1):
-            buf[u] = math.tanh(hrow[u])
-    elif code == 3:
-        for u in range(n1):
-            buf[u] = hrow[u] if hrow[u] > 0.0 else 0.0
-    elif code == 4:
-        for u in range(n1):
-            buf[u] = math.erf(hrow[u])
-    else:
-        for u in range(n1):
-            buf[u] = hrow[u]
-    a0 = 0.0
-    a1 = 0.0
-    a2 = 0.0
-    a3 = 0.0
-    top = n1 - n1 % 4
-    for u in range(0, top, 4):
-        a0 += v[u] * buf[u]
-        a1 += v[u + 1] * buf[u + 1]
-        a2 += v[u + 2] * buf[u + 2]
-        a3 += v[u + 3] * buf[u + 3]
-    for u in range(top, n1):
-        a0 += v[u] * buf[u]
-    return (a0 + a1) + (a2 + a3)
-
-
-@njit
-def _resync(x: Any, h: Any, e: Any, wt: Any, b1: Any, v: Any, b_out: float,
-            code: int) -> None:
-    """Project every configuration back onto |x|² = N and recompute h and H from x (the
-    incremental updates drift by rounding)."""
-    n_slots, n = x.shape
-    n1 = h.shape[1]
-    sqrt_n = math.sqrt(n)
-    buf = np.empty(n1)
-    for c in range(n_slots):
-        s = 0.0
-        for i in range(n):
-            s += x[c, i] * x[c, i]
-        scale = sqrt_n / math.sqrt(s)
-        for i in range(n):
-            x[c, i] *= scale
-        for u in range(n1):
-            h[c, u] = b1[u]
-        for i in range(n):
-            xi = x[c, i]
-            for u in range(n1):
-                h[c, u] += wt[i, u] * xi
-        e[c] = sqrt_n * (_layer(code, h[c], v, buf) + b_out)
-
-
-@njit
-def _run(x: Any, h: Any, e: Any, wt: Any, b1: Any, v: Any, b_out: float, code: int,
-         betas: Any, delta: Any, perm: Any, direction: Any, n_sweeps: int, burn_in: int,
-         every: int, swap_every: int, resync_every: int, target: float, seed: int,
-         out_e: Any, out_q: Any, acc: Any, swap_acc: Any, swap_try: Any,
-         trips: Any) -> None:
-    """``burn_in + n_sweeps`` PT sweeps in place (see :func:`pt_sphere`)."""
-    # numba's own per-thread generator (the legacy API is the one numba compiles),
-    # seeded here from the caller's numpy Generator: runs are reproducible
-    np.random.seed(seed)  # noqa: NPY002
-    n = x.shape[1]
-    n1 = h.shape[1]
-    kk, rr = perm.shape
-    sqrt_n = math.sqrt(n)
-    moves = max(1, n // 2)
-    hp = np.empty(n1)
-    buf = np.empty(n1)
-    window = np.zeros(kk)
-    t_out = 0
-    for sweep in range(burn_in + n_sweeps):
-        production = sweep >= burn_in
-        for k in range(kk):
-            beta = betas[k]
-            d = delta[k]
-            for r in range(rr):
-                c = perm[k, r]
-                nacc = 0
-                for _ in range(moves):
-                    i = np.random.randint(n)  # noqa: NPY002
-                    j = np.random.randint(n - 1)  # noqa: NPY002
-                    if j >= i:
-                        j += 1
-                    th = d * (2.0 * np.random.random() - 1.0)  # noqa: NPY002
-                    cs = math.cos(th)
-                    sn = math.sin(th)
-                    xi = x[c, i]
-                    xj = x[c, j]
-                    dxi = cs * xi - sn * xj - xi
-                    dxj = sn * xi + cs * xj - xj
-                    for u in range(n1):
-                        hp[u] = h[c, u] + wt[i, u] * dxi + wt[j, u] * dxj
-                    enew = sqrt_n * (_layer(code, hp, v, buf) + b_out)
-                    de = enew - e[c]
-                    if de <= 0.0 or np.random.random() < math.exp(-beta * de):  # noqa: NPY002
-                        x[c, i] = xi + dxi
-                        x[c, j] = xj + dxj
-                        for u in range(n1):
-                            h[c, u] = hp[u]
-                        e[c] = enew
-                        nacc += 1
-                if production:
-                    acc[k] += nacc / moves
-                else:
-                    window[k] += nacc / moves
-        if not production and (sweep + 1) % 20 == 0:
-            for k in range(kk):
-                rate = window[k] / (20 * rr)
-                delta[k] = min(math.pi, max(1e-4, delta[k] * math.exp(rate - target)))
-                window[k] = 0.0
-        if (sweep + 1) % resync_every == 0:
-            _resync(x, h, e, wt, b1, v, b_out, code)
-        if (sweep + 1) % swap_every == 0:
-            for r in range(rr):
-                for k in range(kk - 1):
-                    c0 = perm[k, r]
-                    c1 = perm[k + 1, r]
-                    lg = (betas[k + 1] - betas[k]) * (e[c1] - e[c0])
-                    ok = lg >= 0.0 or np.random.random() < math.exp(lg)  # noqa: NPY002
-                    if ok:
-                        perm[k, r] = c1
-                        perm[k + 1, r] = c0
-                    if production:
-                        swap_try[k] += 1
-                        if ok:
-                            swap_acc[k] += 1
-                hot = perm[0, r]
-                if direction[hot] == -1 and production:
-                    trips[r] += 1
-                direction[hot] = 1
-                direction[perm[kk - 1, r]] = -1
-        if production and (sweep - burn_in + 1) % every == 0:
-            for k in range(kk):
-                p = 0
-                for r in range(rr):
-                    out_e[t_out, k, r] = e[perm[k, r]] / n
-                    for s in range(r + 1, rr):
-                        a = perm[k, r]
-                        b = perm[k, s]
-                        dot = 0.0
-                        for i in range(n):
-                            dot += x[a, i] * x[b, i]
-                        out_q[t_out, k, p] = dot / n
-                        p += 1
-            t_out += 1
-
-
-
-
-@dataclass(frozen=True, eq=False)
-class SpherePT:
-    """Parallel tempering samples of one network (:func:`pt_sphere`).
-
-    Attributes:
-        betas: the inverse temperatures, increasing, shape (K,).
-        energies: (n_samples, K, R) energies per input dimension H/N.
-        overlaps: (n_samples, K, R(R-1)/2) overlaps x_a·x_b/N of the R independent PT chains
-            at each temperature (pairs a < b in row-major order).
-        acceptance: Metropolis acceptance of the pair rotations after burn-in, shape (K,).
-        swap_rate: accepted fraction of neighbour swaps after burn-in, shape (K-1,).
-        round_trips: per PT chain, the cold-to-hot traversals of the whole ladder completed
-            after burn-in, shape (R,).
-        delta: the tuned rotation half-angle per temperature (radians), shape (K,).
-        final_x: the configurations at each temperature at the end, shape (K, R, N).
-        settings: the run's arguments.
-    """
-
-    betas: np.ndarray
-    energies: np.ndarray
-    overlaps: np.ndarray
-    acceptance: np.ndarray
-    swap_rate: np.ndarray
-    round_trips: np.ndarray
-    delta: np.ndarray
-    final_x: np.ndarray
-    settings: dict[str, Any] = field(default_factory=dict)
-
-
-def _act_code(net: Any) -> int:
-    name = str(net.activation).strip().lower()
-    if name not in _ACT_CODES:
-        raise InvalidInputError(
-            f"the sphere PT kernel evaluates {sorted(_ACT_CODES)} natively, not "
-            f"{net.activation!r}")
-    return _ACT_CODES[name]
-
 
 def _whole(value: Any, name: str, lo: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
         raise InvalidInputError(f"{name} must be a whole number >= {lo}, got {value!r}")
     return int(value)
-
-
-def pt_sphere(net: Any, betas: Sequence[float] | np.ndarray, n_replicas: int = 8,
-              n_sweeps: int = 4000, burn_in: int = 2000, every: int = 10,
-              swap_every: int = 1, target_acceptance: float = 0.4,
-              seed: int | None = None) -> SpherePT:
-    """Parallel tempering of exp(-β H(x)) on |x|² = N for a one-hidden-layer network.
-
-    Local pair-rotation moves (module docstring); a sweep is N/2 moves per configuration.
-
-    Args:
-        net: a :class:`~replicasolve.engines.sphere.SphereMLP` with one hidden layer and an
-            activation among sin, tanh, relu, erf, linear (``x``).
-        betas: inverse temperatures β (Gibbs weight e^{-βH}, T = 1/β in the units of H/N
-            used by the theory), finite, ≥ 0, strictly increasing; the last is the coldest.
-            A single value runs plain Metropolis (no swaps).
-        n_replicas: R ≥ 2 independent PT chains on the same network.
-        n_sweeps: production sweeps (≥ ``every``); burn_in: sweeps before (δ adapts there).
-        every: a sample every ``every`` sweeps; swap_every: swaps every so many sweeps.
-        target_acceptance: acceptance the angle δ is adapted toward, in (0, 1).
-        seed: seeds the initial configurations (uniform on the sphere) and the kernel.
-
-    Returns:
-        :class:`SpherePT`.
-
-    Raises:
-        InvalidInputError: a deeper network, an activation the kernel lacks, bad betas or
-            counts.
-    """
-    if len(net.weights) != 2:
-        raise InvalidInputError("pt_sphere handles one hidden layer (depth 1) only")
-    code = _act_code(net)
-    b = np.atleast_1d(np.asarray(betas, dtype=float))
-    if b.ndim != 1 or b.size < 1 or np.any(~np.isfinite(b)) or np.any(b < 0) \
-            or np.any(np.diff(b) <= 0):
-        raise InvalidInputError("betas must be finite, non-negative and increasing")
-    rr = _whole(n_replicas, "n_replicas", 2)
-    every = _whole(every, "every", 1)
-    n_sweeps = _whole(n_sweeps, "n_sweeps", every)
-    burn_in = _whole(burn_in, "burn_in", 0)
-    swap_every = _whole(swap_every, "swap_every", 1)
-    if not 0.0 < target_acceptance < 1.0:
-        raise InvalidInputError(f"target_acceptance must lie in (0, 1), got "
-                                f"{target_acceptance!r}")
-    n = int(net.n_inputs)
-    kk = b.size
-    rng = np.random.default_rng(seed)
-    kernel_seed = int(rng.integers(2**31 - 1))
-    x = rng.standard_normal((kk * rr, n))
-    x *= (math.sqrt(n) / np.linalg.norm(x, axis=1))[:, None]
-    w1, w2 = net.weights
-    wt = np.ascontiguousarray(w1.T, dtype=float)  # (N, N_1): a coordinate's column is a row
-    b1 = np.ascontiguousarray(net.biases[0], dtype=float)
-    v = np.ascontiguousarray(w2[0], dtype=float)
-    b_out = float(net.biases[1][0])
-    h = np.empty((kk * rr, wt.shape[1]))
-    e = np.empty(kk * rr)
-    _resync(x, h, e, wt, b1, v, b_out, code)
-    perm = np.arange(kk * rr, dtype=np.int64).reshape(kk, rr)
-    direction = np.zeros(kk * rr, dtype=np.int64)
-    delta = np.full(kk, 0.5)
-    n_out = n_sweeps // every
-    pairs = rr * (rr - 1) // 2
-    out_e = np.zeros((n_out, kk, rr))
-    out_q = np.zeros((n_out, kk, pairs))
-    acc = np.zeros(kk)
-    swap_acc = np.zeros(max(kk - 1, 1), dtype=np.int64)
-    swap_try = np.zeros(max(kk - 1, 1), dtype=np.int64)
-    trips = np.zeros(rr, dtype=np.int64)
-    _run(x, h, e, wt, b1, v, b_out, code, b, delta, perm, direction, n_sweeps, burn_in, every,
-        swap_every if kk > 1 else n_sweeps + burn_in + 1, 64, float(target_acceptance),
-        kernel_seed, out_e, out_q, acc, swap_acc, swap_try, trips)
-    final = x[perm.ravel()].reshape(kk, rr, n)
-    return SpherePT(
-        betas=b, energies=out_e, overlaps=out_q, acceptance=acc / (n_sweeps * rr),
-        swap_rate=(swap_acc / np.maximum(swap_try, 1))[: kk - 1],
-        round_trips=trips, delta=delta.copy(), final_x=final,
-        settings={"n_replicas": rr, "n_sweeps": n_sweeps, "burn_in": burn_in,
-                  "every": every, "swap_every": swap_every,
-                  "target_acceptance": float(target_acceptance), "seed": seed})
 
 
 # --------------------------------------------------------------------------------------
@@ -764,7 +452,7 @@ def overlap_check(activation: str, sigma_w2: float, sigma_b2: float, alpha: floa
     if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha > 0):
         raise InvalidInputError(f"alpha must be finite and > 0, got {alpha!r}")
     bins = _whole(bins, "bins", 2)
-    _act_code(type("net", (), {"activation": activation})())
+    kernel_activation_code(activation)
     th = theory if theory is not None else overlap_theory(activation, sigma_w2, sigma_b2,
                                                           alpha, T, kmax)
     hot = theory_hot if theory_hot is not None else overlap_theory(
