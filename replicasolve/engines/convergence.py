@@ -23,6 +23,11 @@ production sweeps). Why 1/50:
   jackknife over 20 time blocks (used with two replicas) has blocks of length span/20 ≥
   2.5 τ, whose bias in the error variance, of relative size about τ/(block length),
   is at most 40 % (20 % in the error bar) and smaller the longer the run;
+- the windowed estimate cannot report a τ of the order of the span: its window closes at
+  W ≥ 5τ inside the series, so for a run far too short (still relaxing) it saturates near
+  span/10 (measured τ/span = 0.06-0.10 for SK, N = 128, T = 0.3, 20 sweeps from random
+  spins); a threshold meant to catch such runs must sit well below 1/10, and 1/50 leaves
+  a factor of 3 to 5;
 - a non-finite τ (a constant series: frozen spins, no fluctuation) says nothing about
   equilibrium, and is not taken as a pass.
 
