@@ -7,8 +7,8 @@ import argparse
 import math
 from typing import Any
 
-from .. import __version__
 from ..kernels.numeric import MAX_DEPTH
+from ..version import __version__
 from .args import add_quiet, emit, floats, int_type
 
 __all__ = ["add_parser", "run"]

@@ -7,9 +7,9 @@ import argparse
 import sys
 from typing import Any
 
-from .. import __version__
 from ..errors import ReplicaSolveError
 from ..kernels.numeric import MAX_DEPTH
+from ..version import __version__
 from .args import UsageError, add_quiet, emit, int_type, strict_json
 
 __all__ = ["add_parser", "run"]

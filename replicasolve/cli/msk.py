@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .. import __version__
+from ..version import __version__
 from .args import DEFAULT_SIZES, UsageError, add_variance, emit, float_sizes, sizes
 
 __all__ = ["add_parser", "run"]

@@ -7,8 +7,8 @@ import argparse
 import sys
 from typing import Any
 
-from .. import __version__
 from ..errors import ReplicaSolveError
+from ..version import __version__
 from .args import UsageError, add_quiet, check_out, emit, save_json, strict_json
 
 __all__ = ["add_parser", "run"]

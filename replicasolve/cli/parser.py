@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from .. import __version__
+from ..version import __version__
 from . import demo, descriptor, kernel, landscape, msk, parisi, sweep, tap, training
 from .args import add_variance
 

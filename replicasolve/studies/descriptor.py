@@ -548,9 +548,9 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
     """
     import xarray as xr
 
-    from .. import __version__
     from ..engines.ising import parallel_tempering as run_pt
     from ..engines.ising import run_replicas
+    from ..version import __version__
 
     t_start = time.perf_counter()
     if not isinstance(system, IsingSystem):

@@ -430,8 +430,8 @@ def overlap_check(activation: str, sigma_w2: float, sigma_b2: float, alpha: floa
     """
     import xarray as xr
 
-    from .. import __version__
     from ..engines.sphere import SphereMLP
+    from ..version import __version__
 
     ns = [_whole(int(v) if isinstance(v, (np.integer,)) else v, "N", 4) for v in sizes]
     if not ns:

@@ -116,8 +116,8 @@ def landscape_phase_diagram(activation: str, depths: Sequence[int],
     """
     import xarray as xr
 
-    from .. import __version__
     from ..models.landscape import RandomMLPLandscape
+    from ..version import __version__
 
     depths = [int(d) for d in depths]
     temps = np.asarray(temperatures, dtype=float)

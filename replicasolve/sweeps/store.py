@@ -205,7 +205,7 @@ class ResultArrays:
         import numpy as np
         import xarray as xr
 
-        from .. import __version__
+        from ..version import __version__
 
         spec = self.spec
         missing = spec.n_points - self.n_done

@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from ... import __version__
 from ...blas import blas_threads
 from ...errors import ConvergenceError, InvalidInputError, ReplicaSolveError
 from ...models.msk import msk_critical
@@ -56,6 +55,7 @@ from ...tap.matrix import (
     tap_preconditioner,
 )
 from ...tap.spectra import diagonal_change, level_stats
+from ...version import __version__
 from ..train.snapshots import (
     SnapshotError,
     list_snapshots,

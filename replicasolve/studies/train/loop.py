@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from ... import __version__
 from ...data.mnist import MNIST, load_mnist
 from ...errors import ConvergenceError, InvalidInputError
 from ...progress import Reporter
+from ...version import __version__
 from . import snapshots
 from .programs import TrainSettings, build_network, hinge_loss
 

@@ -221,7 +221,7 @@ def list_snapshots(run_dir: str | os.PathLike) -> list[tuple[int, Path]]:
 
 def write_run_settings(run_dir: str | os.PathLike, settings: dict[str, Any]) -> Path:
     """Write ``run_dir/run.json`` atomically (settings plus the package version)."""
-    from ... import __version__
+    from ...version import __version__
 
     info = {"version": __version__, **settings}
     try:
