@@ -45,7 +45,7 @@ def test_relu_matches_composed_arc_cosine() -> None:
     k1, v1 = sw * Q, sw
     k2, v2 = sw * arc(v1, k1), sw * arc(v1, v1)
     xf = xi_function("relu", 2, sw, 0.0)
-    assert xf.tiers == ("closed form", "closed form")
+    assert xf.tiers == ("closed", "closed")
     # the map has a (1-ρ)^{3/2} singularity at ρ = 1: Chebyshev converges algebraically,
     # its tail (interpolation_error ~ 2e-9) × degree² bounds the error
     np.testing.assert_allclose(xf(Q), sw * arc(v2, k2), atol=1e-10)

@@ -46,7 +46,7 @@ def test_sin_depth_one_closed_form(capsys) -> None:
 
 def test_relu_closed_form_tier(capsys) -> None:
     out = _kernel(capsys, "relu", "--sigma-w2", "2", "--q=-0.5,0,0.5,1")
-    assert out["tiers"] == ["closed form"]
+    assert out["tiers"] == ["closed"]
     q = np.array(out["q"])
     w = k = 2.0
     c = w * q

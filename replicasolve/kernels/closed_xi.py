@@ -16,24 +16,50 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
+from .xi import XiResult, rounding_errors
 
 __all__ = ["ClosedXi", "closed_xi"]
 
 
 @dataclass(frozen=True, eq=False)
-class ClosedXi:
-    """A closed-form ξ(q) with its compiled value and derivatives.
+class ClosedXi(XiResult):
+    """A closed-form ξ(q) with its compiled value and derivatives (a member of the ξ
+    family, :class:`~replicasolve.kernels.xi.XiResult`; ``tier`` is ``"closed"``).
 
     Attributes:
         expr: ξ as a sympy expression in the real symbol ``q``.
         q: that symbol.
         latex: ``sympy.latex(expr)``.
+        activation: the activation (its name or formula).
+        depth: hidden layers ``L``.
+        sigma_w2, sigma_b2: per-layer variances, length ``L + 1`` (as floats).
+
+    The expression is exact, so :meth:`errors` is float64 rounding only (16·ε·(L + 1)
+    relative); where the compiled expression cancels catastrophically (derivatives at
+    q = ±1) the value is NaN rather than a wrong number, and so is its error.
     """
 
     expr: Any
     q: Any
     latex: str
     _compiled: Any
+    activation: str = ""
+    depth: int = 0
+    sigma_w2: tuple[float, ...] = ()
+    sigma_b2: tuple[float, ...] = ()
+
+    @property
+    def tier(self) -> str:
+        """``"closed"``: one symbolic closed form."""
+        return "closed"
+
+    def errors(self, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[override]
+        """Rounding-only error estimates of the four derivatives at ``q`` (class
+        docstring)."""
+        return rounding_errors(self.derivatives(q), self.depth)  # type: ignore[return-value]
+
+    def _summary(self) -> dict[str, Any]:
+        return {"sigma_w2": self.sigma_w2, "sigma_b2": self.sigma_b2, "latex": self.latex}
 
     def derivatives(self, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(ξ, ξ', ξ'', ξ''') at ``q`` (any shape, |q| ≤ 1)."""
@@ -70,6 +96,9 @@ def closed_xi(
 ) -> ClosedXi | None:
     """ξ(q) = K_{L+1}(q) in closed form, or ``None`` when a layer has no closed form.
 
+    A building block: :func:`replicasolve.kernels.compose.xi_function` with
+    ``tier="closed"`` calls it (and raises instead of returning ``None``).
+
     Args:
         act: activation name, formula in x, or sympy expression in the real symbol x.
         depth: hidden layers ``L ≥ 0``.
@@ -86,8 +115,10 @@ def closed_xi(
     a = activation(act) if not hasattr(act, "expr") else act
     if int(depth) != depth or depth < 0:
         raise InvalidInputError(f"depth must be a whole number >= 0, got {depth}")
-    w2 = [sp.nsimplify(v) for v in per_layer(sigma_w2, depth, "sigma_w2", allow_zero=False)]
-    b2 = [sp.nsimplify(v) for v in per_layer(sigma_b2, depth, "sigma_b2", allow_zero=True)]
+    w2_in = per_layer(sigma_w2, depth, "sigma_w2", allow_zero=False)
+    b2_in = per_layer(sigma_b2, depth, "sigma_b2", allow_zero=True)
+    w2 = [sp.nsimplify(v) for v in w2_in]
+    b2 = [sp.nsimplify(v) for v in b2_in]
     x = sp.Symbol("x", real=True)
     q = sp.Symbol("q", real=True)
     k_q, k_1 = b2[0] + w2[0] * q, b2[0] + w2[0]
@@ -101,4 +132,6 @@ def closed_xi(
     xi = k_q
     derivs = [xi, *(sp.diff(xi, q, j) for j in (1, 2, 3))]
     compiled = compile_expressions(derivs, [q], name="closed_xi")
-    return ClosedXi(xi, q, sp.latex(xi), compiled)
+    return ClosedXi(xi, q, sp.latex(xi), compiled, activation=str(a.name), depth=int(depth),
+                    sigma_w2=tuple(float(v) for v in w2_in),
+                    sigma_b2=tuple(float(v) for v in b2_in))

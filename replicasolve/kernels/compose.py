@@ -29,6 +29,7 @@ on its own (local, not propagated).
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,8 +39,14 @@ import numpy as np
 from ..errors import InvalidInputError
 from .activation import Activation, activation
 from .numeric import MAX_DEPTH, per_layer
+from .xi import XiResult
 
-__all__ = ["CLOSED_FORM_SECONDS", "MAX_DEPTH", "XiFunction", "xi_function"]
+__all__ = ["CLOSED_FORM_SECONDS", "MAX_DEPTH", "XI_TIERS", "XiFunction", "xi_function"]
+
+#: the ``tier`` values :func:`xi_function` accepts (module docstring)
+XI_TIERS = ("auto", "closed", "quadrature", "ode")
+# old spellings still accepted, mapped to the one vocabulary of kernels.dual.TIERS
+_TIER_ALIASES = {"closed form": "closed", "closed-form": "closed", "shaped": "ode"}
 
 _TABLE_POINTS = 4097  # h = 2/4096: cubic Hermite error ~ h⁴/384 ≈ 1e-17 · |f⁽⁴⁾|
 # MAX_DEPTH (1000): each layer holds 2 × 5 tables of 4097 doubles (0.25 MB with the check
@@ -57,15 +64,18 @@ _CLOSED_FAILED: set[str] = set()
 
 
 @dataclass(frozen=True, eq=False)
-class XiFunction:
-    """ξ(q) = K_{L+1}(q) of a random MLP, with derivatives, as a fast compiled callable.
+class XiFunction(XiResult):
+    """ξ(q) = K_{L+1}(q) of a random MLP, with derivatives, as a fast compiled callable
+    (a member of the ξ family, :class:`~replicasolve.kernels.xi.XiResult`).
 
     Attributes:
         activation: the activation as given.
         depth: hidden layers ``L``.
         sigma_w2, sigma_b2: per-layer variances, length ``L + 1``.
         variances: ``K_l(1)`` for ``l = 1..L`` (the input variance of each φ).
-        tiers: per layer, ``"closed form"`` or ``"quadrature"``.
+        tiers: per layer, ``"closed"`` (the layer map from its closed form) or
+            ``"quadrature"`` (the words of :data:`replicasolve.kernels.dual.TIERS`; files
+            cached with the old label ``"closed form"`` are read as ``"closed"``).
         degree: Chebyshev degree of each layer map.
         interpolation_error: per layer, an upper estimate of the error of that layer's map
             f_l on its own (quadrature, Chebyshev fit and table interpolation, from the
@@ -130,13 +140,19 @@ class XiFunction:
         err[~np.isfinite(main)] = np.nan
         return tuple(e.reshape(qa.shape) for e in err)  # type: ignore[return-value]
 
-    def error(self, q: Any) -> np.ndarray:
-        """Error estimate of ξ(q): the first entry of :meth:`errors`."""
-        return self.errors(q)[0]
+    @property
+    def tier(self) -> str:
+        """``"closed"`` or ``"quadrature"`` when every layer used that tier, else the tiers
+        used joined by ``"+"`` (``"closed"`` at depth 0, where ξ is affine in q)."""
+        used = [t for t in ("closed", "quadrature") if t in self.tiers]
+        return "+".join(used) or "closed"
 
-    def __call__(self, q: Any) -> np.ndarray:
-        """ξ(q)."""
-        return self.derivatives(q)[0]
+    def _summary(self) -> dict[str, Any]:
+        return {"sigma_w2": self.sigma_w2, "sigma_b2": self.sigma_b2,
+                "variances": self.variances, "tiers": self.tiers, "degree": self.degree,
+                "smooth_order": self.smooth_order,
+                "interpolation_error": self.interpolation_error,
+                "max_error": self.max_error()}
 
 
 def _closed_form_maps(act: Activation):
@@ -296,15 +312,10 @@ def _build(a: Activation, closed, depth: int, w2, b2, degree: int, order: int, p
         variances.append(var)
         found = _closed_layer(closed, var, grid) if closed is not None else None
         if found is not None:
-            tiers.append("closed form")
+            tiers.append("closed")
             tables[layer], e_one = found
             errors.append(16 * eps * float(np.max(np.abs(tables[layer, 0]))))
         else:
-            if tier == "closed":
-                raise InvalidInputError(
-                    f"the closed-form kernel of {a.name!r} is not finite in float64 at "
-                    f"layer {layer + 1} (variance {var:.6g})"
-                )
             tiers.append("quadrature")
             series, tail, fmap = quad_series(var, order, degree)
             for j in range(5):
@@ -358,7 +369,8 @@ def _load(key: str, name: str) -> XiFunction | None:
                 sigma_w2=tuple(map(float, f["sigma_w2"])),
                 sigma_b2=tuple(map(float, f["sigma_b2"])),
                 variances=tuple(map(float, f["variances"])),
-                tiers=tuple(str(t) for t in f["tiers"]), degree=int(f["degree"]),
+                tiers=tuple(_TIER_ALIASES.get(str(t), str(t)) for t in f["tiers"]),
+                degree=int(f["degree"]),
                 interpolation_error=tuple(map(float, f["errors"])),
                 smooth_order=int(f["smooth_order"]), _tables=f["tables"],
                 _check_variances=tuple(map(float, f["check_variances"])),
@@ -404,7 +416,7 @@ def _smooth_order(a: Activation) -> int:
 
 def xi_function(
     act: str | Activation | Any,
-    depth: int,
+    depth: int | float,
     sigma_w2: float | Sequence[float] = 1.0,
     sigma_b2: float | Sequence[float] = 0.0,
     *,
@@ -412,37 +424,151 @@ def xi_function(
     degree: int = 96,
     order: int = 200,
     progress: Any = None,
-) -> XiFunction:
-    """Build the compiled ξ(q) of an MLP with ``depth`` hidden layers.
+    shape: float | tuple[float, float] | None = None,
+) -> XiResult:
+    """ξ(q) = K_{L+1}(q) of a random MLP with ``depth`` hidden layers: the entry point.
+
+    Whatever the route, the result is one family (:class:`~replicasolve.kernels.xi.XiResult`):
+    callable on arrays, ``derivatives(q)``, ``errors(q)``, ``converged``, ``tier``,
+    ``to_dict()``, ``table()``, and accepted by ``MixedPSpin(xi, ...)``.
 
     Args:
         act: activation name, formula in x, sympy expression or :class:`Activation`.
-        depth: hidden layers ``0 ≤ L ≤`` :data:`MAX_DEPTH` (ξ = K_{L+1}).
+        depth: hidden layers ``0 ≤ L ≤`` :data:`MAX_DEPTH`, or ``math.inf`` for the shaped
+            deep limit (with ``shape``).
         sigma_w2: weight variance, one or ``L + 1`` values (``W ~ N(0, σ_w²/fan_in)``).
         sigma_b2: bias variance, one or ``L + 1`` values.
-        tier: ``"auto"`` (closed form where sympy derives one within
-            :data:`CLOSED_FORM_SECONDS` and it is finite in float64 at the layer's
-            variance, else quadrature), ``"closed"`` or ``"quadrature"``.
-        degree: Chebyshev degree of each layer map.
-        order: Gauss–Hermite order of the quadrature tier.
+        tier: the route, one of :data:`XI_TIERS`:
+
+            - ``"auto"`` (default): an :class:`XiFunction`, the layer maps tabulated —
+              each from its closed form where sympy derives one within
+              :data:`CLOSED_FORM_SECONDS` and it is finite in float64 at the layer's
+              variance, else from Gauss–Hermite quadrature; any depth up to
+              :data:`MAX_DEPTH`, O(depth) per q;
+            - ``"closed"``: a :class:`~replicasolve.kernels.closed_xi.ClosedXi`, ξ as one
+              symbolic closed form composed through the depth (LaTeX in ``.latex``);
+              InvalidInputError where some layer has none (tanh). Exact, but the
+              expression grows with the depth: meant for a few layers;
+            - ``"quadrature"``: an :class:`XiFunction` with every layer map from
+              quadrature (the check of the closed-form layers, and the only tier for φ
+              without a closed-form kernel);
+            - ``"ode"``: the shaped deep limit (needs ``shape`` and ``depth=math.inf``;
+              ``"auto"`` picks it whenever ``shape`` is given).
+        degree: Chebyshev degree of each layer map (tables only).
+        order: Gauss–Hermite order of the quadrature tier (tables only).
         progress: optional callback ``progress(done, total, label)`` (see
             :mod:`replicasolve.progress`), called after each layer of both chains.
+        shape: asks for the shaped deep limit, L → ∞ at infinite width (Li, Nica & Roy,
+            :mod:`replicasolve.kernels.shaped`): a pair ``(c_+, c_-)`` for ReLU (``act``
+            must be ``"relu"``: slopes ``1 + c_±/sqrt(L)``) giving a
+            :class:`~replicasolve.kernels.shaped.ShapedReLUXi`, or the number ``a`` for a
+            smooth φ with φ(0) = 0, φ'(0) = 1 (``φ_L(x) = a sqrt(L) φ(x/(a sqrt(L)))``)
+            giving a :class:`~replicasolve.kernels.shaped.SmoothShapedXi`. The shaping
+            fixes σ_w² (→ 1) and σ_b² = 0: leave ``sigma_w2``, ``sigma_b2`` at their
+            defaults.
 
-    The result carries a second chain of tables at half the resolution, whose difference
-    from the first gives :meth:`XiFunction.errors` (about a quarter more work).
+    Old spellings of ``tier`` are accepted: ``"closed form"`` / ``"closed-form"`` for
+    ``"closed"``, ``"shaped"`` for ``"ode"``. Before this entry point covered every route,
+    ``tier="closed"`` built the tables from closed-form maps only; that is what ``"auto"``
+    does whenever every layer has a closed form (same numbers).
+
+    An :class:`XiFunction` carries a second chain of tables at half the resolution, whose
+    difference from the first gives :meth:`XiFunction.errors` (about a quarter more work).
+    The building blocks stay public: :func:`replicasolve.kernels.closed_xi.closed_xi`,
+    :func:`replicasolve.kernels.numeric.compose_depth` (pointwise quadrature, the
+    reference of the tables) and the classes of :mod:`replicasolve.kernels.shaped`.
 
     Raises:
-        InvalidInputError: bad arguments, a depth above :data:`MAX_DEPTH`, or variances
-            that overflow float64.
+        InvalidInputError: bad arguments, a depth above :data:`MAX_DEPTH`, variances that
+            overflow float64, or a tier that does not apply.
     """
-    from .numeric import check_order
+    tier = _TIER_ALIASES.get(tier, tier) if isinstance(tier, str) else tier
+    if tier not in XI_TIERS:
+        raise InvalidInputError(
+            f"tier must be one of {', '.join(repr(t) for t in XI_TIERS)}, got {tier!r}")
+    if shape is not None or tier == "ode" or depth == math.inf:
+        return _shaped(act, depth, sigma_w2, sigma_b2, tier, shape)
+    if tier == "closed":
+        return _closed_route(act, depth, sigma_w2, sigma_b2)
+    return _tabulated(act, depth, sigma_w2, sigma_b2, tier=tier, degree=degree, order=order,
+                      progress=progress)
 
+
+def _shaped(act: Any, depth: Any, sigma_w2: Any, sigma_b2: Any, tier: str,
+            shape: Any) -> XiResult:
+    """The shaped deep limit, after checking that the arguments ask for it consistently."""
+    from .shaped import ShapedReLUXi, SmoothShapedXi, smooth_shaped_coefficients
+
+    if tier not in ("auto", "ode"):
+        raise InvalidInputError(f"the shaped deep limit is computed by tier 'ode', not {tier!r}")
+    if shape is None:
+        raise InvalidInputError(
+            "the deep limit (depth = inf, tier 'ode') needs a shaped activation: pass shape="
+            "(c_plus, c_minus) for relu or shape=a for a smooth activation (an unshaped "
+            "network's kernel only tends to a fixed point)")
+    if depth != math.inf:
+        raise InvalidInputError(f"shape= describes the limit depth = math.inf, got depth {depth}")
+    if not (np.all(np.asarray(sigma_w2) == 1.0) and np.all(np.asarray(sigma_b2) == 0.0)):
+        raise InvalidInputError("the shaping fixes sigma_w2 (-> 1) and sigma_b2 = 0: leave "
+                                "them at their defaults")
+    a = act if isinstance(act, Activation) else activation(act)
+    if isinstance(shape, (tuple, list)):
+        if len(shape) != 2:
+            raise InvalidInputError(f"shape for relu is (c_plus, c_minus), got {shape!r}")
+        import sympy as sp
+
+        if sp.simplify(a.expr - activation("relu").expr) != 0:
+            raise InvalidInputError(f"shape=(c_plus, c_minus) shapes relu, not {a.name!r} "
+                                    "(the shaping itself sets the two slopes)")
+        c_plus, c_minus = (float(c) for c in shape)
+        if not (math.isfinite(c_plus) and math.isfinite(c_minus)):
+            raise InvalidInputError(f"c_plus, c_minus must be finite, got {shape!r}")
+        return ShapedReLUXi(c_plus, c_minus)
+    try:
+        scale = float(shape)
+    except (TypeError, ValueError):
+        raise InvalidInputError(
+            f"shape must be (c_plus, c_minus) or a number a, got {shape!r}") from None
+    name = act if isinstance(act, str) else str(a.expr)
+    smooth_shaped_coefficients(name, scale)  # raises for a φ that cannot be shaped so
+    return SmoothShapedXi(name, scale)
+
+
+def _closed_route(act: Any, depth: Any, sigma_w2: Any, sigma_b2: Any) -> XiResult:
+    """``tier="closed"``: :func:`closed_xi`, or InvalidInputError where it gives none."""
+    from .closed_xi import closed_xi
+
+    _check_depth(depth)
+    found = closed_xi(act, int(depth), sigma_w2, sigma_b2)
+    if found is None:
+        name = act.name if isinstance(act, Activation) else str(act)
+        raise InvalidInputError(f"no closed-form kernel is known for {name!r} through "
+                                f"{int(depth)} layer(s)")
+    return found
+
+
+def _check_depth(depth: Any) -> None:
     if int(depth) != depth or depth < 0:
         raise InvalidInputError(f"depth must be a whole number >= 0, got {depth}")
     if depth > MAX_DEPTH:
         raise InvalidInputError(f"depth must be <= {MAX_DEPTH} hidden layers, got {depth}")
-    if tier not in ("auto", "closed", "quadrature"):
-        raise InvalidInputError(f"tier must be 'auto', 'closed' or 'quadrature', got {tier!r}")
+
+
+def _tabulated(
+    act: str | Activation | Any,
+    depth: Any,
+    sigma_w2: float | Sequence[float],
+    sigma_b2: float | Sequence[float],
+    *,
+    tier: str,
+    degree: int,
+    order: int,
+    progress: Any,
+) -> XiFunction:
+    """The :class:`XiFunction` of tiers ``"auto"`` and ``"quadrature"``."""
+    from .numeric import check_order
+
+    _check_depth(depth)
     if int(degree) != degree or not 8 <= degree <= 1000:
         raise InvalidInputError(f"degree must be a whole number in [8, 1000], got {degree}")
     order = check_order(order)
@@ -456,8 +582,6 @@ def xi_function(
         return cached
     a = act if isinstance(act, Activation) else activation(act)
     closed = None if tier == "quadrature" else _closed_form_maps(a)
-    if tier == "closed" and closed is None:
-        raise InvalidInputError(f"no closed-form kernel is known for {a.name!r}")
     variances, tiers, errors, tables = _build(
         a, closed, depth, w2, b2, degree, order, _TABLE_POINTS, tier, local_check=True,
         progress=progress, offset=0, total=2 * depth)

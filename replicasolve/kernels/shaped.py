@@ -29,8 +29,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidInputError
+from .xi import XiResult
 
-__all__ = ["ShapedSolution", "shaped_relu_ode", "smooth_shaped_coefficients", "smooth_shaped_ode"]
+__all__ = ["ShapedReLUXi", "ShapedSolution", "SmoothShapedXi", "shaped_relu_ode",
+           "smooth_shaped_coefficients", "smooth_shaped_ode"]
+
+# integration tolerances of the kernel ODEs, and the looser ones whose difference from
+# them is the error estimate of the ξ objects (DOP853's global error scales with the
+# tolerance, so the tight solution is far closer to the exact one than that difference)
+_RTOL, _ATOL = 1e-12, 1e-14
+_CHECK_RTOL, _CHECK_ATOL = 1e-10, 1e-12
 
 
 @dataclass(frozen=True)
@@ -48,11 +56,11 @@ class ShapedSolution:
     k: np.ndarray
 
 
-def _solve(rhs, y0, t_eval):
+def _solve(rhs, y0, t_eval, rtol: float = _RTOL, atol: float = _ATOL):
     from scipy.integrate import solve_ivp
 
     sol = solve_ivp(rhs, (0.0, float(t_eval[-1])), y0, t_eval=t_eval, method="DOP853",
-                    rtol=1e-12, atol=1e-14)
+                    rtol=rtol, atol=atol)
     if not sol.success:  # pragma: no cover - smooth right-hand sides
         raise InvalidInputError(f"the kernel ODE could not be integrated: {sol.message}")
     return sol.y
@@ -129,12 +137,42 @@ def _overlaps(q) -> tuple[np.ndarray, np.ndarray]:
     return qa, flat
 
 
-class _DeepLimit:
-    """The depth label shared by the L → ∞ kernels (reported by Covariance descriptions)."""
+class _DeepLimit(XiResult):
+    """What the L → ∞ kernels share: the depth label (reported by Covariance
+    descriptions), the tier ``"ode"``, and error estimates from a second integration at
+    looser tolerances. Members of the ξ family (:class:`~replicasolve.kernels.xi.XiResult`).
+
+    The errors are those of the limit ξ itself; a network of finite depth L differs from
+    it by O(1/L) (symmetric shaping) or O(L^{-1/2}) (module docstring)."""
 
     @property
     def depth(self) -> str:
         return "L -> inf"
+
+    @property
+    def tier(self) -> str:
+        """``"ode"``: the depth-continuum kernel ODE."""
+        return "ode"
+
+    def _solution(self, q, rtol: float, atol: float) -> tuple[np.ndarray, ...]:
+        raise NotImplementedError  # pragma: no cover - every subclass implements it
+
+    def derivatives(self, q) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(ξ, ξ', ξ'', ξ''') at ``q`` (|q| ≤ 1); ξ''' is not provided (NaN)."""
+        return self._solution(q, _RTOL, _ATOL)  # type: ignore[return-value]
+
+    def errors(self, q) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[override]
+        """Error estimates of (ξ, ξ', ξ'', ξ''') at ``q``: the difference from a second
+        integration at 100x looser tolerances, never below 16 ε |value| (NaN where the
+        value is not finite, and for ξ''')."""
+        main = self._solution(q, _RTOL, _ATOL)
+        loose = self._solution(q, _CHECK_RTOL, _CHECK_ATOL)
+        out = []
+        for m, c in zip(main, loose, strict=True):
+            with np.errstate(invalid="ignore"):
+                e = np.maximum(np.abs(m - c), 16 * np.finfo(float).eps * np.abs(m))
+            out.append(np.where(np.isfinite(m), e, np.nan))
+        return tuple(out)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -156,11 +194,18 @@ class ShapedReLUXi(_DeepLimit):
     def activation(self) -> str:
         return f"shaped relu (c+ = {self.c_plus:g}, c- = {self.c_minus:g})"
 
-    def derivatives(self, q) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _summary(self) -> dict:
+        return {"c_plus": self.c_plus, "c_minus": self.c_minus}
+
+    def _solution(self, q, rtol: float, atol: float) -> tuple[np.ndarray, ...]:
         qa, flat = _overlaps(q)
         c = (self.c_plus - self.c_minus) ** 2 / (2 * np.pi)
         m = flat.size
         at_one = flat >= 1.0
+        # at q = -1, ν'' = c/sqrt(1-ρ²) starts infinite: integrable (ρ + 1 grows like t),
+        # but the integrator crawls into it without end. ξ''(-1) is not provided (NaN) and
+        # its equation is left out there (ξ and ξ' are unaffected: ν and ν' are finite)
+        at_minus_one = flat <= -1.0
 
         def rhs(_t, y):
             r = np.clip(y[:m], -1.0, 1.0)
@@ -168,13 +213,13 @@ class ShapedReLUXi(_DeepLimit):
             s = np.sqrt(np.maximum(1 - r * r, 0.0))
             ac = np.arccos(r)
             with np.errstate(divide="ignore", invalid="ignore"):
-                nu2 = np.where(s > 0, c / s, 0.0)
+                nu2 = np.where((s > 0) & ~at_minus_one, c / s, 0.0)
             return np.concatenate([c * (s - r * ac), -c * ac * r1, nu2 * r1 * r1 - c * ac * r2])
 
         y0 = np.concatenate([np.where(at_one, 1.0, flat), np.ones(m), np.zeros(m)])
-        y = _solve(rhs, y0, np.array([1.0]))[:, -1]
+        y = _solve(rhs, y0, np.array([1.0]), rtol, atol)[:, -1]
         xi, d1, d2 = y[:m], y[m:2 * m], y[2 * m:]
-        d2 = np.where(at_one, np.inf, d2)
+        d2 = np.where(at_one, np.inf, np.where(at_minus_one, np.nan, d2))
         shape = qa.shape
         return (xi.reshape(shape), d1.reshape(shape), d2.reshape(shape),
                 np.full(shape, np.nan))
@@ -199,7 +244,10 @@ class SmoothShapedXi(_DeepLimit):
     def activation(self) -> str:
         return f"smooth-shaped {self.activation_name} (a = {self.a:g})"
 
-    def derivatives(self, q) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _summary(self) -> dict:
+        return {"a": self.a}
+
+    def _solution(self, q, rtol: float, atol: float) -> tuple[np.ndarray, ...]:
         qa, flat = _overlaps(q)
         al, be = smooth_shaped_coefficients(self.activation_name, self.a)
         m = flat.size
@@ -213,7 +261,8 @@ class SmoothShapedXi(_DeepLimit):
                                    lin * c1, 4 * al * al * c1 * c1 + lin * c2])
 
         y0 = np.concatenate([[1.0], flat, np.ones(m), np.zeros(m)])
-        y = _solve(rhs, y0, np.array([1.0]))[:, -1]
+        y = _solve(rhs, y0, np.array([1.0]), rtol, atol)[:, -1]
+
         shape = qa.shape
         return (y[1:1 + m].reshape(shape), y[1 + m:1 + 2 * m].reshape(shape),
                 y[1 + 2 * m:].reshape(shape), np.full(shape, np.nan))
