@@ -94,7 +94,7 @@ def test_closed_and_quadrature_agree(name: str, sw: float, sb: float, order: int
     true = np.abs(closed(q) - quad[2])
     assert np.all(true <= tol), (true.max(), tol)
     # not vacuous: the tolerance tells the orders apart (the coarsest misses it), and is
-    # below 1% of ξ (ReLU at order 200: ~3e-3 of ξ(1) = 2; erf: ~1e-11)
+    # below 1% of ξ (ReLU at order 200: ~3e-3 of ξ(1) = 2; erf: ~4e-11)
     assert np.max(np.abs(closed(q) - quad[0])) > tol
     assert tol < 1e-2 * np.max(np.abs(closed(q)))
 
