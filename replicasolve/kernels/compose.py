@@ -1,5 +1,11 @@
 """Fast ξ(q), ξ', ξ'', ξ''' of a deep random MLP: each layer a tabulated 1-D map.
 
+:func:`xi_function` here is the one entry point for ξ of an activation at a depth, every
+route included (``tier``: the tables below for ``"auto"``/``"quadrature"``, one symbolic
+closed form for ``"closed"``, the shaped deep limit for ``"ode"`` with ``shape=``); each
+returns a member of the family :class:`replicasolve.kernels.xi.XiResult`. The rest of this
+docstring describes the tables, :class:`XiFunction`.
+
 For inputs on the sphere the variance ``v_l = K_l(1)`` of every layer does not depend on
 the overlap ``q`` (SCIENCE.md B), so layer ``l`` acts on the covariance through one
 function of ``ρ = K_l(q)/v_l ∈ [-1, 1]``::
