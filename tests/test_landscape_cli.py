@@ -116,7 +116,7 @@ def test_one_rsb_at_depth_two_finds_the_pivot_only_instability(capsys, monkeypat
     # of tests/test_finite_width_deep_rsb.py bounds it from below). The API is watched, not
     # solved a second time (the solve is deterministic): the CLI must call it with the
     # user's parameters and its defaults, and report what it returned
-    from replicasolve.models import finite_width_deep_rsb as api
+    from replicasolve.solvers.finite_width import deep_rsb as api
 
     calls = []
     real = api.finite_width_1rsb_deep
