@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
+from ..results import Result
 from ..validation import finite_real
 
 __all__ = ["FiniteWidthLandscape", "LandscapeCharacter", "RandomMLPLandscape",
@@ -36,12 +37,28 @@ __all__ = ["FiniteWidthLandscape", "LandscapeCharacter", "RandomMLPLandscape",
 
 
 @dataclass(frozen=True)
-class LandscapeCharacter:
-    """RS / 1RSB / FRSB at one temperature, and the criterion that decided it."""
+class LandscapeCharacter(Result):
+    """RS / 1RSB / FRSB at one temperature, and the criterion that decided it.
+
+    On the library's result contract: ``converged`` when every solve behind the verdict
+    converged — the RS solve whose replicon is ``value`` (T > 0) and the RS, 1RSB and 2RSB
+    solves of the classification (:func:`~replicasolve.solvers.classify.classify_detail`)
+    that chose ``label``. At T = 0 on the RS side (ξ'(1) ≥ ξ''(1)) the verdict is a closed
+    form of ξ with no solve behind it, and ``converged`` is True. The default (True) is for
+    verdicts built by hand from such closed forms.
+
+    Attributes:
+        label: ``"RS"``, ``"1RSB"`` or ``"FRSB"``.
+        criterion: the local test in words, with its value.
+        value: the test's number (replicon at T > 0, ξ'(1) − ξ''(1) at T = 0).
+        converged: the solves' verdict (above); message: what failed, if any.
+    """
 
     label: str
     criterion: str
     value: float
+    converged: bool = True
+    message: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,8 +168,15 @@ class RandomMLPLandscape:
         criterion reports the local test: at T > 0 the replicon 1 - β² ξ''(q)(1 - q)² of the
         RS solution; at T = 0 ξ''(1) ≤ ξ'(1) (RS ground state); plus whether ξ''^{-1/2} is
         concave on (0, 1], the condition for full RSB at T = 0 (Subag; Chen–Sen)."""
-        from ..solvers.classify import phase
+        from ..solvers.classify import classify_detail
         from ..solvers.parisi import solve_parisi as solve
+
+        def classified(T: float) -> tuple[str, list[str]]:
+            det = classify_detail(self.model(T))
+            failed = [f"{name} solve: {getattr(r, 'message', '')}".rstrip(": ")
+                      for name, r in (("RS", det.rs), ("1RSB", det.one), ("2RSB", det.two))
+                      if r is not None and not r.converged]
+            return det.label, failed
 
         _, d1, d2, _ = self.xi.derivatives(np.array([1.0]))
         concave = self.frsb_concavity()
@@ -162,12 +186,15 @@ class RandomMLPLandscape:
             crit = f"xi'(1) - xi''(1) = {margin:.6g} at T = 0" + tail
             if margin >= 0:
                 return LandscapeCharacter("RS", crit, margin)
-            label = phase(self.model(0.0))
-            return LandscapeCharacter(label, crit, margin)
+            label, failed = classified(0.0)
+            return LandscapeCharacter(label, crit, margin, not failed, "; ".join(failed))
         r = rs if rs is not None else solve(self.model(T), "rs")
         value = float(r.replicon)
         crit = f"RS replicon 1 - beta^2 xi''(q)(1-q)^2 = {value:.6g}" + tail
-        return LandscapeCharacter(phase(self.model(T)), crit, value)
+        label, failed = classified(T)
+        if not r.converged:
+            failed.insert(0, f"RS solve behind the replicon: {getattr(r, 'message', '')}")
+        return LandscapeCharacter(label, crit, value, not failed, "; ".join(failed))
 
     def frsb_concavity(self, n: int = 401) -> bool:
         """Whether ξ''^{-1/2} is concave on (0, 1] (second differences on a grid)."""

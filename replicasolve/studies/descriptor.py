@@ -81,6 +81,11 @@ _SNAPSHOT_FORMAT = "replicasolve-snapshot/1"
 class SpinModelConstruction:
     """How a network was turned into a spin model (stored with every descriptor curve).
 
+    A settings (provenance) record, not a result: it states choices made before anything is
+    computed, has nothing to converge and no error estimates, so it does not derive from
+    :class:`~replicasolve.results.Result` (the descriptor results carry it as their
+    construction record; its :meth:`to_dict` is JSON-ready).
+
     Attributes:
         source: where the weights came from (a path, ``"torch module"``, ``"arrays"``...).
         epoch: the training epoch of a snapshot, else None.

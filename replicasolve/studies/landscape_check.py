@@ -59,6 +59,7 @@ import numpy as np
 from ..blas import tap_blas
 from ..engines.sphere import SpherePT, kernel_activation_code, pt_sphere
 from ..errors import InvalidInputError
+from ..results import Result
 
 __all__ = [
     "OverlapTheory",
@@ -170,8 +171,13 @@ def functional_energy(activation: Any, sigma_w2: float, sigma_b2: float, alpha: 
 
 
 @dataclass(frozen=True, eq=False)
-class RSBLevel:
+class RSBLevel(Result):
     """One k-RSB optimum and its overlap distribution.
+
+    On the library's result contract: ``converged`` is the verdict of the k-RSB chain that
+    produced the level (:func:`~replicasolve.solvers.finite_width.krsb.finite_width_krsb`'s
+    ``converged``: every optimiser run of the chain ended with success; the chain reports
+    one verdict for all its levels). A level built by hand without it is not converged.
 
     Attributes:
         k: RSB steps (0: RS).
@@ -183,6 +189,7 @@ class RSBLevel:
         mean_q, var_q: mean and variance of P(q) (the breadth).
         var_q_within: for k = 1, E_J[⟨q²⟩_J - ⟨q⟩_J²] = (2m/3)(1 - m)(q_1 - q_0)² (module
             docstring); 0 for k = 0; NaN for k ≥ 2 (not derived here).
+        converged: the chain's verdict (class docstring).
     """
 
     k: int
@@ -195,11 +202,18 @@ class RSBLevel:
     mean_q: float
     var_q: float
     var_q_within: float
+    converged: bool = False
 
 
 @dataclass(frozen=True, eq=False)
-class OverlapTheory:
+class OverlapTheory(Result):
     """Replica predictions at one (activation, σ_w², σ_b², α, T), depth 1.
+
+    On the library's result contract: ``converged`` when the solves behind it converged —
+    the RS saddle (:func:`~replicasolve.solvers.finite_width.rs.finite_width_rs`'s
+    ``converged``: fixed-point residual below its tolerance) and the k-RSB chain
+    (:func:`~replicasolve.solvers.finite_width.krsb.finite_width_krsb`'s ``converged``: every
+    optimiser run ended with success). A theory built by hand without it is not converged.
 
     Attributes:
         activation, sigma_w2, sigma_b2, alpha, T: the model.
@@ -210,6 +224,7 @@ class OverlapTheory:
             :func:`~replicasolve.solvers.finite_width.replicon.finite_width_replicon`.
         levels: the chain k = 0 (RS of the k-RSB functional), 1, …, kmax.
         gains: Φ_{k-1} - Φ_k for k = 1..kmax; gain_resolution their quadrature resolution.
+        converged: the solves' verdict (class docstring); message: what failed, if any.
     """
 
     activation: str
@@ -223,10 +238,32 @@ class OverlapTheory:
     levels: tuple[RSBLevel, ...]
     gains: np.ndarray
     gain_resolution: np.ndarray
+    converged: bool = False
+    message: str = ""
 
     def level(self, k: int) -> RSBLevel:
         """The k-step level (k = 0 is RS)."""
         return self.levels[k]
+
+    def table(self) -> str:
+        """The model, the RS saddle and replicon, one row per level (q, m, Φ_k, e, mean
+        and variance of P(q)), the gains, ``converged`` last."""
+        lines = [f"OverlapTheory {self.activation}: sigma_w2 = {self.sigma_w2:g}, "
+                 f"sigma_b2 = {self.sigma_b2:g}, alpha = {self.alpha:g}, T = {self.T:g}",
+                 f"RS q = {self.rs_q:.6g}, e = {self.rs_energy:.6g}, replicon = "
+                 f"{self.replicon:.6g}",
+                 f"{'k':>2} {'phi':>12} {'energy':>12} {'± err':>9} {'<q>':>9} {'var q':>9}  q; m"]
+        for lv in self.levels:
+            qs = " ".join(f"{v:.4g}" for v in np.asarray(lv.q))
+            ms = " ".join(f"{v:.4g}" for v in np.asarray(lv.m))
+            lines.append(f"{lv.k:>2} {lv.phi:>12.8g} {lv.energy:>12.8g} {lv.energy_error:>9.2g} "
+                         f"{lv.mean_q:>9.5g} {lv.var_q:>9.3g}  [{qs}]; [{ms}]")
+        for k, (g, r) in enumerate(zip(self.gains, self.gain_resolution, strict=False), 1):
+            lines.append(f"gain of step {k}: {g:.4g} (resolution {r:.2g})")
+        if self.message:
+            lines.append(f"message: {self.message}")
+        lines.append(f"converged: {bool(self.converged)}")
+        return "\n".join(lines)
 
 
 def overlap_theory(activation: str, sigma_w2: float, sigma_b2: float, alpha: float, T: float,
@@ -267,10 +304,16 @@ def overlap_theory(activation: str, sigma_w2: float, sigma_b2: float, alpha: flo
             within = math.nan
         e, err = functional_energy(activation, sigma_w2, sigma_b2, alpha, T, q, m, rule)
         levels.append(RSBLevel(k, np.asarray(q), np.asarray(m), w, float(chain.chain[k]), e,
-                               err, mean, var, within))
+                               err, mean, var, within, converged=bool(chain.converged)))
+    problems = []
+    if not rs.converged:
+        problems.append(f"RS saddle: {rs.message}")
+    if not chain.converged:
+        problems.append(f"k-RSB chain: {chain.message}")
     return OverlapTheory(str(activation), float(sigma_w2), float(sigma_b2), float(alpha),
                          float(T), float(rs.q), float(rs.energy), float(lam), tuple(levels),
-                         np.asarray(chain.gains), np.asarray(chain.gain_resolution))
+                         np.asarray(chain.gains), np.asarray(chain.gain_resolution),
+                         converged=not problems, message="; ".join(problems))
 
 
 # --------------------------------------------------------------------------------------

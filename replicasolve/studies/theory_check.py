@@ -70,6 +70,7 @@ import numpy as np
 from .. import validation
 from ..engines.ising import Estimate, IsingSystem, MCResult, PTResult, parallel_tempering
 from ..errors import ConvergenceError, InvalidInputError
+from ..results import Result, jsonable
 from ..tap.bonds import DenseBonds, LayeredBonds, random_layered
 
 __all__ = [
@@ -352,8 +353,15 @@ def find_crossing(temperatures: Any, g_a: Any, g_b: Any, err_a: Any = None, err_
 
 
 @dataclass(frozen=True)
-class PTDiagnostics:
+class PTDiagnostics(Result):
     """Equilibration diagnostics of the parallel-tempering runs of one size.
+
+    On the library's result contract (:class:`~replicasolve.results.Result`): ``converged``
+    is True when every parallel-tempering run behind it (one per instance) is converged by
+    the engines' own rule (:class:`~replicasolve.engines.convergence.PTRun`: run long against
+    its autocorrelation times, exchanges above 2 %, every walker traversed the ladder) AND
+    the disorder-level tests of :attr:`passed` hold. Diagnostics without recorded run
+    verdicts (``runs == 0``, e.g. built by hand) are not converged: nothing says the runs were.
 
     Attributes:
         min_swap_acceptance: the smallest exchange acceptance of any neighbouring pair of
@@ -367,6 +375,9 @@ class PTDiagnostics:
         z_identity: SK only: ([⟨H⟩]/N + (βC/2)(1 − [⟨q²⟩])) / error per temperature, which
             vanishes in equilibrium (module notes); NaN for layered couplings.
         n_sigma: the threshold of :attr:`passed`.
+        runs: parallel-tempering runs (instances) behind the diagnostics (0: not recorded).
+        runs_converged: how many of them are ``converged`` by the engines' rule.
+        run_message: the first failed run's ``message`` (empty when all passed).
     """
 
     min_swap_acceptance: float
@@ -374,6 +385,38 @@ class PTDiagnostics:
     z_logbin: np.ndarray
     z_identity: np.ndarray
     n_sigma: float = 4.0
+    runs: int = 0
+    runs_converged: int = 0
+    run_message: str = ""
+
+    @property
+    def converged(self) -> bool:  # type: ignore[override]
+        """Every PT run converged (engines' rule) and :attr:`passed` (class docstring)."""
+        return bool(self.runs > 0 and self.runs_converged == self.runs and self.passed)
+
+    @property
+    def message(self) -> str:
+        """Why the diagnostics are not converged (empty when they are)."""
+        problems = []
+        if self.runs == 0:
+            problems.append("no run verdicts recorded")
+        elif self.runs_converged < self.runs:
+            problems.append(f"{self.runs - self.runs_converged} of {self.runs} PT runs not "
+                            f"converged (first: {self.run_message})")
+        if not self.passed:
+            problems.append(f"equilibration tests failed (max|z| = {self.max_z:.3g}, "
+                            f"n_sigma = {self.n_sigma:g}; min swap acceptance "
+                            f"{self.min_swap_acceptance:.3g}, floor 0.02)")
+        return "; ".join(problems)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields (the z arrays are one number per temperature), ``max_z``, ``passed``,
+        ``converged`` and ``message``."""
+        d = super().to_dict()
+        d["max_z"] = jsonable(self.max_z)
+        d["passed"] = bool(self.passed)
+        d["message"] = self.message
+        return d
 
     @property
     def max_z(self) -> float:
@@ -398,8 +441,14 @@ class PTDiagnostics:
 
 
 @dataclass(frozen=True, eq=False)
-class BinderCurve:
+class BinderCurve(Result):
     """Disorder-averaged overlap moments and Binder cumulant of one size over a T grid.
+
+    On the library's result contract: ``converged`` is its :attr:`diagnostics`'
+    ``converged`` (every instance's PT run converged by the engines' rule, and the
+    equilibration tests passed). :meth:`to_dict` is a summary (disorder averages per
+    temperature, not the per-instance arrays); :meth:`to_xarray` has everything on the
+    coordinates ``T`` and ``sample``.
 
     Attributes:
         size: N (SK) or the layer sizes ``N_0..N_L``.
@@ -487,10 +536,85 @@ class BinderCurve:
             return f"SK N={self.n_spins}"
         return "+".join(map(str, self.size)) + f" (N={self.n_spins})"  # type: ignore[arg-type]
 
+    @property
+    def converged(self) -> bool:  # type: ignore[override]
+        """The diagnostics' verdict (class docstring)."""
+        return bool(self.diagnostics.converged)
+
+    @property
+    def message(self) -> str:
+        """Why the curve is not converged (empty when it is)."""
+        return self.diagnostics.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary: the disorder averages per temperature with their errors,
+        the mean TAP T_c, the diagnostics, settings, ``converged`` and ``message`` (the
+        per-instance arrays stay on the object and in :meth:`to_xarray`)."""
+        return {
+            "kind": type(self).__name__, "label": self.label(),
+            "size": jsonable(self.size), "model": self.kind, "n_spins": int(self.n_spins),
+            "variance": jsonable(self.variance), "samples": self.samples,
+            "temperatures": jsonable(self.temperatures),
+            "binder": jsonable(self.binder), "binder_error": jsonable(self.binder_err),
+            "q2": jsonable(self.q2), "q2_error": jsonable(self.q2_err),
+            "energy": jsonable(self.energy), "energy_error": jsonable(self.energy_err),
+            "T_c_tap": jsonable(self.tap), "T_c_theory": jsonable(self.T_c_theory),
+            "diagnostics": self.diagnostics.to_dict(), "settings": jsonable(self.settings),
+            "wall_time": jsonable(self.wall_time), "converged": bool(self.converged),
+            "message": self.message,
+        }
+
+    def table(self) -> str:
+        """g(T), [⟨q²⟩](T) and the energy per temperature, the diagnostics, ``converged``."""
+        lines = [f"BinderCurve {self.label()}, C = {self.variance:g}, {self.samples} instances",
+                 f"{'T':>8} {'g':>9} {'± err':>8} {'[<q^2>]':>9} {'± err':>8} {'E/N':>9} "
+                 f"{'± err':>8}"]
+        g, ge = disorder_binder(self.sample_q2, self.sample_q4)
+        for k, tk in enumerate(self.temperatures):
+            lines.append(f"{tk:>8.4f} {g[k]:>9.4f} {ge[k]:>8.4f} {self.q2[k]:>9.4f} "
+                         f"{self.q2_err[k]:>8.4f} {self.energy[k]:>9.4f} "
+                         f"{self.energy_err[k]:>8.4f}")
+        lines.append(f"diagnostics: {self.diagnostics}")
+        if self.message:
+            lines.append(f"message: {self.message}")
+        lines.append(f"converged: {self.converged}")
+        return "\n".join(lines)
+
+    def to_xarray(self) -> Any:
+        """An ``xarray.Dataset`` on the coordinates ``T`` (the grid) and ``sample`` (the
+        instances): g, [⟨q²⟩], the energy with their errors and the z tests over ``T``; the
+        per-instance moments over ``(sample, T)``; the TAP T_c and seeds over ``sample``."""
+        import xarray as xr
+
+        g, ge = disorder_binder(self.sample_q2, self.sample_q4)
+        ts, ss = ("T",), ("sample", "T")
+        data = {
+            "binder": (ts, g), "binder_error": (ts, ge), "q2": (ts, self.q2),
+            "q2_error": (ts, self.q2_err), "energy": (ts, self.energy),
+            "energy_error": (ts, self.energy_err),
+            "z_logbin": (ts, np.asarray(self.diagnostics.z_logbin, dtype=np.float64)),
+            "z_identity": (ts, np.asarray(self.diagnostics.z_identity, dtype=np.float64)),
+            "sample_q2": (ss, self.sample_q2), "sample_q4": (ss, self.sample_q4),
+            "sample_energy": (ss, self.sample_energy),
+            "tap_T_c": (("sample",), self.tap_T_c),
+            "instance_seeds": (("sample",), self.instance_seeds),
+        }
+        attrs = {"label": self.label(), "model": self.kind, "n_spins": int(self.n_spins),
+                 "variance": float(self.variance), "T_c_theory": float(self.T_c_theory),
+                 "converged": int(self.converged), "message": self.message}
+        return xr.Dataset(data, coords={"T": np.asarray(self.temperatures, dtype=np.float64),
+                                        "sample": np.arange(self.samples)}, attrs=attrs)
+
 
 @dataclass(frozen=True)
-class Crossing:
+class Crossing(Result):
     """Crossing of the Binder curves of two consecutive sizes.
+
+    On the library's result contract: ``converged`` means the crossing was located — ``T``
+    is finite and the bootstrap gave it a finite ``error`` (at least 10 replicates found a
+    root in the fit window, the rule of :func:`binder_crossing`). Whether the runs behind it
+    were equilibrated is the :class:`BinderCurve`'s verdict, collected by
+    :class:`BinderCrossing`.
 
     Attributes:
         n_spins: (N_a, N_b), N_a < N_b.
@@ -513,10 +637,37 @@ class Crossing:
         """``Estimate(T, error)``."""
         return Estimate(self.T, self.error)
 
+    @property
+    def converged(self) -> bool:  # type: ignore[override]
+        """A crossing located with a bootstrap error (class docstring)."""
+        return bool(math.isfinite(self.T) and math.isfinite(self.error))
+
+    @property
+    def message(self) -> str:
+        """Why the crossing is not converged (empty when it is)."""
+        if not math.isfinite(self.T):
+            return f"no crossing of N = {self.n_spins[0]} and {self.n_spins[1]} on the grid"
+        if not math.isfinite(self.error):
+            return (f"crossing not resolved by the bootstrap (found in "
+                    f"{self.bootstrap_found:.0%} of the replicates)")
+        return ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, ``converged`` and ``message``."""
+        d = super().to_dict()
+        d["message"] = self.message
+        return d
+
 
 @dataclass(frozen=True, eq=False)
-class BinderCrossing:
+class BinderCrossing(Result):
     """Result of :func:`binder_crossing`: T_c from Monte Carlo vs replica theory vs TAP.
+
+    On the library's result contract: ``converged`` when every size's curve is converged
+    (every PT run behind it converged by the engines' rule and its equilibration tests
+    passed, :class:`BinderCurve`) and every crossing of consecutive sizes was located
+    (:class:`Crossing`). :meth:`to_dict` summarises the curves through their own
+    ``to_dict``; :meth:`to_xarray` stacks them on the coordinates ``N`` and ``T``.
 
     Attributes:
         curves: one :class:`BinderCurve` per size, increasing N.
@@ -552,8 +703,66 @@ class BinderCrossing:
         """Every size passed its equilibration diagnostics."""
         return all(c.diagnostics.passed for c in self.curves)
 
+    @property
+    def converged(self) -> bool:  # type: ignore[override]
+        """Every curve converged and every crossing located (class docstring)."""
+        return bool(all(c.converged for c in self.curves)
+                    and all(x.converged for x in self.crossings))
+
+    @property
+    def message(self) -> str:
+        """Why the result is not converged (empty when it is)."""
+        parts = [f"{c.label()}: {c.message}" for c in self.curves if not c.converged]
+        parts += [x.message for x in self.crossings if not x.converged]
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary: the T_c's, the crossings, each curve's own summary,
+        settings, ``converged`` and ``message``."""
+        return {
+            "kind": type(self).__name__, "theory": self.theory,
+            "variance": jsonable(self.variance), "T_c_theory": jsonable(self.T_c_theory),
+            "T_c_mc": jsonable(self.T_c_mc), "T_c_tap": jsonable(self.T_c_tap),
+            "equilibrated": bool(self.equilibrated),
+            "crossings": [x.to_dict() for x in self.crossings],
+            "curves": [c.to_dict() for c in self.curves],
+            "settings": jsonable(self.settings), "wall_time": jsonable(self.wall_time),
+            "converged": bool(self.converged), "message": self.message,
+        }
+
+    def to_xarray(self) -> Any:
+        """An ``xarray.Dataset`` on the coordinates ``N`` (the sizes) and ``T`` (the shared
+        grid): g, [⟨q²⟩] and the energy with their errors over ``(N, T)``, each size's
+        ``converged`` and the crossing of each size with the next (NaN for the largest)
+        over ``N``."""
+        import xarray as xr
+
+        n = np.array([c.n_spins for c in self.curves])
+        dims = ("N", "T")
+
+        def stack(name: str) -> tuple[tuple[str, str], np.ndarray]:
+            return dims, np.stack([np.asarray(getattr(c, name), dtype=np.float64)
+                                   for c in self.curves])
+
+        cross = np.full(n.size, np.nan)
+        cross_err = np.full(n.size, np.nan)
+        for i, x in enumerate(self.crossings):
+            cross[i], cross_err[i] = x.T, x.error
+        data = {"binder": stack("binder"), "binder_error": stack("binder_err"),
+                "q2": stack("q2"), "q2_error": stack("q2_err"), "energy": stack("energy"),
+                "energy_error": stack("energy_err"),
+                "curve_converged": (("N",), np.array([c.converged for c in self.curves])),
+                "T_cross_next": (("N",), cross), "T_cross_next_error": (("N",), cross_err)}
+        attrs = {"theory": self.theory, "T_c_theory": float(self.T_c_theory),
+                 "variance": float(self.variance), "converged": int(self.converged),
+                 "message": self.message}
+        return xr.Dataset(data, coords={"N": n, "T": np.asarray(self.curves[0].temperatures,
+                                                                 dtype=np.float64)},
+                          attrs=attrs)
+
     def table(self) -> str:
-        """Text tables: g(T) per size, the crossings, and the comparison of the T_c's."""
+        """Text tables: g(T) per size, the crossings, the comparison of the T_c's, and
+        ``converged``."""
         t = self.curves[0].temperatures
         head = f"{'T':>7} " + " ".join(f"{c.label():>22}" for c in self.curves)
         lines = [f"Binder g(T) = (3 - [<q^4>]/[<q^2>]^2)/2, C = {self.variance:g}", head]
@@ -571,6 +780,9 @@ class BinderCrossing:
         lines.append("")
         for c in self.curves:
             lines.append(f"  {c.label():>20}: {c.samples} instances, {c.diagnostics}")
+        if self.message:
+            lines.append(f"message: {self.message}")
+        lines.append(f"converged: {self.converged}")
         return "\n".join(lines)
 
 
@@ -695,6 +907,7 @@ def binder_curve(size: SizeSpec, temperatures: Sequence[float] | np.ndarray, *,
     seeds = np.empty(samples, dtype=np.uint64)
     tap_tc = np.full(samples, np.nan)
     min_acc, trips = math.inf, []
+    runs_ok, run_message = 0, ""
     spec = sizes[0] if kind == "sk" else sizes
     for s in range(samples):
         bond_seed, mc_ss = _seeds(seed, tag, n, s)
@@ -707,6 +920,10 @@ def binder_curve(size: SizeSpec, temperatures: Sequence[float] | np.ndarray, *,
         mom = thermal_moments(res)
         for k in keys:
             data[k][s] = mom[k]
+        if res.converged:
+            runs_ok += 1
+        elif not run_message:
+            run_message = f"instance {s}: {res.message}"
         min_acc = min(min_acc, float(np.nanmin(res.swap_acceptance)))
         trips.append(res.round_trips / res.round_trips_per_walker.size)
         if tap:
@@ -723,7 +940,8 @@ def binder_curve(size: SizeSpec, temperatures: Sequence[float] | np.ndarray, *,
     else:
         z_id = np.full(nt, np.nan)
     diag = PTDiagnostics(min_swap_acceptance=min_acc, mean_round_trips=float(np.mean(trips)),
-                         z_logbin=z_log, z_identity=z_id, n_sigma=float(n_sigma))
+                         z_logbin=z_log, z_identity=z_id, n_sigma=float(n_sigma),
+                         runs=samples, runs_converged=runs_ok, run_message=run_message)
     settings = dict(samples=samples, sweeps=sweeps, burn_in=burn_in, replicas_per_T=r,
                     swap_every=swap_every, method=method, seed=seed, tap_definition="corrected")
     return BinderCurve(
@@ -874,8 +1092,14 @@ def binder_crossing(sizes_family: Sequence[SizeSpec], temperatures: Sequence[flo
 
 
 @dataclass(frozen=True)
-class EnergyFit:
+class EnergyFit(Result):
     """Weighted least-squares fit e_N = e_∞ + a N^(−ω).
+
+    On the library's result contract: ``converged`` when the fit produced finite
+    parameters and finite error bars (e_∞, a, ω and the errors of e_∞ and a). The fit's own
+    criterion for a poor χ² is not a rejection but the error scaling of ``scaled`` (the
+    errors are inflated by sqrt(χ²/dof) when χ²/dof > 1, so they stay honest); no further
+    χ² threshold is imposed here.
 
     Attributes:
         e_inf, e_inf_err: the N → ∞ energy per spin and its standard error.
@@ -900,6 +1124,23 @@ class EnergyFit:
     def estimate(self) -> Estimate:
         """``Estimate(e_inf, e_inf_err)``."""
         return Estimate(self.e_inf, self.e_inf_err)
+
+    @property
+    def converged(self) -> bool:  # type: ignore[override]
+        """Finite parameters and error bars (class docstring)."""
+        vals = (self.e_inf, self.e_inf_err, self.amplitude, self.amplitude_err, self.exponent)
+        return bool(all(math.isfinite(v) for v in vals))
+
+    @property
+    def errors(self) -> dict[str, float]:
+        """The error bars (``e_inf_err``, ``amplitude_err``, ``exponent_err`` when ω was
+        fitted), finite ones."""
+        out = {}
+        for name in ("e_inf_err", "amplitude_err", "exponent_err"):
+            v = getattr(self, name)
+            if math.isfinite(v):
+                out[name] = float(v)
+        return out
 
 
 def fit_energy_trend(sizes: Any, energies: Any, errors: Any, *,
@@ -966,8 +1207,17 @@ def fit_energy_trend(sizes: Any, energies: Any, errors: Any, *,
 
 
 @dataclass(frozen=True, eq=False)
-class EnergyTrend:
+class EnergyTrend(Result):
     """Result of :func:`sk_energy_trend`: SK's MC energy per spin vs N, and the theory.
+
+    On the library's result contract: ``converged`` when every parallel-tempering run behind
+    it (one per instance and size) is converged by the engines' rule
+    (:class:`~replicasolve.engines.convergence.PTRun`), the equilibration tests of
+    :attr:`equilibrated` pass, and the main fit is acceptable by its own criterion
+    (:class:`EnergyFit`: finite values and error bars, errors scaled when χ²/dof > 1). A
+    trend without recorded run verdicts (``runs_converged`` empty, built by hand) is not
+    converged. :meth:`to_dict` is a summary (no per-instance arrays); :meth:`to_xarray` is
+    on the coordinate ``N``.
 
     Attributes:
         T: temperature.
@@ -985,6 +1235,9 @@ class EnergyTrend:
             k-step energies) and the extrapolation error; NaN when not computed.
         rs_energy: the replica-symmetric energy at T (NaN when not computed).
         settings: Monte Carlo settings; wall_time: seconds.
+        runs_converged: per size, how many of its PT runs are ``converged`` by the engines'
+            rule (empty: not recorded).
+        run_message: the first failed run's ``message`` (empty when all passed).
     """
 
     T: float
@@ -1004,6 +1257,8 @@ class EnergyTrend:
     rs_energy: float
     settings: dict[str, Any] = field(default_factory=dict)
     wall_time: float = 0.0
+    runs_converged: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    run_message: str = ""
 
     def _z(self, ref: float, ref_err: float = 0.0) -> float:
         err = math.hypot(self.fit.e_inf_err, ref_err if math.isfinite(ref_err) else 0.0)
@@ -1024,6 +1279,75 @@ class EnergyTrend:
         """All identity and log-binning |z| < 4 and exchanges accepted > 2%."""
         zs = np.abs(np.concatenate([self.z_identity, self.z_logbin]))
         return bool(np.all(zs[np.isfinite(zs)] < 4.0) and np.all(self.min_swap_acceptance > 0.02))
+
+    @property
+    def samples(self) -> np.ndarray:
+        """Instances per size, shape ``(S,)``."""
+        return np.array([e.size for e in self.sample_energy], dtype=np.int64)
+
+    @property
+    def converged(self) -> bool:  # type: ignore[override]
+        """PT runs converged, equilibration tests passed, fit acceptable (class docstring)."""
+        return not self.message
+
+    @property
+    def message(self) -> str:
+        """Why the trend is not converged (empty when it is)."""
+        problems = []
+        rc = np.asarray(self.runs_converged)
+        if rc.shape != self.samples.shape:
+            problems.append("no run verdicts recorded")
+        elif np.any(rc < self.samples):
+            bad = int(np.sum(self.samples - rc))
+            problems.append(f"{bad} of {int(self.samples.sum())} PT runs not converged "
+                            f"(first: {self.run_message})")
+        if not self.equilibrated:
+            problems.append("equilibration tests failed (|z| >= 4 or a swap acceptance "
+                            "<= 0.02)")
+        if not self.fit.converged:
+            problems.append("the energy fit has non-finite values or errors")
+        return "; ".join(problems)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary: per size the energy, its error, the diagnostics and the
+        ladder length; the fits through their own ``to_dict``; the replica energies and
+        their z-scores; settings, ``converged`` and ``message`` (no per-instance arrays)."""
+        return {
+            "kind": type(self).__name__, "T": jsonable(self.T), "sizes": jsonable(self.sizes),
+            "samples": jsonable(self.samples), "energy": jsonable(self.energy),
+            "energy_error": jsonable(self.energy_err), "z_identity": jsonable(self.z_identity),
+            "z_logbin": jsonable(self.z_logbin),
+            "min_swap_acceptance": jsonable(self.min_swap_acceptance),
+            "ladder_sizes": [int(ld.size) for ld in self.ladders],
+            "runs_converged": jsonable(self.runs_converged),
+            "fit": self.fit.to_dict(),
+            "fit_free": None if self.fit_free is None else self.fit_free.to_dict(),
+            "parisi_energy": jsonable(self.parisi_energy),
+            "parisi_error": jsonable(self.parisi_error), "rs_energy": jsonable(self.rs_energy),
+            "z_parisi": jsonable(self.z_parisi), "z_rs": jsonable(self.z_rs),
+            "equilibrated": bool(self.equilibrated), "settings": jsonable(self.settings),
+            "wall_time": jsonable(self.wall_time), "converged": bool(self.converged),
+            "message": self.message,
+        }
+
+    def to_xarray(self) -> Any:
+        """An ``xarray.Dataset`` on the coordinate ``N`` (the sizes): the energy, its
+        error, the diagnostics, instances and converged runs per size; the fit and the
+        replica energies as attributes."""
+        import xarray as xr
+
+        rc = np.asarray(self.runs_converged)
+        if rc.shape != self.samples.shape:
+            rc = np.full(self.samples.shape, -1, dtype=np.int64)  # not recorded
+        data = {"energy": (("N",), self.energy), "energy_error": (("N",), self.energy_err),
+                "z_identity": (("N",), self.z_identity), "z_logbin": (("N",), self.z_logbin),
+                "min_swap_acceptance": (("N",), self.min_swap_acceptance),
+                "samples": (("N",), self.samples), "runs_converged": (("N",), rc)}
+        attrs = {"T": float(self.T), "e_inf": float(self.fit.e_inf),
+                 "e_inf_error": float(self.fit.e_inf_err), "exponent": float(self.fit.exponent),
+                 "parisi_energy": float(self.parisi_energy), "rs_energy": float(self.rs_energy),
+                 "converged": int(self.converged), "message": self.message}
+        return xr.Dataset(data, coords={"N": np.asarray(self.sizes)}, attrs=attrs)
 
     def table(self) -> str:
         """Text table: e_N vs N, the extrapolations, and the replica values."""
@@ -1051,6 +1375,9 @@ class EnergyTrend:
         if math.isfinite(self.rs_energy):
             lines.append(f"replica symmetric e = {self.rs_energy:.6f}: e_inf - e_RS = "
                          f"{f.e_inf - self.rs_energy:+.5f} ({self.z_rs:+.2f} sigma)")
+        if self.message:
+            lines.append(f"message: {self.message}")
+        lines.append(f"converged: {self.converged}")
         return "\n".join(lines)
 
 
@@ -1140,11 +1467,14 @@ def sk_energy_trend(sizes: Sequence[int], T: float = 0.5, *,
         raise InvalidInputError("need >= 2 instances per size for a disorder error")
     e_all, q2_all, ladders = [], [], []
     energy, energy_err, z_id, z_log, min_acc = [], [], [], [], []
+    runs_ok: list[int] = []
+    run_message = ""
     for n, ns, sw in zip(sz, n_samples, n_sweeps, strict=True):
         sw = max(sw, 4)
         ladder = _default_ladder(n, t, float(t_high))
         e_s, q2_s, e_early, e_late = (np.empty(ns) for _ in range(4))
         acc = math.inf
+        ok = 0
         for s in range(ns):
             bond_seed, mc_ss = _seeds(seed, _ENERGY_TAG, n, s)
             system = IsingSystem.dense(DenseBonds.sk(n, seed=bond_seed))
@@ -1158,6 +1488,11 @@ def sk_energy_trend(sizes: Sequence[int], T: float = 0.5, *,
             e_early[s] = low.energies[m // 4 : m // 2].mean()
             e_late[s] = low.energies[m // 2 :].mean()
             acc = min(acc, float(np.nanmin(res.swap_acceptance)))
+            if res.converged:
+                ok += 1
+            elif not run_message:
+                run_message = f"N = {n}, instance {s}: {res.message}"
+        runs_ok.append(ok)
         mean, sem = _mean_sem(e_s)
         energy.append(float(mean))
         energy_err.append(float(sem))
@@ -1186,4 +1521,5 @@ def sk_energy_trend(sizes: Sequence[int], T: float = 0.5, *,
         settings=dict(samples=n_samples, sweeps=n_sweeps, burn_in=burn_in,
                       replicas_per_T=r, t_high=float(t_high), seed=seed, method=method),
         wall_time=time.perf_counter() - t_start,
+        runs_converged=np.asarray(runs_ok, dtype=np.int64), run_message=run_message,
     )
