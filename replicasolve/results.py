@@ -38,7 +38,7 @@ def jsonable(value: Any) -> Any:
     dicts, dataclasses their field dicts, and anything else its ``str``."""
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
