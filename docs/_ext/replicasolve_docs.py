@@ -1,0 +1,142 @@
+"""Sphinx directives that generate parts of the replicasolve docs from the code itself,
+so that the pages cannot drift from it.
+
+``.. replicasolve-cli::``
+    the ``--help`` of the main parser and of every subcommand (nested ones included), as
+    built by :func:`replicasolve.cli.parser.build_parser` at build time, one section each.
+``.. replicasolve-facade::``
+    an autodoc entry for every name of ``replicasolve._EXPORTS`` (the facade
+    ``import replicasolve as rs``), in the order of that table.
+``.. replicasolve-modules:: replicasolve.solvers``
+    an ``automodule`` (with members) for that package and every public module below it
+    (modules whose name starts with ``_`` are skipped: they are not API).
+
+The directives produce reStructuredText and parse it in place, so they are used from
+``.rst`` pages (a MyST page would parse the generated text as Markdown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import os
+import pkgutil
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import nested_parse_with_titles
+
+HELP_WIDTH = "96"  # argparse wraps to $COLUMNS: fix it so the pages do not depend on a tty
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.ArgumentParser]]:
+    out: list[tuple[str, argparse.ArgumentParser]] = []
+    for action in parser._actions:  # argparse has no public accessor for subparsers
+        if isinstance(action, argparse._SubParsersAction):
+            seen: set[int] = set()
+            for name, sub in action.choices.items():
+                if id(sub) in seen:  # an alias of a command already listed
+                    continue
+                seen.add(id(sub))
+                out.append((name, sub))
+    return out
+
+
+def _walk(prefix: str, parser: argparse.ArgumentParser, out: list) -> None:
+    out.append((prefix, parser))
+    for name, sub in _subparsers(parser):
+        _walk(f"{prefix} {name}", sub, out)
+
+
+def cli_commands() -> list[tuple[str, str]]:
+    """(command line, its --help text) for the main parser and every subcommand."""
+    from replicasolve.cli.parser import build_parser
+
+    old = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = HELP_WIDTH
+    try:
+        found: list[tuple[str, argparse.ArgumentParser]] = []
+        _walk("replicasolve", build_parser(), found)
+        return [(name, p.format_help()) for name, p in found]
+    finally:
+        if old is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = old
+
+
+def _literal(text: str) -> list[str]:
+    return ["::", ""] + ["   " + line if line.strip() else "" for line in text.splitlines()] + [""]
+
+
+class _Generated(SphinxDirective):
+    has_content = False
+
+    def lines(self) -> list[str]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def run(self) -> list[nodes.Node]:
+        text = StringList()
+        source = f"<{self.name} directive>"
+        for i, line in enumerate(self.lines()):
+            text.append(line, source, i)
+        node = nodes.section()
+        node.document = self.state.document
+        nested_parse_with_titles(self.state, text, node)
+        return node.children
+
+
+class CliDirective(_Generated):
+    """The help of every command, generated from the argparse parser."""
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for name, help_text in cli_commands():
+            title = f"``{name}``"
+            out += [title, "-" * len(title), ""]
+            out += _literal(help_text)
+        return out
+
+
+class FacadeDirective(_Generated):
+    """An autodoc entry for every name of the facade, in ``_EXPORTS`` order."""
+
+    def lines(self) -> list[str]:
+        import replicasolve
+
+        out: list[str] = []
+        for name, module in replicasolve._EXPORTS.items():
+            obj = getattr(replicasolve, name)
+            kind = "autoclass" if inspect.isclass(obj) else "autofunction"
+            out += [f".. {kind}:: replicasolve.{name}", "   :no-index:", "",
+                    f"   Defined in :mod:`replicasolve.{module}`.", ""]
+        return out
+
+
+class ModulesDirective(_Generated):
+    """``automodule`` for a package and each public module below it."""
+
+    required_arguments = 1
+
+    def lines(self) -> list[str]:
+        root = self.arguments[0]
+        package = importlib.import_module(root)
+        names = [root]
+        if hasattr(package, "__path__"):
+            names += sorted(m.name for m in pkgutil.walk_packages(package.__path__, root + ".")
+                            if not any(part.startswith("_") for part in m.name.split(".")))
+        out: list[str] = []
+        for name in names:
+            title = f"``{name}``"
+            out += [title, "~" * len(title), "", f".. automodule:: {name}",
+                    "   :members:", "   :show-inheritance:", ""]
+        return out
+
+
+def setup(app):  # noqa: ANN001, ANN201 - Sphinx's extension protocol
+    app.add_directive("replicasolve-cli", CliDirective)
+    app.add_directive("replicasolve-facade", FacadeDirective)
+    app.add_directive("replicasolve-modules", ModulesDirective)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
