@@ -7,6 +7,9 @@ so that the pages cannot drift from it.
 ``.. replicasolve-facade::``
     an autodoc entry for every name of ``replicasolve._EXPORTS`` (the facade
     ``import replicasolve as rs``), in the order of that table.
+``.. replicasolve-scripts:: derivations``
+    the docstring of every script in that folder of the repository (shown as written, not
+    run), one section each: the derivations and the examples.
 ``.. replicasolve-modules:: replicasolve.solvers``
     an ``automodule`` (with members) for that package and every public module below it
     (modules whose name starts with ``_`` are skipped: they are not API).
@@ -135,8 +138,32 @@ class ModulesDirective(_Generated):
         return out
 
 
+class ScriptsDirective(_Generated):
+    """The docstring of every ``*.py`` script in a folder of the repository."""
+
+    required_arguments = 1
+
+    def lines(self) -> list[str]:
+        import ast
+        from pathlib import Path
+
+        root = Path(self.env.srcdir).parent
+        folder = root / self.arguments[0]
+        out: list[str] = []
+        for path in sorted(folder.glob("*.py")):
+            if path.name.startswith("_"):
+                continue
+            self.env.note_dependency(str(path))
+            doc = ast.get_docstring(ast.parse(path.read_text())) or "(no docstring)"
+            title = f"``{path.relative_to(root)}``"
+            out += [title, "-" * len(title), ""]
+            out += _literal(doc)
+        return out
+
+
 def setup(app):  # noqa: ANN001, ANN201 - Sphinx's extension protocol
     app.add_directive("replicasolve-cli", CliDirective)
     app.add_directive("replicasolve-facade", FacadeDirective)
     app.add_directive("replicasolve-modules", ModulesDirective)
+    app.add_directive("replicasolve-scripts", ScriptsDirective)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
