@@ -114,3 +114,20 @@ def test_sphinx_build_has_no_warnings(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
     assert (tmp_path / "html" / "index.html").exists()
     assert (tmp_path / "html" / "cli.html").exists()
+
+
+def test_validation_page_names_existing_tests() -> None:
+    # every `test_file.py::test_name` (or `::test_name` after one on the same line) that
+    # the validation page cites is a test function of that file
+    import re
+
+    cited = 0
+    for line in (DOCS / "validation.md").read_text().splitlines():
+        current = None
+        for m in re.finditer(r"`(?:tests/)?(test_\w+\.py)?::(\w+)`", line):
+            current = m.group(1) or current
+            assert current is not None, f"no file for ::{m.group(2)} in {line!r}"
+            source = (ROOT / "tests" / current).read_text()
+            assert re.search(rf"^def {m.group(2)}\(", source, re.M), (current, m.group(2))
+            cited += 1
+    assert cited >= 20
