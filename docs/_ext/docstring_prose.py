@@ -97,11 +97,13 @@ def prose_to_rest(lines: list[str]) -> list[str]:
                 i += 1
                 continue
             section_above = None
-        if _BORDER.match(line):  # a simple table: up to the blank line after a border
-            j, last_border = i, i
-            while j < n and (lines[j].strip() or j <= last_border + 0 and False):
+        if _BORDER.match(line):  # a simple table: up to the blank line after its last border
+            j, borders = i, 0
+            while j < n:
                 if _BORDER.match(lines[j]):
-                    last_border = j
+                    borders += 1
+                elif not lines[j].strip() and borders >= 2 and _BORDER.match(lines[j - 1]):
+                    break
                 j += 1
             table = lines[i:j]
             if _table_ok(table):
