@@ -14,6 +14,8 @@ Choices made here, and why:
   which a docs build should not; the tour's code blocks are executed by
   ``tests/test_docs.py`` instead, so they cannot drift from the code.
 * intersphinx is off: the build must not touch the network.
+* No viewcode: the pages show the docstrings (cleaned of citations of the project's
+  internal notes and tracker, see ``docs/_ext/docstring_prose.py``), not the raw source.
 * The argparse help of every command and the list of API modules are generated at build
   time by ``docs/_ext/replicasolve_docs.py``.
 """
@@ -40,7 +42,6 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
-    "sphinx.ext.viewcode",
     "sphinx_copybutton",
     "replicasolve_docs",
     "docstring_prose",

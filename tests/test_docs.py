@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
 
+sys.path.insert(0, str(DOCS / "_ext"))  # the extensions import each other, as under Sphinx
+
+
 def _load(name: str):
     spec = importlib.util.spec_from_file_location(name, DOCS / "_ext" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
@@ -100,6 +103,16 @@ def test_docstring_prose_is_read_as_written() -> None:
     assert r"    x: the value \|x\|." in out
 
 
+def test_references_to_internal_notes_are_dropped() -> None:
+    prose = _load("docstring_prose")
+    scrub = prose.scrub_references
+    assert scrub("saddle (SCIENCE.md §B; derivation in x)") == "saddle (derivation in x)"
+    assert scrub("the experiments of issue #7.") == "the experiments."
+    assert scrub("theory (issue #5; SCIENCE.md §B).") == "theory."
+    assert scrub("W as in SCIENCE.md A, the default") == "W as in the layered-network model, the default"
+    assert scrub("(Jun Li, arXiv 2508.07397; SCIENCE.md C),") == "(Jun Li, arXiv 2508.07397),"
+
+
 @pytest.mark.slow
 def test_sphinx_build_has_no_warnings(tmp_path: Path) -> None:
     pytest.importorskip("sphinx")
@@ -114,6 +127,10 @@ def test_sphinx_build_has_no_warnings(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
     assert (tmp_path / "html" / "index.html").exists()
     assert (tmp_path / "html" / "cli.html").exists()
+    # the pages never cite the project's internal notes or its tracker
+    for page in (tmp_path / "html").rglob("*.html"):
+        text = page.read_text()
+        assert "SCIENCE.md" not in text and "issue #" not in text, page
 
 
 def test_validation_page_names_existing_tests() -> None:

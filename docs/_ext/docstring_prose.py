@@ -9,7 +9,8 @@ sections into fields, this hook (``autodoc-process-docstring``):
   existing literal block into a literal block (the formula is shown as written);
 * turns a simple table that docutils cannot parse into a literal block (shown as written);
   a well-formed table stays a table;
-* escapes ``|`` and a trailing ``_`` in prose (never inside ``literals`` or roles).
+* escapes ``|`` and a trailing ``_`` in prose (never inside ``literals`` or roles);
+* drops citations of the project's internal notes and tracker (:func:`scrub_references`).
 
 The text is not changed otherwise, so what the docs show is what ``help()`` shows.
 """
@@ -167,9 +168,43 @@ def process(app, what, name, obj, options, lines):  # noqa: ANN001, ARG001 - Sph
     relative = re.compile(r":(\w+):`\.([\w.]+)`")
     fixed = [relative.sub(lambda m: f":{m.group(1)}:`~{package}.{m.group(2)}`", x)
              for x in lines]
-    lines[:] = prose_to_rest(fixed)
+    lines[:] = prose_to_rest(scrub_references("\n".join(fixed)).split("\n"))
 
 
 def setup(app):  # noqa: ANN001, ANN201
     app.connect("autodoc-process-docstring", process, priority=400)  # before napoleon (500)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+# --- references to the project's internal notes and tracker ------------------------------
+# Some docstrings cite the project's internal physics brief (by file name and section) or an
+# issue of its tracker (by number). Neither exists for a reader of these pages, so such a
+# reference is dropped where it is a bare citation and replaced by what it stands for
+# elsewhere.
+_REF = (r"(?:SCIENCE\.md(?:'s)?,?(?:\s*(?:§\s*[A-C]\b|section\s+[A-C]\b|\(section\s+[A-C]\)"
+        r"|[A-C]\b))?|issue\s+#\d+)")
+_MEANING = {"A": "the layered-network model", "B": "the random-MLP landscape theory",
+            "C": "the descriptor's setup"}
+
+
+def _meaning(m: re.Match) -> str:
+    text = m.group(0)
+    if text.startswith("issue"):
+        return "an earlier study"
+    if text.endswith("'s"):  # "<notes>'s action": the action
+        return "the"
+    letter = re.search(r"([A-C])\)?$", text)
+    out = _MEANING[letter.group(1)] if letter else "the physics notes"
+    before = m.string[:m.start()].rstrip()
+    return out[0].upper() + out[1:] if not before or before.endswith((".", ":")) else out
+
+
+def scrub_references(text: str) -> str:
+    """``text`` without citations of the internal notes and tracker (see above)."""
+    text = re.sub(rf"\s*\(\s*{_REF}(?:\s*[;,]\s*{_REF})*\s*\)", "", text)  # a bare citation
+    text = re.sub(rf"\s+(?:of|in)\s+issue\s+#\d+", "", text)  # "the checks of issue #7"
+    text = re.sub(rf"(?<=[(;,])\s*{_REF}\s*[;,]\s*", " ", text)  # "(REF; more" / ", REF, "
+    text = re.sub(rf"\(\s*{_REF}\s*[;,]\s*", "(", text)  # "(REF, more"
+    text = re.sub(rf"\s*[;,]\s*(?:action of\s+)?{_REF}(?=\s*\))", "", text)  # "more; REF)"
+    text = re.sub(_REF, _meaning, text)
+    return text.replace("( ", "(")

@@ -31,6 +31,8 @@ from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
+from docstring_prose import scrub_references
+
 HELP_WIDTH = "96"  # argparse wraps to $COLUMNS: fix it so the pages do not depend on a tty
 
 
@@ -155,6 +157,7 @@ class ScriptsDirective(_Generated):
                 continue
             self.env.note_dependency(str(path))
             doc = ast.get_docstring(ast.parse(path.read_text())) or "(no docstring)"
+            doc = scrub_references(doc)
             title = f"``{path.relative_to(root)}``"
             out += [title, "-" * len(title), ""]
             out += _literal(doc)
