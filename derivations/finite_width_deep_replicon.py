@@ -575,6 +575,7 @@ def check_library() -> None:
     from replicasolve.models.landscape import RandomMLPLandscape
     from replicasolve.solvers.finite_width.deep import finite_width_replicon_deep
     from replicasolve.solvers.finite_width.replicon import finite_width_replicon
+    from replicasolve.solvers.landscape import solve_landscape
 
     # stability = negative-definite real form (pivots > 0 and Lambda > 0); sin, L = 2,
     # T = 0.3: alpha = 1 sits beyond the pole (Lambda > 0 but pivot_1 < 0), alpha = 2 has
@@ -588,7 +589,7 @@ def check_library() -> None:
     d1 = finite_width_replicon_deep("tanh", 1.5, 0.05, 2.0, 0.5, 1, method="hermite").replicon
     ref = finite_width_replicon("tanh", 1.5, 0.05, 2.0, 0.5, method="hermite")
     check("L=1: = finite_width_replicon (1e-10)", abs(d1 - ref) < 1e-10, f"({d1!r}, {ref!r})")
-    g = RandomMLPLandscape("tanh", 2, 1.5, 0.05).solve(0.8, method="rs").replicon
+    g = solve_landscape(RandomMLPLandscape("tanh", 2, 1.5, 0.05), 0.8, method="rs").replicon
     sl = [a * (finite_width_replicon_deep("tanh", 1.5, 0.05, a, 0.8, 2).replicon - g)
           for a in (1e4, 1e5)]
     # Λ_α = Λ_∞ + c/α + O(1/α²): the same slope at both α (measured 0.011604 / 0.011603)

@@ -283,11 +283,12 @@ def check_gaussian_limit() -> None:
     from replicasolve.kernels.numeric import gauss_hermite_kernel
     from replicasolve.models.landscape import RandomMLPLandscape
     from replicasolve.solvers.finite_width.rs import finite_width_rs
+    from replicasolve.solvers.landscape import solve_landscape
 
     sw2, sb2 = 1.0, 0.1
     for T in (1.0, 0.5):
         beta = 1 / T
-        ref = RandomMLPLandscape("tanh", 1, sw2, sb2).solve(T, method="rs")
+        ref = solve_landscape(RandomMLPLandscape("tanh", 1, sw2, sb2), T, method="rs")
         q_ref = float(np.atleast_1d(ref.q)[-1])
         big = finite_width_rs("tanh", sw2, sb2, 1e6, T)
         check(f"T={T}: q, f, e at alpha=1e6 match the Gaussian-limit RS (1e-7)",
@@ -319,7 +320,7 @@ def check_gaussian_limit() -> None:
 
     print("\n== alpha -> infinity at depth 2 (general-L equations) ==")
     T = 0.7
-    ref2 = RandomMLPLandscape("tanh", 2, sw2, sb2).solve(T, method="rs")
+    ref2 = solve_landscape(RandomMLPLandscape("tanh", 2, sw2, sb2), T, method="rs")
     r2 = finite_width_rs("tanh", sw2, sb2, [1e6, 1e6], T)
     check("depth 2: f, e, q at alpha=1e6 match the Gaussian-limit RS (1e-7)",
           abs(r2.free_energy - ref2.free_energy) < 1e-7 and abs(r2.energy - ref2.energy) < 1e-7

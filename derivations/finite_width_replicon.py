@@ -227,9 +227,10 @@ def check_library() -> None:
     print("\n== library: finite_width_replicon ==")
     from replicasolve.models.landscape import RandomMLPLandscape
     from replicasolve.solvers.finite_width.replicon import finite_width_replicon, replicon_at
+    from replicasolve.solvers.landscape import solve_landscape
 
     sw2, sb2, T = 1.5, 0.05, 0.8
-    ref = RandomMLPLandscape("tanh", 1, sw2, sb2).solve(T, method="rs").replicon
+    ref = solve_landscape(RandomMLPLandscape("tanh", 1, sw2, sb2), T, method="rs").replicon
     l3, l6 = (finite_width_replicon("tanh", sw2, sb2, a, T) for a in (1e3, 1e6))
     check("alpha=1e6 replicon = Gaussian-limit 1 - beta^2 xi''(q)(1-q)^2 (1e-7)",
           abs(l6 - ref) < 1e-7, f"({l6:.10f} vs {ref:.10f}; alpha 1e3 {l3:.10f})")

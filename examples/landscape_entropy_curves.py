@@ -14,6 +14,7 @@ import numpy as np
 
 from replicasolve.models.landscape import RandomMLPLandscape
 from replicasolve.plot import entropy_curves
+from replicasolve.solvers.landscape import entropy_curve, ground_state
 
 CASES = [("tanh", 1, 1.5, 0.0), ("tanh", 3, 1.5, 0.0), ("relu", 1, 2.0, 0.0),
          ("sin", 1, 2.0, 0.0), ("erf", 2, 2.0, 0.0)]
@@ -31,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     curves = {}
     for act, depth, sw2, sb2 in CASES:
         land = RandomMLPLandscape(act, depth, sw2, sb2)
-        e, s = land.entropy_curve(betas)
-        gs = land.ground_state().value
+        e, s = entropy_curve(land, betas)
+        gs = ground_state(land).value
         curves[f"{act}, L = {depth}"] = (e, s)
         print(f"{act:5s} L = {depth}: E(beta=8) = {e[-1]:.4f}, S = {s[-1]:.4f}, "
               f"E_GS = {gs:.4f}")

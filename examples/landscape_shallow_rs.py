@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from replicasolve.models.landscape import RandomMLPLandscape
+from replicasolve.solvers.landscape import character
 from replicasolve.studies.landscape_diagram import PHASE_LABELS, landscape_phase_diagram
 
 CASES = [("tanh", 1, 1.5, 0.05), ("tanh", 2, 1.5, 0.05), ("relu", 1, 2.0, 0.0),
@@ -25,7 +26,7 @@ def main() -> None:
         ds = landscape_phase_diagram(act, [depth], TEMPS, sw2, sb2, classify=True)
         phases = [PHASE_LABELS[int(p)] for p in ds.phase.values[0]]
         land = RandomMLPLandscape(act, depth, sw2, sb2)
-        t0 = land.character(0.0)
+        t0 = character(land, 0.0)
         rs_all = all(p == "RS" for p in phases)
         t_min = TEMPS[[p != "RS" for p in phases]]
         print(f"\n{act}, depth {depth}, sigma_w2 = {sw2}, sigma_b2 = {sb2}")

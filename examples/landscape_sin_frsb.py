@@ -9,6 +9,7 @@ not produce full RSB for sin; this script measures it: RS replicon, the RS/1RSB/
 from __future__ import annotations
 
 from replicasolve.models.landscape import RandomMLPLandscape
+from replicasolve.solvers.landscape import character
 
 CASES = [(1, 1.0), (1, 4.0), (2, 2.0), (3, 2.0)]
 TEMPS = (0.05, 0.2, 0.5)
@@ -21,10 +22,10 @@ def main() -> None:
         land = RandomMLPLandscape("sin", depth, sw2, 0.0)
         print(f"\nsin, depth {depth}, sigma_w2 = {sw2}")
         for T in TEMPS:
-            ch = land.character(T)
+            ch = character(land, T)
             found_frsb |= ch.label == "FRSB"
             print(f"  T = {T:4.2f}: {ch.label:5s} ({ch.criterion})")
-        ch0 = land.character(0.0)
+        ch0 = character(land, 0.0)
         found_frsb |= ch0.label == "FRSB"
         print(f"  T = 0   : {ch0.label:5s} ({ch0.criterion})")
     if found_frsb:

@@ -35,10 +35,12 @@ _EXPORTS: dict[str, str] = {
     "RSB": "solvers.methods",
     "FullRSB": "solvers.methods",
     "TAP": "solvers.methods",
+    "MonteCarlo": "engines.montecarlo",
     "Options": "solvers.methods",
     # problems
     "MixedPSpin": "models.pspin",
     "MSK": "models.msk",
+    "Kernel": "models.kernel",
     "RandomMLPLandscape": "models.landscape",
     "FiniteWidthLandscape": "models.landscape",
     "LayeredBonds": "tap.bonds",
@@ -52,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "ConvergenceError": "errors",
     # what a theory script reaches for next
     "phase": "solvers.classify",
+    "character": "solvers.landscape",
     "spherical_transitions": "solvers.transitions",
     "activation": "kernels.activation",
     "xi_function": "kernels.compose",
@@ -61,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "load_weights": "tap.bonds",
     "landscape_phase_diagram": "studies.landscape_diagram",
     "run_replicas": "engines.ising",
+    "sample": "engines.montecarlo",
     "parallel_tempering": "engines.ising",
     "run_sweep": "sweeps.run",
     "load_sweep": "sweeps.store",
@@ -79,8 +83,10 @@ __all__ = [
     "FullRSB",
     "InvalidInputError",
     "IsingSystem",
+    "Kernel",
     "LayeredBonds",
     "MixedPSpin",
+    "MonteCarlo",
     "Options",
     "ParisiResult",
     "RandomMLPLandscape",
@@ -88,6 +94,7 @@ __all__ = [
     "Result",
     "__version__",
     "activation",
+    "character",
     "descriptor_curve",
     "landscape_phase_diagram",
     "load_sweep",
@@ -99,6 +106,7 @@ __all__ = [
     "random_layered",
     "run_replicas",
     "run_sweep",
+    "sample",
     "solve",
     "spherical_transitions",
     "tap_critical",
@@ -122,15 +130,18 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from .engines.ising import IsingSystem, parallel_tempering, run_replicas
+    from .engines.montecarlo import MonteCarlo, sample
     from .errors import ConvergenceError, InvalidInputError, ReplicaSolveError
     from .kernels.activation import activation
     from .kernels.compose import xi_function
+    from .models.kernel import Kernel
     from .models.landscape import FiniteWidthLandscape, RandomMLPLandscape
     from .models.msk import MSK, msk_critical
     from .models.pspin import MixedPSpin
     from .results import Result
     from .solvers.classify import phase
     from .solvers.dispatch import solve
+    from .solvers.landscape import character
     from .solvers.methods import RS, RSB, TAP, FullRSB, Options
     from .solvers.result import ParisiResult
     from .solvers.transitions import spherical_transitions

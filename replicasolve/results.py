@@ -33,9 +33,11 @@ _ERROR_NAMES = ("resolution",)
 
 
 def jsonable(value: Any) -> Any:
-    """``value`` as plain JSON data: numpy scalars and arrays become floats, ints and lists,
-    non-finite floats become ``None``, results and other objects with ``to_dict`` become
-    dicts, dataclasses their field dicts, and anything else its ``str``."""
+    """``value`` as plain JSON data: numpy scalars and arrays become floats, ints and lists;
+    NaN becomes ``None`` and ±inf the strings ``"inf"``/``"-inf"`` (strict JSON has neither,
+    and an infinite β_c or energy must stay distinguishable from a missing one); results
+    and other objects with ``to_dict`` become dicts, dataclasses their field dicts, and
+    anything else its ``str``."""
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, np.bool_):
@@ -44,7 +46,9 @@ def jsonable(value: Any) -> Any:
         return int(value)
     if isinstance(value, (float, np.floating)):
         v = float(value)
-        return v if math.isfinite(v) else None
+        if math.isfinite(v):
+            return v
+        return None if math.isnan(v) else ("inf" if v > 0 else "-inf")
     if isinstance(value, complex):
         return str(value)
     if isinstance(value, np.ndarray):

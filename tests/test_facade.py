@@ -148,3 +148,49 @@ def test_problems_carry_their_temperature() -> None:
 def test_refusals(call, match: str) -> None:
     with pytest.raises(rs.InvalidInputError, match=match):
         call()
+
+
+def test_gaussian_limit_keeps_an_activation_object() -> None:
+    # an Activation object (not only its name) passes through to the infinite-width problem;
+    # the reference is the same network built from the name (same kernel route)
+    fw = rs.FiniteWidthLandscape(rs.activation("tanh"), 1, 1.0, 0.0, alpha=4.0, T=1.0)
+    limit = fw.gaussian_limit()
+    ref = rs.RandomMLPLandscape("tanh", 1, 1.0, 0.0, T=1.0)
+    q = np.linspace(-1.0, 1.0, 7)
+    np.testing.assert_allclose(limit.xi.derivatives(q)[0], ref.xi.derivatives(q)[0],
+                               rtol=1e-14, atol=1e-15)
+    assert limit.T == 1.0
+
+
+def test_kernel_problem_against_the_arcsine_formula() -> None:
+    # depth 1, erf: K_1(q) = σ_w² q + σ_b², ξ = σ_w² E[erf(u) erf(v)] + σ_b² with
+    # E[erf(u) erf(v)] = (2/π) arcsin(2 K_12 / sqrt((1 + 2 K_11)(1 + 2 K_22)))
+    # (Williams, "Computing with infinite networks", NIPS 1996): an independent closed form
+    sw2, sb2 = 1.5, 0.1
+    q = np.linspace(-1.0, 1.0, 9)
+    k12, k11 = sw2 * q + sb2, sw2 + sb2
+    expected = sw2 * (2 / np.pi) * np.arcsin(2 * k12 / (1 + 2 * k11)) + sb2
+    kernel = rs.Kernel("erf", 1, sw2, sb2)
+    for route in ("closed", "quadrature", None):
+        xi = rs.solve(kernel, route)
+        assert xi.converged and set(xi.errors) == {"xi_error"}
+        # closed: rounding (1e-14); tables: the XI_RTOL contract (1e-5 of max(1, |ξ|))
+        tol = 1e-13 if route == "closed" else 1e-5
+        np.testing.assert_allclose(xi(q), expected, rtol=0, atol=tol)
+        json.dumps(xi.to_dict())
+    assert rs.solve(kernel.at(depth=0), "closed")(0.5) == pytest.approx(sw2 * 0.5 + sb2,
+                                                                       abs=1e-15)
+
+
+@pytest.mark.parametrize(("make", "match"), [
+    (lambda: rs.Kernel("tanh", -1), "depth"),
+    (lambda: rs.Kernel("tanh", 2.5), "depth"),
+    (lambda: rs.Kernel("tanh", 1, sigma_w2=0.0), "sigma_w2"),
+    (lambda: rs.Kernel("tanh", 1, sigma_b2=-1.0), "sigma_b2"),
+    (lambda: rs.solve(rs.Kernel("tanh", 1), "exact"), "tier"),
+    (lambda: rs.solve(rs.Kernel("tanh", 1), rs.RS()), "route"),
+    (lambda: rs.solve(rs.Kernel("tanh", 1), None, {"tier": "closed"}), "no option"),
+])
+def test_kernel_problem_refusals(make, match: str) -> None:
+    with pytest.raises(rs.InvalidInputError, match=match):
+        make()

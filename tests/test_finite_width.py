@@ -30,6 +30,7 @@ from replicasolve.errors import InvalidInputError
 from replicasolve.models.landscape import RandomMLPLandscape, linear_landscape
 from replicasolve.solvers.finite_width.numerics import site_moments_hermite as _site
 from replicasolve.solvers.finite_width.rs import finite_width_rs
+from replicasolve.solvers.landscape import solve_landscape
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +58,7 @@ def _kappa4(q: float, beta: float) -> float:
 
 @pytest.fixture(scope="module")
 def solutions() -> dict:
-    ref = RandomMLPLandscape("tanh", 1, SW2, SB2).solve(T, method="rs")
+    ref = solve_landscape(RandomMLPLandscape("tanh", 1, SW2, SB2), T, method="rs")
     runs = {a: finite_width_rs("tanh", SW2, SB2, a, T) for a in (1e6, 1e3, 2e3, 1.0)}
     return {"ref": ref, "q_ref": float(np.atleast_1d(ref.q)[-1]), **runs}
 
@@ -111,7 +112,7 @@ def test_finite_alpha_correction_has_the_derived_scale_and_sign(solutions: dict)
     h = 1e-3
 
     def corr(b: float) -> float:
-        r = RandomMLPLandscape("tanh", 1, SW2, SB2).solve(1 / b, method="rs")
+        r = solve_landscape(RandomMLPLandscape("tanh", 1, SW2, SB2), 1 / b, method="rs")
         return _kappa4(float(np.atleast_1d(r.q)[-1]), b)
 
     de_pred = -(corr(beta + h) - corr(beta - h)) / (2 * h)
@@ -156,7 +157,7 @@ def test_monte_carlo_on_finite_networks_prefers_finite_width() -> None:
 
     n, alpha, temp = 64, 1.0, 0.5
     fw = finite_width_rs("tanh", 1.0, 0.0, alpha, temp)
-    gl = RandomMLPLandscape("tanh", 1, 1.0, 0.0).solve(temp, method="rs")
+    gl = solve_landscape(RandomMLPLandscape("tanh", 1, 1.0, 0.0), temp, method="rs")
     gl_q = float(np.atleast_1d(gl.q)[-1])
     es, qs = [], []
     for s in range(40):
@@ -220,7 +221,7 @@ def test_low_temperature_large_alpha_correction_sin() -> None:
     # limit of α = 1e4, 2e4 within 1.6e-8 (relative) of the formula; the O(1/α²) rest after
     # Richardson is ~(1e-4)² relative, so 1e-6 still rejects any wrong 1/α coefficient
     temp, beta = 0.3, 1 / 0.3
-    ref = RandomMLPLandscape("sin", 1, 2.0, 0.0).solve(temp, method="rs")
+    ref = solve_landscape(RandomMLPLandscape("sin", 1, 2.0, 0.0), temp, method="rs")
     q = float(np.atleast_1d(ref.q)[-1])
     x, w = np.polynomial.hermite_e.hermegauss(120)
     w = w / w.sum()
@@ -237,7 +238,7 @@ def test_depth_two_low_temperature_gaussian_limit() -> None:
     # (measured 0.53345 / 0.53344, 0.58999 / 0.58995, -0.40965 / -0.40960): the finite-width
     # solution approaches the Crisanti–Sommers RS solution with ξ = K_3 like 1/α. A limit off
     # by δ would add αδ to these slopes, so their 2e-4 relative agreement bounds |δ| by ~1e-8
-    ref = RandomMLPLandscape("sin", 2, 2.0, 0.0).solve(0.3, method="rs")
+    ref = solve_landscape(RandomMLPLandscape("sin", 2, 2.0, 0.0), 0.3, method="rs")
     q_ref = float(np.atleast_1d(ref.q)[-1])
     runs = {a: finite_width_rs("sin", 2.0, 0.0, [a, a], 0.3) for a in (1e4, 2e4)}
     for name, x_ref in (("free_energy", ref.free_energy), ("energy", ref.energy),

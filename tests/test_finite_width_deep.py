@@ -10,7 +10,7 @@ Where the expected values come from:
   derivations/finite_width_deep_replicon.py, run here (must print "all checks passed");
 - L = 1: the independent depth-1 module finite_width_replicon (same Gauss–Hermite rules);
 - α → ∞: the Crisanti–Sommers RS replicon 1 - β² ξ''(q)(1-q)² with ξ = K_{L+1}, from the
-  independent Gaussian-limit solver RandomMLPLandscape(act, L, σ_w², σ_b²).solve(T, "rs")
+  independent Gaussian-limit solver solve_landscape(RandomMLPLandscape(act, L, σ_w², σ_b²), T, "rs")
   (SCIENCE.md §B); the approach is O(1/α), so α(Λ_α - Λ_∞) must be the same at two α;
 - φ = x: exact Λ = 1, R_CĜ = 1, R_ĜĜ = s², ĝ_d = ĝ at every depth (derivation step 4).
 Nothing published is used as an expected number.
@@ -34,6 +34,7 @@ from replicasolve.solvers.finite_width.deep import (
 )
 from replicasolve.solvers.finite_width.replicon import finite_width_replicon
 from replicasolve.solvers.finite_width.rs import finite_width_rs
+from replicasolve.solvers.landscape import solve_landscape
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,7 +75,7 @@ def test_depth_one_grid_engines_agree(act: str, sw2: float, sb2: float, alpha: f
                          [("tanh", 1.5, 0.05, 0.8, 2), ("sin", 2.0, 0.0, 0.5, 3)])
 def test_large_alpha_is_the_gaussian_replicon(act: str, sw2: float, sb2: float, T: float,
                                               depth: int) -> None:
-    ref = RandomMLPLandscape(act, depth, sw2, sb2).solve(T, method="rs").replicon
+    ref = solve_landscape(RandomMLPLandscape(act, depth, sw2, sb2), T, method="rs").replicon
     slopes = [a * (finite_width_replicon_deep(act, sw2, sb2, a, T, depth).replicon - ref)
               for a in (1e4, 1e5)]
     # Λ_α = Λ_∞ + c/α + O(1/α²): measured slopes 0.011604 / 0.011603 (tanh, L = 2) and
@@ -87,7 +88,7 @@ def test_large_alpha_is_the_gaussian_replicon(act: str, sw2: float, sb2: float, 
 def test_sin_large_alpha_keeps_the_gaussian_sign() -> None:
     # the Gaussian limit of sin (σ_w² = 2, σ_b² = 0, L = 2) at T = 0.5 is RS-unstable
     # (Crisanti–Sommers replicon -0.1001); α = 1e4 gives -0.1001 too
-    ref = RandomMLPLandscape("sin", 2, 2.0, 0.0).solve(0.5, method="rs").replicon
+    ref = solve_landscape(RandomMLPLandscape("sin", 2, 2.0, 0.0), 0.5, method="rs").replicon
     val = finite_width_replicon_deep("sin", 2.0, 0.0, 1e4, 0.5, 2).replicon
     assert ref < 0 and val < 0 and abs(val - ref) < 1e-3
 
@@ -189,4 +190,4 @@ def test_boundary_sin_depth_two() -> None:
     hi = finite_width_replicon_deep("sin", 2.0, 0.0, 8.0, b.T + 0.005, 2)
     assert lo.replicon < 0 < hi.replicon and np.all(lo.pivots > 0) and hi.stable
     # the Gaussian limit is already RS-unstable at T_c (its boundary lies higher)
-    assert RandomMLPLandscape("sin", 2, 2.0, 0.0).solve(b.T, method="rs").replicon < 0
+    assert solve_landscape(RandomMLPLandscape("sin", 2, 2.0, 0.0), b.T, method="rs").replicon < 0

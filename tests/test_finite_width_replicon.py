@@ -6,7 +6,7 @@ Where the expected values come from:
   replicon sector, a finite-difference Hessian of the action at n = 4) are in
   derivations/finite_width_replicon.py (run here, must print "all checks passed");
 - α → ∞: the Crisanti–Sommers RS replicon 1 - β² ξ''(q)(1 - q)² with ξ = K_2, from the
-  independent Gaussian-limit solver RandomMLPLandscape(act, 1, σ_w², σ_b²).solve(T, "rs")
+  independent Gaussian-limit solver solve_landscape(RandomMLPLandscape(act, 1, σ_w², σ_b²), T, "rs")
   (SCIENCE.md §B); the difference is O(1/α) (derivation step 5), seen here at two α;
 - φ = x: the tilted ε is Gaussian with unit variance, Λ = 1 exactly (derivation step 6);
 - sin / tanh signs: measured values of this module, with the rule-refinement spread quoted
@@ -25,6 +25,7 @@ import pytest
 from replicasolve.errors import InvalidInputError
 from replicasolve.models.landscape import RandomMLPLandscape
 from replicasolve.solvers.finite_width.replicon import finite_width_replicon, replicon_at
+from replicasolve.solvers.landscape import solve_landscape
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,7 +41,7 @@ def test_derivation_script_passes() -> None:
                          [("tanh", 1.5, 0.05, 0.8), ("sin", 2.0, 0.0, 0.5)])
 def test_large_alpha_is_the_gaussian_replicon(act: str, sw2: float, sb2: float,
                                               T: float) -> None:
-    ref = RandomMLPLandscape(act, 1, sw2, sb2).solve(T, method="rs").replicon
+    ref = solve_landscape(RandomMLPLandscape(act, 1, sw2, sb2), T, method="rs").replicon
     alphas = (1e3, 2e3, 1e5)
     slopes = [a * (finite_width_replicon(act, sw2, sb2, a, T) - ref) for a in alphas]
     # Λ_α = Λ_∞ + c/α + O(1/α²): α(Λ_α - Λ_∞) is the same at all three α (measured
@@ -55,7 +56,7 @@ def test_large_alpha_is_the_gaussian_replicon(act: str, sw2: float, sb2: float,
 def test_large_alpha_sin_keeps_the_gaussian_sign() -> None:
     # the Gaussian limit of sin (σ_w² = 2, σ_b² = 0) at T = 0.5 is RS-unstable
     # (replicon -0.02159 from the Crisanti–Sommers solver); α = 1e3 agrees in sign
-    ref = RandomMLPLandscape("sin", 1, 2.0, 0.0).solve(0.5, method="rs").replicon
+    ref = solve_landscape(RandomMLPLandscape("sin", 1, 2.0, 0.0), 0.5, method="rs").replicon
     assert ref < 0 and finite_width_replicon("sin", 2.0, 0.0, 1e3, 0.5) < 0
 
 
@@ -69,7 +70,7 @@ def test_linear_activation_replicon_is_one(alpha: float, T: float) -> None:
 def test_replicon_at_reduces_to_gaussian_formula_at_small_tilt() -> None:
     # at fixed q, α E χ² → β² σ_w⁶ E_η m''² = β² ξ''(q) (derivation step 5): compare with
     # the Gaussian-limit replicon at the Gaussian-limit q, tolerance O(1/α) = 1e-4 at 1e5
-    ref = RandomMLPLandscape("tanh", 1, 1.0, 0.1).solve(0.7, method="rs")
+    ref = solve_landscape(RandomMLPLandscape("tanh", 1, 1.0, 0.1), 0.7, method="rs")
     q = float(np.atleast_1d(ref.q)[-1])
     val = replicon_at(np.tanh, 1.0, 0.1, 1e5, 0.7, q)
     assert val == pytest.approx(ref.replicon, abs=1e-4)

@@ -12,6 +12,13 @@ import pytest
 
 from replicasolve.errors import InvalidInputError
 from replicasolve.models.landscape import RandomMLPLandscape, linear_landscape
+from replicasolve.solvers.landscape import (
+    character,
+    entropy,
+    entropy_curve,
+    ground_state,
+    solve_landscape,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,28 +37,28 @@ def test_linear_network_solver_matches_closed_form(T):
     land = RandomMLPLandscape("x", 2, 1.3, 0.1)
     a = 1.3**3
     ref = linear_landscape(a, T=T)
-    r = land.solve(T)
+    r = solve_landscape(land, T)
     assert r.converged
     assert r.free_energy == pytest.approx(ref["free_energy"], abs=1e-10)
     assert r.energy == pytest.approx(ref["energy"], abs=1e-8)
     assert r.entropy == pytest.approx(ref["entropy"], abs=1e-8)
-    assert land.character(T).label == "RS"
+    assert character(land, T).label == "RS"
 
 
 def test_linear_ground_state_and_entropy():
     land = RandomMLPLandscape("x", 1, 0.8, 0.3)
     a = 0.8**2
-    assert land.ground_state().value == pytest.approx(-math.sqrt(a), abs=1e-12)
+    assert ground_state(land).value == pytest.approx(-math.sqrt(a), abs=1e-12)
     for E in (-0.6, -0.3, 0.3):
         # the Legendre transform of the solver's free energy vs ½ ln(1 - E²/a)
-        assert land.entropy(E) == pytest.approx(linear_landscape(a, E=E)["entropy_at_E"],
+        assert entropy(land, E) == pytest.approx(linear_landscape(a, E=E)["entropy_at_E"],
                                                 abs=1e-8)
 
 
 def test_entropy_outside_support_rejected():
     land = RandomMLPLandscape("x", 1, 0.8, 0.0)
     with pytest.raises(InvalidInputError):
-        land.entropy(-0.81)
+        entropy(land, -0.81)
     with pytest.raises(InvalidInputError):
         linear_landscape(0.64, E=0.9)
 
@@ -59,11 +66,11 @@ def test_entropy_outside_support_rejected():
 def test_entropy_is_concave_and_even_for_tanh():
     land = RandomMLPLandscape("tanh", 1, 1.5, 0.0)
     es = np.array([-0.9, -0.6, -0.3])
-    s = np.array([land.entropy(e) for e in es])
+    s = np.array([entropy(land, e) for e in es])
     assert np.all(s < 0)
     assert s[0] < s[1] < s[2]
     assert s[1] >= 0.5 * (s[0] + s[2]) - 1e-10  # concave
-    assert land.entropy(0.6) == pytest.approx(s[1], abs=1e-12)
+    assert entropy(land, 0.6) == pytest.approx(s[1], abs=1e-12)
 
 
 @pytest.mark.parametrize("bad", [
@@ -85,7 +92,7 @@ def test_unknown_activation():
 
 def test_negative_temperature():
     with pytest.raises(InvalidInputError):
-        RandomMLPLandscape("tanh", 1).solve(-1.0)
+        solve_landscape(RandomMLPLandscape("tanh", 1), -1.0)
 
 
 @pytest.mark.parametrize("T", [1.0, 0.5])
@@ -98,7 +105,7 @@ def test_monte_carlo_on_finite_networks_matches_gaussian_limit(T):
     from replicasolve.engines.sphere import SphereMLP, sample_sphere
 
     land = RandomMLPLandscape("tanh", 1, 1.5, 0.0)
-    theory = land.solve(T)
+    theory = solve_landscape(land, T)
     assert theory.method == "RS"
     n = 64
     es, qs = [], []
@@ -118,12 +125,12 @@ def test_entropy_curve_matches_pointwise_legendre_and_closed_form():
     # parametric (E(β), S(β)) vs the closed form ½ ln(1 - E²/a) of a linear network, and vs
     # the pointwise Legendre transform entropy(E) of a tanh network
     lin = RandomMLPLandscape("x", 1, 0.9, 0.0)
-    e, s = lin.entropy_curve([0.5, 1.0, 3.0])
+    e, s = entropy_curve(lin, [0.5, 1.0, 3.0])
     assert np.allclose(s, 0.5 * np.log1p(-e**2 / 0.81), atol=1e-9)
     land = RandomMLPLandscape("tanh", 1, 1.5, 0.0)
-    e, s = land.entropy_curve([1.0, 2.0])
+    e, s = entropy_curve(land, [1.0, 2.0])
     for ei, si in zip(e, s, strict=True):
-        assert land.entropy(ei) == pytest.approx(si, abs=1e-8)
+        assert entropy(land, ei) == pytest.approx(si, abs=1e-8)
 
 
 def test_entropy_figure(tmp_path):
@@ -135,7 +142,7 @@ def test_entropy_figure(tmp_path):
 
     land = RandomMLPLandscape("x", 1, 0.9, 0.0)
     path = tmp_path / "s.png"
-    entropy_curves({"linear": land.entropy_curve([0.5, 1.0, 2.0])}, path=str(path))
+    entropy_curves({"linear": entropy_curve(land, [0.5, 1.0, 2.0])}, path=str(path))
     assert path.stat().st_size > 1000
 
 
@@ -159,7 +166,7 @@ def test_parallel_tempering_matches_theory_in_rs_phase():
     per_net = np.array(per_net)
     mean = per_net.mean(axis=0)
     se = per_net.std(axis=0, ddof=1) / math.sqrt(per_net.shape[0])
-    theory = np.array([land.solve(1 / b).energy for b in betas])
+    theory = np.array([solve_landscape(land, 1 / b).energy for b in betas])
     assert np.all(np.abs(mean - theory) < 4 * se + 1 / n)
     centres, dens = r.overlap_histogram(3)
     assert np.sum(dens) * (centres[1] - centres[0]) == pytest.approx(1.0)

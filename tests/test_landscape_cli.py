@@ -9,6 +9,7 @@ import pytest
 
 from replicasolve.cli import main
 from replicasolve.models.landscape import linear_landscape
+from replicasolve.solvers.landscape import solve_landscape
 
 
 def _status(argv: list[str]) -> int:
@@ -64,7 +65,7 @@ def test_finite_width_solve(capsys) -> None:
             "--alpha", "1e6", "--T", "0.8", "--json"]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
-    ref = RandomMLPLandscape("tanh", 1, 1.5, 0.0).solve(0.8, method="rs")
+    ref = solve_landscape(RandomMLPLandscape("tanh", 1, 1.5, 0.0), 0.8, method="rs")
     assert out["free_energy"] == pytest.approx(ref.free_energy, abs=1e-6)
     assert _status(["landscape", "entropy", "--activation", "tanh", "--depth", "1",
                     "--alpha", "2", "--E", "-0.3"]) == 2

@@ -154,14 +154,10 @@ FLOORS = {
     "symbolic": 1, "kernels": 2, "nets": 2, "data": 2, "models": 3, "solvers": 4, "tap": 4,
     "engines": 5, "studies": 6, "sweeps": 7, "plot": 7, "cli": 8, "__main__": 8,
 }
-# Known upward edges, each a convenience that a later redesign removes: the Gaussian-limit
-# landscape problem solves itself (RandomMLPLandscape.solve/.character/.threshold_energy
-# call the Parisi solver). A new upward edge fails the test.
-ALLOWED_UPWARD = {
-    ("replicasolve.models.landscape", "replicasolve.solvers.parisi"),
-    ("replicasolve.models.landscape", "replicasolve.solvers.classify"),
-    ("replicasolve.models.landscape", "replicasolve.solvers.spherical"),
-}
+# Known upward edges, each a convenience that a later redesign removes (none left: the
+# Gaussian-limit landscape is answered by solvers.landscape, not by its problem object).
+# A new upward edge fails the test.
+ALLOWED_UPWARD: set[tuple[str, str]] = set()
 
 
 def _floor(module: str) -> int | None:

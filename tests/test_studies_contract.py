@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from replicasolve.results import Result
+from replicasolve.solvers.landscape import character
 from replicasolve.studies.theory_check import (
     BinderCrossing,
     BinderCurve,
@@ -140,10 +141,11 @@ def test_overlap_theory_converged_from_its_solves():
 
 
 def test_landscape_character_converged_from_its_solves():
-    from replicasolve.models.landscape import LandscapeCharacter, RandomMLPLandscape
+    from replicasolve.models.landscape import RandomMLPLandscape
+    from replicasolve.solvers.landscape import LandscapeCharacter
 
     land = RandomMLPLandscape("x", 2, 1.3, 0.1)
-    ch = land.character(0.5)
+    ch = character(land, 0.5)
     assert isinstance(ch, LandscapeCharacter) and ch.label == "RS"
     assert ch.converged and ch.message == ""
     _contract(ch)

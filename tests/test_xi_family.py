@@ -41,7 +41,7 @@ def test_every_route_is_one_family(args, kwargs, cls, tier) -> None:
     assert xi.tier in XI_TIERS and (tier == "ode" or tier in TIERS)
     q = np.array([[-0.5, 0.0], [0.5, 0.9]])
     values = xi.derivatives(q)
-    errors = xi.errors(q)
+    errors = xi.errors_at(q)
     assert len(values) == 4 and len(errors) == 4
     for v, e in zip(values, errors, strict=True):
         assert np.shape(v) == q.shape and np.shape(e) == q.shape
@@ -131,3 +131,12 @@ def test_tier_spellings_and_bad_requests() -> None:
         xi_function("sin(2*x)", math.inf, shape=1.0)
     with pytest.raises(InvalidInputError, match="'ode'"):
         xi_function("tanh", math.inf, shape=1.0, tier="quadrature")
+
+
+@pytest.mark.parametrize(("args", "kwargs", "cls", "tier"), ROUTES, ids=IDS)
+def test_errors_is_the_contracts_dict(args, kwargs, cls, tier) -> None:
+    # the scalar summary of the per-q estimates: their maximum of xi's error on [-1, 1]
+    xi = xi_function(*args, **kwargs)
+    grid = np.linspace(-1.0, 1.0, 65)
+    assert set(xi.errors) == {"xi_error"}
+    assert xi.errors["xi_error"] == pytest.approx(float(np.max(xi.error(grid))), rel=0, abs=0)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import ReplicaSolveError
+from ..results import jsonable
 
 __all__ = [
     "DEFAULT_SIZES", "INT_MAX", "SEED_MAX", "UsageError", "add_quiet", "add_variance",
@@ -196,25 +197,10 @@ def fmt(values: Sequence[float], digits: int = 4) -> str:
     return "[" + ", ".join(decimal(v, digits) for v in values) + "]"
 
 
-def jsonable(value: Any) -> Any:
-    """``json.dump``'s ``default``: a number as float, anything else as its string."""
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)
-
-
 def strict_json(obj: Any) -> Any:
-    """The same object with NaN as null and +-inf as strings (strict JSON has neither)."""
-    import math
-
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None if math.isnan(obj) else str(obj)
-    if isinstance(obj, dict):
-        return {k: strict_json(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [strict_json(v) for v in obj]
-    return obj
+    """The same object as strict JSON data (NaN as null, ±inf as strings, numpy as plain
+    numbers): :func:`replicasolve.results.jsonable`, the one converter of the package."""
+    return jsonable(obj)
 
 
 def emit(obj: dict, text: str, as_json: bool, strict: bool = False) -> None:

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> None:
     with Reporter("kernel", enabled=not args.quiet) as progress:
         xf = xi_function(act, args.depth, sw_arg, sb_arg, order=args.order, progress=progress)
     values = np.asarray(xf.derivatives(q))
-    err = error_floor(values, xf.errors(q))
+    err = error_floor(values, xf.errors_at(q))
     keys = ("xi", "xi_prime", "xi_second", "xi_third")
 
     def number(v: float) -> float | str | None:  # strict JSON has no NaN or Infinity

@@ -167,10 +167,11 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--T must be > 0 (use the ground-state action for T = 0), "
                              f"got {args.T:g}")
         from ..progress import Reporter
+        from ..solvers.landscape import character, solve_landscape
 
         with Reporter("landscape", enabled=not args.quiet) as progress:
-            r = land.solve(args.T, progress=progress)
-        ch = land.character(args.T)
+            r = solve_landscape(land, args.T, progress=progress)
+        ch = character(land, args.T)
         out.update(result=r.to_dict(), character=ch.label, criterion=ch.criterion)
         lines += [f"character      {ch.label}  ({ch.criterion})", r.table()]
         status = 0 if r.converged else 3
@@ -178,23 +179,25 @@ def run(args: argparse.Namespace) -> int:
         if args.E is None:
             raise UsageError("landscape entropy needs --E")
         from ..progress import Reporter
+        from ..solvers.landscape import entropy
 
         with Reporter("landscape", enabled=not args.quiet) as progress:
-            s_e = land.entropy(args.E, progress=progress)
+            s_e = entropy(land, args.E, progress=progress)
         out.update(E=args.E, entropy=s_e)
         lines.append(f"S(E = {args.E:g}) = {s_e:.10f}")
     else:
         from ..progress import Reporter
+        from ..solvers.landscape import character, ground_state, threshold_energy
 
         with Reporter("landscape", enabled=not args.quiet) as progress:
-            gs = land.ground_state(progress=progress)
-        ch = land.character(0.0)
+            gs = ground_state(land, progress=progress)
+        ch = character(land, 0.0)
         out.update(ground_state=gs.value, character=ch.label, criterion=ch.criterion,
                    converged=bool(gs.converged))
         lines += [f"ground-state energy  {gs.value:.10f}  ({gs.method})",
                   f"character            {ch.label}  ({ch.criterion})"]
         try:
-            th = land.threshold_energy()
+            th = threshold_energy(land)
         except ReplicaSolveError as exc:
             th = None
             lines.append(f"threshold energy     none ({exc})")

@@ -103,6 +103,13 @@ from ..errors import InvalidInputError
 from ..results import Result
 from ..tap.bonds import DenseBonds, LayeredBonds
 from .convergence import MCRun, PTRun, integrated_autocorrelation_time
+from .settings import dtype_of as _dtype
+from .settings import ladder as _ladder
+from .settings import seed_sequence as _seed_sequence
+from .settings import temperature as _temperature
+from .settings import thread_count as _threads
+from .settings import update_rule as _method
+from .settings import whole_number as _int_arg
 
 __all__ = [
     "EquilibrationCheck",
@@ -117,8 +124,6 @@ __all__ = [
     "run_replicas",
 ]
 
-_METHODS = ("metropolis", "heatbath")
-_DTYPES = {"float32": np.float32, "float64": np.float64}
 _CHUNK_ELEMS = 1 << 21  # uniforms per chunk (16 MB of float64): bounds memory, not results
 _JACKKNIFE_BLOCKS = 20
 _QUENCH_MAX_SWEEPS = 10_000
@@ -944,75 +949,6 @@ class EquilibrationCheck(Result):
         """The energy error bars of both runs."""
         return {"hot_energy_error": self.hot.energy.error,
                 "cold_energy_error": self.cold.energy.error}
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def _int_arg(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidInputError(f"{name} must be a whole number, got {value!r}")
-    if value < minimum:
-        raise InvalidInputError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _temperature(value: Any) -> float:
-    try:
-        t = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"temperature must be a number, got {value!r}") from None
-    if not math.isfinite(t) or t <= 0:
-        raise InvalidInputError(f"temperature must be positive and finite, got {value!r}")
-    return t
-
-
-def _ladder(temperatures: Any) -> np.ndarray:
-    try:
-        t = np.asarray(temperatures, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidInputError("temperatures must be a list of numbers") from None
-    if t.ndim != 1 or t.size < 2:
-        raise InvalidInputError(f"need a ladder of >= 2 temperatures, got shape {t.shape}")
-    if not np.all(np.isfinite(t)) or np.any(t <= 0):
-        raise InvalidInputError(f"temperatures must be positive and finite, got {t.tolist()}")
-    if np.any(np.diff(t) <= 0):
-        raise InvalidInputError(f"temperatures must be strictly increasing, got {t.tolist()}")
-    return t
-
-
-def _method(method: Any) -> bool:
-    if method not in _METHODS:
-        raise InvalidInputError(f"method must be one of {_METHODS}, got {method!r}")
-    return method == "heatbath"
-
-
-def _dtype(dtype: Any) -> tuple[str, type]:
-    try:
-        name = np.dtype(dtype).name
-    except TypeError:
-        name = None
-    if name not in _DTYPES:
-        raise InvalidInputError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-    return name, _DTYPES[name]
-
-
-def _threads(threads: Any) -> int:
-    if threads is None:
-        import numba
-
-        return int(numba.get_num_threads())
-    return _int_arg(threads, "threads", 1)
-
-
-def _seed_sequence(seed: Any) -> np.random.SeedSequence:
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if seed is None:
-        return np.random.SeedSequence()
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidInputError(f"seed must be a non-negative int or a SeedSequence, got {seed!r}")
-    return np.random.SeedSequence(int(seed))
 
 
 # --------------------------------------------------------------------------- the engine

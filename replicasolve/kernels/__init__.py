@@ -8,7 +8,7 @@ output over its input overlap q, call :func:`replicasolve.kernels.compose.xi_fun
 
 Whatever the route, it returns one family, :class:`replicasolve.kernels.xi.XiResult`
 (a :class:`replicasolve.results.Result`): ``xi(q)``, ``xi.derivatives(q)`` → (ξ, ξ', ξ'',
-ξ'''), ``xi.errors(q)``, ``converged``, ``tier``, ``to_dict()``, ``table()``; each can be
+ξ'''), ``xi.errors_at(q)``, ``converged``, ``tier``, ``to_dict()``, ``table()``; each can be
 handed to ``MixedPSpin(xi, spins=...)``.
 
 **Tiers**, one vocabulary for the single-layer kernel (:data:`replicasolve.kernels.dual.TIERS`:

@@ -53,7 +53,7 @@ class ClosedXi(XiResult):
         """``"closed"``: one symbolic closed form."""
         return "closed"
 
-    def errors(self, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[override]
+    def errors_at(self, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Rounding-only error estimates of the four derivatives at ``q`` (class
         docstring)."""
         return rounding_errors(self.derivatives(q), self.depth)  # type: ignore[return-value]

@@ -129,7 +129,7 @@ class XiFunction(XiResult):
         qa, out = self._compose(q, self.variances, self._tables)
         return tuple(o.reshape(qa.shape) for o in out)  # type: ignore[return-value]
 
-    def errors(self, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def errors_at(self, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Error estimates of (ξ, ξ', ξ'', ξ''') at ``q``, meant as upper bounds.
 
         Twice the difference of the full- and the half-resolution chains of layers (module
@@ -435,7 +435,7 @@ def xi_function(
     """ξ(q) = K_{L+1}(q) of a random MLP with ``depth`` hidden layers: the entry point.
 
     Whatever the route, the result is one family (:class:`~replicasolve.kernels.xi.XiResult`):
-    callable on arrays, ``derivatives(q)``, ``errors(q)``, ``converged``, ``tier``,
+    callable on arrays, ``derivatives(q)``, ``errors_at(q)``, ``converged``, ``tier``,
     ``to_dict()``, ``table()``, and accepted by ``MixedPSpin(xi, ...)``.
 
     Args:

@@ -161,7 +161,7 @@ class _DeepLimit(XiResult):
         """(ξ, ξ', ξ'', ξ''') at ``q`` (|q| ≤ 1); ξ''' is not provided (NaN)."""
         return self._solution(q, _RTOL, _ATOL)  # type: ignore[return-value]
 
-    def errors(self, q) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[override]
+    def errors_at(self, q) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Error estimates of (ξ, ξ', ξ'', ξ''') at ``q``: the difference from a second
         integration at 100x looser tolerances, never below 16 ε |value| (NaN where the
         value is not finite, and for ξ''')."""

@@ -8,10 +8,10 @@ and offers the same interface:
 - ``xi.derivatives(q)``: ``(ξ, ξ', ξ'', ξ''')`` at ``q``, the form
   :func:`replicasolve.models.pspin.covariance` takes, so any of them can be handed to
   ``MixedPSpin(xi, ...)``; a derivative a route does not provide is NaN;
-- ``xi.errors(q)``: error estimates of ``(ξ, ξ', ξ'', ξ''')`` at ``q``, meant as upper
+- ``xi.errors_at(q)``: error estimates of ``(ξ, ξ', ξ'', ξ''')`` at ``q``, meant as upper
   bounds (NaN where the value is not finite or not provided), and ``xi.error(q)`` for ξ
-  alone. ξ is a function, so its errors are functions of q: unlike the dict of scalar
-  results, ``errors`` here is a method of ``q``;
+  alone; ``xi.errors`` is the result contract's dict, ``{"xi_error": max_error()}``: the
+  largest estimate of ξ's error on [-1, 1];
 - ``converged``: ``False`` when the route's own error estimate of ξ exceeds
   :data:`XI_RTOL` relative to max(1, max |ξ|) somewhere on [-1, 1] (``message`` says so);
 - ``tier``: the route that produced it, in the words of
@@ -70,7 +70,7 @@ class XiResult(Result):
         """(ξ, ξ', ξ'', ξ''') at ``q`` (any shape, values in [-1, 1])."""
         raise NotImplementedError  # pragma: no cover - every member implements it
 
-    def errors(self, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[override]
+    def errors_at(self, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Error estimates of (ξ, ξ', ξ'', ξ''') at ``q``, meant as upper bounds."""
         raise NotImplementedError  # pragma: no cover - every member implements it
 
@@ -85,7 +85,7 @@ class XiResult(Result):
 
     def error(self, q: Any) -> np.ndarray:
         """Error estimate of ξ(q): the first entry of :meth:`errors`."""
-        return self.errors(q)[0]
+        return self.errors_at(q)[0]
 
     @functools.cached_property
     def _check(self) -> tuple[float, float]:
@@ -93,6 +93,13 @@ class XiResult(Result):
         err = np.asarray(self.error(_CHECK_Q), dtype=float)
         scale = max(1.0, float(np.max(np.abs(self(_CHECK_Q)))))
         return (float(np.max(err)) if np.all(np.isfinite(err)) else math.nan), scale
+
+    @property
+    def errors(self) -> dict[str, float]:
+        """The contract's error dict: ``{"xi_error": max_error()}``, the largest error
+        estimate of ξ on [-1, 1] (per-q estimates of ξ and its derivatives:
+        :meth:`errors_at`)."""
+        return {"xi_error": self.max_error()}
 
     def max_error(self) -> float:
         """The largest error estimate of ξ on a grid of 65 points in [-1, 1] (NaN if any is

@@ -29,36 +29,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
-from ..results import Result
 from ..validation import finite_real
 
-__all__ = ["FiniteWidthLandscape", "LandscapeCharacter", "RandomMLPLandscape",
-           "linear_landscape"]
-
-
-@dataclass(frozen=True)
-class LandscapeCharacter(Result):
-    """RS / 1RSB / FRSB at one temperature, and the criterion that decided it.
-
-    On the library's result contract: ``converged`` when every solve behind the verdict
-    converged — the RS solve whose replicon is ``value`` (T > 0) and the RS, 1RSB and 2RSB
-    solves of the classification (:func:`~replicasolve.solvers.classify.classify_detail`)
-    that chose ``label``. At T = 0 on the RS side (ξ'(1) ≥ ξ''(1)) the verdict is a closed
-    form of ξ with no solve behind it, and ``converged`` is True. The default (True) is for
-    verdicts built by hand from such closed forms.
-
-    Attributes:
-        label: ``"RS"``, ``"1RSB"`` or ``"FRSB"``.
-        criterion: the local test in words, with its value.
-        value: the test's number (replicon at T > 0, ξ'(1) − ξ''(1) at T = 0).
-        converged: the solves' verdict (above); message: what failed, if any.
-    """
-
-    label: str
-    criterion: str
-    value: float
-    converged: bool = True
-    message: str = ""
+__all__ = ["FiniteWidthLandscape", "RandomMLPLandscape", "linear_landscape"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,17 +39,23 @@ class RandomMLPLandscape:
     """A random MLP's input landscape in the infinite-width limit.
 
     Attributes:
-        activation: a name (``"relu"``, ``"tanh"``, ``"sin"``, ``"erf"``, ...) or a formula
-            in x, as :func:`replicasolve.kernels.activation.activation` accepts.
+        activation: a name (``"relu"``, ``"tanh"``, ``"sin"``, ``"erf"``, ...), a formula
+            in x, or an ``Activation``: what
+            :func:`replicasolve.kernels.activation.activation` accepts.
         depth: hidden layers L ≥ 0.
         sigma_w2, sigma_b2: weight and bias variances (one value for all layers).
         widths_ratio: α = N_l/N; ``None`` (default) is the Gaussian limit α → ∞.
         T: the temperature :func:`replicasolve.solve` solves at (energy units of H/N,
-            ``T >= 0``, 0 for the ground state); ``None`` (default) leaves it to each call
-            of :meth:`solve`. :meth:`at` gives the same landscape at another T.
+            ``T >= 0``, 0 for the ground state); ``None`` (default) leaves it to each
+            function of :mod:`replicasolve.solvers.landscape` that takes a T.
+            :meth:`at` gives the same landscape at another T.
+
+    This object says what is asked; :mod:`replicasolve.solvers.landscape` answers it
+    (``replicasolve.solve(landscape)``, ``replicasolve.character(landscape)``, the ground
+    state, the threshold energy and the entropy S(E)).
     """
 
-    activation: str
+    activation: Any
     depth: int
     sigma_w2: float = 1.0
     sigma_b2: float = 0.0
@@ -130,142 +109,12 @@ class RandomMLPLandscape:
 
         return MixedPSpin(self.xi, spins="spherical", T=T)
 
-    # ------------------------------------------------------------------ thermodynamics
-    def solve(self, T: float | None = None, method: Any = "auto", options: Any = None,
-              progress: Any = None) -> Any:
-        """The Parisi solution at temperature T (default: the landscape's own ``T``), a
-        ``ParisiResult``. ``method="auto"`` uses
-        the RS solution where it is locally stable (replicon ≥ 0 at T > 0, ξ''(1) ≤ ξ'(1) at
-        T = 0) and full RSB otherwise (a discontinuous 1RSB transition with a locally stable
-        RS solution is caught by :meth:`character`, not here). ``progress``: an optional
-        callback handed to :func:`replicasolve.solvers.solve` (once per k)."""
-        from ..solvers.parisi import solve_parisi as solve
-
-        if T is None:
-            if self.T is None:
-                raise InvalidInputError(
-                    "no temperature: give T here or construct the landscape with T=...")
-            T = self.T
-        if T < 0 or not math.isfinite(T):
-            raise InvalidInputError(f"temperature T must be finite and >= 0, got {T!r}")
-        model = self.model(T)
-        if method != "auto":
-            return solve(model, method, options, progress=progress)
-        rs = solve(model, "rs", options)
-        if T > 0 and rs.replicon >= 0:
-            return rs
-        if T == 0:
-            _, d1, d2, _ = self.xi.derivatives(np.array([1.0]))
-            if np.isfinite(d2[0]) and d2[0] <= d1[0]:
-                return rs
-        return solve(model, "full", options, progress=progress)
-
-    def character(self, T: float, rs: Any = None) -> LandscapeCharacter:
-        """RS, 1RSB or FRSB at temperature T, with the criteria behind the label.
-
-        The label is :func:`replicasolve.solvers.phase` (RS vs 1RSB vs 2RSB optima of the
-        Crisanti–Sommers functional, which also catches discontinuous transitions). The
-        criterion reports the local test: at T > 0 the replicon 1 - β² ξ''(q)(1 - q)² of the
-        RS solution; at T = 0 ξ''(1) ≤ ξ'(1) (RS ground state); plus whether ξ''^{-1/2} is
-        concave on (0, 1], the condition for full RSB at T = 0 (Subag; Chen–Sen)."""
-        from ..solvers.classify import classify_detail
-        from ..solvers.parisi import solve_parisi as solve
-
-        def classified(T: float) -> tuple[str, list[str]]:
-            det = classify_detail(self.model(T))
-            failed = [f"{name} solve: {getattr(r, 'message', '')}".rstrip(": ")
-                      for name, r in (("RS", det.rs), ("1RSB", det.one), ("2RSB", det.two))
-                      if r is not None and not r.converged]
-            return det.label, failed
-
-        _, d1, d2, _ = self.xi.derivatives(np.array([1.0]))
-        concave = self.frsb_concavity()
-        tail = f"; xi''^(-1/2) {'is' if concave else 'is not'} concave on (0, 1]"
-        if T == 0:
-            margin = float(d1[0] - d2[0]) if np.isfinite(d2[0]) else -math.inf
-            crit = f"xi'(1) - xi''(1) = {margin:.6g} at T = 0" + tail
-            if margin >= 0:
-                return LandscapeCharacter("RS", crit, margin)
-            label, failed = classified(0.0)
-            return LandscapeCharacter(label, crit, margin, not failed, "; ".join(failed))
-        r = rs if rs is not None else solve(self.model(T), "rs")
-        value = float(r.replicon)
-        crit = f"RS replicon 1 - beta^2 xi''(q)(1-q)^2 = {value:.6g}" + tail
-        label, failed = classified(T)
-        if not r.converged:
-            failed.insert(0, f"RS solve behind the replicon: {getattr(r, 'message', '')}")
-        return LandscapeCharacter(label, crit, value, not failed, "; ".join(failed))
-
     def frsb_concavity(self, n: int = 401) -> bool:
-        """Whether ξ''^{-1/2} is concave on (0, 1] (second differences on a grid)."""
-        q = np.linspace(1e-3, 1.0, n)
-        _, _, d2, _ = self.xi.derivatives(q)
-        if np.any(d2 <= 0) or not np.all(np.isfinite(d2)):
-            return False
-        g = d2 ** -0.5
-        second = g[2:] - 2 * g[1:-1] + g[:-2]
-        return bool(np.all(second <= 1e-12 * np.max(np.abs(g))))
+        """Whether ξ''^{-1/2} is concave on (0, 1]
+        (:func:`~replicasolve.models.pspin.frsb_concavity`)."""
+        from .pspin import frsb_concavity
 
-    def ground_state(self, options: Any = None, progress: Any = None) -> Any:
-        """The ground-state energy (``ParisiResult`` at T = 0; ``.value`` is the number)."""
-        return self.solve(0.0, options=options, progress=progress)
-
-    def threshold_energy(self) -> float:
-        """Energy of the marginal states (replicon zero on the 1RSB complexity curve).
-
-        Raises InvalidInputError where the notion does not apply: an RS ground state
-        (ξ'(1) ≥ ξ''(1)), or a landscape that is not 1RSB-like (negative complexity of the
-        marginal states, e.g. full RSB, where the ground state itself is marginal)."""
-        from ..solvers.spherical import threshold_energy
-
-        return threshold_energy(self.model(0.0))
-
-    def entropy_curve(self, betas: Any, options: Any = None) -> tuple[np.ndarray, np.ndarray]:
-        """The curve (E(β), S(β)) for β in ``betas`` (> 0): S = Φ(β) + βE with E = e(β), the
-        parametric form of S(E) on its lower branch (E ≤ 0); the upper branch is its mirror
-        image S(-E) = S(E). One Parisi solution per β (RS where stable, else full RSB)."""
-        b = np.asarray(betas, dtype=float)
-        if b.ndim != 1 or np.any(~np.isfinite(b)) or np.any(b <= 0):
-            raise InvalidInputError("betas must be a 1-D array of finite values > 0")
-        energies = np.empty(b.size)
-        entropies = np.empty(b.size)
-        for i, beta in enumerate(b):
-            r = self.solve(1.0 / beta, options=options)
-            energies[i] = r.energy
-            entropies[i] = r.entropy
-        return energies, entropies
-
-    def entropy(self, E: float, options: Any = None, beta_max: float = 200.0,
-                progress: Any = None) -> float:
-        """S(E) = inf_β [Φ(β) + βE] with Φ(β) = -βf(β) (the Legendre transform of the
-        Parisi free energy; both branches: Φ is even in β because -H has the law of H, so
-        S(-E) = S(E)). ``E`` per input dimension; raises for |E| outside the support."""
-        from scipy.optimize import brentq
-
-        e = float(E)
-        if not math.isfinite(e):
-            raise InvalidInputError(f"energy must be finite, got {E!r}")
-        if e == 0:
-            return 0.0
-        target = -abs(e)
-        e_gs = self.ground_state(options, progress=progress).value
-        if target <= e_gs:
-            raise InvalidInputError(
-                f"energy {E:g} is outside the support of S(E): |E| must be < {-e_gs:.6g}")
-
-        def energy_at(beta: float) -> float:
-            return self.solve(1.0 / beta, options=options).energy - target
-
-        lo, hi = 1e-6, 1.0
-        while energy_at(hi) > 0:
-            lo, hi = hi, 2 * hi
-            if hi > beta_max:
-                raise InvalidInputError(
-                    f"energy {E:g} needs β > {beta_max:g}: too close to the ground state "
-                    f"{e_gs:.6g} for the positive-temperature solver")
-        beta = brentq(energy_at, lo, hi, xtol=1e-12, rtol=1e-12)
-        r = self.solve(1.0 / beta, options=options)
-        return float(-beta * r.free_energy + beta * target)
+        return frsb_concavity(self.xi, n)
 
 
 @dataclass(frozen=True, eq=False)
@@ -331,8 +180,8 @@ class FiniteWidthLandscape:
 
     def gaussian_limit(self) -> RandomMLPLandscape:
         """The same network at infinite width (α → ∞) and the same T."""
-        name = self.activation if isinstance(self.activation, str) else str(self.activation)
-        return RandomMLPLandscape(name, self.depth, self.sigma_w2, self.sigma_b2, T=self.T)
+        return RandomMLPLandscape(self.activation, self.depth, self.sigma_w2, self.sigma_b2,
+                                  T=self.T)
 
 
 def linear_landscape(a: float, T: float | None = None, E: float | None = None) -> dict[str, float]:

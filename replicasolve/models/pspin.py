@@ -31,7 +31,7 @@ import numpy as np
 from ..errors import InvalidInputError
 from ..validation import finite_real
 
-__all__ = ["Covariance", "MixedPSpin", "covariance"]
+__all__ = ["Covariance", "MixedPSpin", "covariance", "frsb_concavity"]
 
 _SPINS = ("ising", "spherical")
 
@@ -311,3 +311,16 @@ class MixedPSpin:
     def __repr__(self) -> str:
         return (f"MixedPSpin(xi={self.xi.text!r}, spins={self.spins!r}, T={self.T:g}, "
                 f"field={self.field:g})")
+
+
+def frsb_concavity(xi: Covariance, n: int = 401) -> bool:
+    """Whether ξ''^{-1/2} is concave on (0, 1]: for a spherical model, the condition for a
+    full-RSB ground state (Subag 2017; Chen & Sen 2017). Checked by second differences on
+    ``n`` points of [1e-3, 1]; False where ξ'' ≤ 0 or is not finite somewhere there."""
+    q = np.linspace(1e-3, 1.0, n)
+    _, _, d2, _ = xi.derivatives(q)
+    if np.any(d2 <= 0) or not np.all(np.isfinite(d2)):
+        return False
+    g = d2 ** -0.5
+    second = g[2:] - 2 * g[1:-1] + g[:-2]
+    return bool(np.all(second <= 1e-12 * np.max(np.abs(g))))

@@ -12,9 +12,18 @@ problem                    methods (default first)          result
                            ``RSB(1)`` at any depth           ``FiniteWidthKRSB``,
                                                              ``FiniteWidth1RSBDeep``
 ``MSK``                    exact (no method)                 ``MSKCritical``
+``Kernel``                 ``"auto"``, ``"closed"``,          a ξ object (``XiResult``)
+                           ``"quadrature"``, ``"ode"``
 ``LayeredBonds``,          ``TAP(...)``                      ``TapCritical``
 ``DenseBonds``
+``IsingSystem``,           ``MonteCarlo(T=...)``             ``MCResult`` (one T),
+``LayeredBonds``,                                           ``PTResult`` (a ladder)
+``DenseBonds``
 =========================  ==============================  ===========================
+
+Methods of a higher floor of the pipeline (the Monte Carlo engines) are not imported here:
+their module registers its method class with :func:`register_method` when it is imported,
+which it is whenever a user holds one of its method objects.
 
 Every result derives from :class:`replicasolve.results.Result`: ``converged``, ``errors``,
 ``to_dict()``, ``table()``. For the Parisi problems ``options`` is an
@@ -32,7 +41,24 @@ from typing import Any
 from ..errors import InvalidInputError
 from .methods import RSB, TAP, FullRSB, as_method
 
-__all__ = ["solve"]
+__all__ = ["register_method", "solve"]
+
+#: method class -> handler(problem, method, options, progress) for methods that live on a
+#: higher floor than this module (filled by :func:`register_method`)
+_HANDLERS: dict[type, Callable[..., Any]] = {}
+
+
+def register_method(method_type: type, handler: Callable[..., Any]) -> None:
+    """Make :func:`solve` hand problems with a ``method_type`` method to ``handler``.
+
+    For method classes defined above the solvers floor (so that this module need not import
+    them): ``handler(problem, method, options, progress)`` returns the result or raises
+    :class:`~replicasolve.errors.InvalidInputError` for a problem it cannot take.
+    Registering the same class again replaces its handler.
+    """
+    if not isinstance(method_type, type) or not callable(handler):
+        raise InvalidInputError("register_method needs a class and a callable")
+    _HANDLERS[method_type] = handler
 
 
 def solve(problem: Any, method: Any = None, options: Any = None, start: Any = None, *,
@@ -42,8 +68,9 @@ def solve(problem: Any, method: Any = None, options: Any = None, start: Any = No
     Args:
         problem: a problem object: ``MixedPSpin``, ``RandomMLPLandscape`` (with ``T``),
             ``FiniteWidthLandscape``, ``MSK``, or a ``LayeredBonds``/``DenseBonds``
-            instance.
-        method: a method object (``RS()``, ``RSB(k)``, ``FullRSB()``, ``TAP(...)``), one of
+            instance (an ``IsingSystem`` too, with ``MonteCarlo``).
+        method: a method object (``RS()``, ``RSB(k)``, ``FullRSB()``, ``TAP(...)``,
+            ``MonteCarlo(...)``), one of
             the strings :func:`~replicasolve.solvers.methods.as_method` reads (``"rs"``,
             ``"1rsb"``, ``"full"``), or ``None`` for the problem's default.
         options: numerical options (see the module docstring).
@@ -60,11 +87,18 @@ def solve(problem: Any, method: Any = None, options: Any = None, start: Any = No
         InvalidInputError: an unknown problem, a method the problem has no solver for,
             unknown options, or ``start`` for a problem without warm starts.
     """
+    from ..models.kernel import Kernel
     from ..models.landscape import FiniteWidthLandscape, RandomMLPLandscape
     from ..models.msk import MSK
     from ..models.pspin import MixedPSpin
     from ..tap.bonds import DenseBonds, LayeredBonds
 
+    handler = _HANDLERS.get(type(method))
+    if handler is not None:
+        if start is not None:
+            raise InvalidInputError(
+                f"warm starts are for MixedPSpin problems only, not {type(method).__name__}")
+        return handler(problem, method, options, progress)
     if isinstance(method, TAP) and not isinstance(problem, (LayeredBonds, DenseBonds)):
         raise InvalidInputError(
             f"TAP(...) solves one network instance (LayeredBonds, DenseBonds), not a "
@@ -82,10 +116,24 @@ def solve(problem: Any, method: Any = None, options: Any = None, start: Any = No
             raise InvalidInputError(
                 "RandomMLPLandscape has no temperature: construct it with T=... or use "
                 ".at(T=...)")
-        return problem.solve(None, "auto" if method is None else method, options,
-                             progress=progress)
+        from .landscape import solve_landscape
+
+        return solve_landscape(problem, None, "auto" if method is None else method, options,
+                               progress=progress)
     if isinstance(problem, FiniteWidthLandscape):
         return _solve_finite_width(problem, method, options, progress)
+    if isinstance(problem, Kernel):
+        from ..kernels.compose import xi_function
+
+        if method is not None and not isinstance(method, str):
+            raise InvalidInputError(
+                f"a Kernel is solved by a route: 'auto', 'closed', 'quadrature' or 'ode', "
+                f"got {method!r}")
+        kw = _keywords(xi_function, options, {"act", "depth", "sigma_w2", "sigma_b2", "tier",
+                                              "shape", "progress"})
+        return xi_function(problem.activation, problem.depth, problem.sigma_w2,
+                           problem.sigma_b2, tier="auto" if method is None else method,
+                           shape=problem.shape, progress=progress, **kw)
     if isinstance(problem, MSK):
         if method not in (None, "exact"):
             raise InvalidInputError(
@@ -97,8 +145,8 @@ def solve(problem: Any, method: Any = None, options: Any = None, start: Any = No
         m = TAP() if method is None else method
         if not isinstance(m, TAP):
             raise InvalidInputError(
-                f"a network instance is solved with TAP(...), got {method!r} (Monte Carlo: "
-                "replicasolve.engines)")
+                f"a network instance is solved with TAP(...) or MonteCarlo(...), got "
+                f"{method!r}")
         _no_options(options, "TAP (its settings are fields of TAP(...))")
         from ..tap.critical import tap_critical
 
@@ -106,8 +154,9 @@ def solve(problem: Any, method: Any = None, options: Any = None, start: Any = No
                             threshold=m.threshold, reference=m.reference, rtol=m.rtol,
                             method=m.eigensolver)  # type: ignore[arg-type]
     raise InvalidInputError(
-        f"no solver for a {type(problem).__name__}: give a MixedPSpin, RandomMLPLandscape, "
-        "FiniteWidthLandscape, MSK, LayeredBonds or DenseBonds")
+        f"no solver for a {type(problem).__name__} with method {method!r}: give a "
+        "MixedPSpin, RandomMLPLandscape, FiniteWidthLandscape, MSK, Kernel, LayeredBonds "
+        "or DenseBonds; an IsingSystem is sampled with MonteCarlo(T=...)")
 
 
 def _no_options(options: Any, what: str) -> None:

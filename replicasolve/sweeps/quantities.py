@@ -272,14 +272,16 @@ def _landscape(params: Mapping[str, Any]) -> Any:
 
 def landscape_phase(params: Mapping[str, Any], solver: Mapping[str, Any]) -> dict[str, float]:
     """RS / 1RSB / FRSB of the random-MLP input landscape at T (integer code)."""
-    return {"phase": PHASE_CODES[_landscape(params).character(float(params["T"])).label]}
+    from ..solvers.landscape import character
+
+    return {"phase": PHASE_CODES[character(_landscape(params), float(params["T"])).label]}
 
 
 def landscape_phase_seeded(params: Mapping[str, Any], solver: Mapping[str, Any],
                            start: Any) -> tuple[dict[str, float], Any]:
     """:func:`landscape_phase` with the 1RSB/2RSB solves warm-started from ``start`` (the
     previous point's Classification) at T > 0; T = 0 is classified cold (its label also
-    looks at ξ'(1) - ξ''(1), :meth:`RandomMLPLandscape.character`)."""
+    looks at ξ'(1) - ξ''(1), :func:`replicasolve.solvers.landscape.character`)."""
     from ..solvers.classify import classify_detail
 
     T = float(params["T"])
@@ -292,19 +294,20 @@ def landscape_phase_seeded(params: Mapping[str, Any], solver: Mapping[str, Any],
 
 
 def _landscape_solved(params: Mapping[str, Any], solver: Mapping[str, Any], start: Any) -> Any:
-    """RandomMLPLandscape.solve(T, method, options), the Parisi solve seeded by ``start``.
+    """solve_landscape(land, T, method, options), the Parisi solve seeded by ``start``.
 
     Seeding applies to an explicit method and, with ``method = "auto"``, to the full-RSB
     solve at T > 0 (RS is solved cold; T = 0 and the RS-stable points go through
-    :meth:`RandomMLPLandscape.solve` unchanged)."""
+    :func:`replicasolve.solvers.landscape.solve_landscape` unchanged)."""
     from ..solvers import solve
+    from ..solvers.landscape import solve_landscape
 
     land = _landscape(params)
     T = float(params["T"])
     method = solver.get("method", "auto")
     opts = _options(solver) or None
     if start is None or T == 0:
-        return land.solve(T, method, opts)
+        return solve_landscape(land, T, method, opts)
     model = land.model(T)
     if method != "auto":
         return solve(model, method, opts, start=start)

@@ -158,7 +158,8 @@ def check_alphas(alpha: float | Sequence[float]) -> tuple[float, ...]:
             raise InvalidInputError(f"width ratio alpha must be a number, got {v!r}") from None
         if math.isinf(fv) and fv > 0:
             raise InvalidInputError(
-                "alpha = inf is the Gaussian limit: use RandomMLPLandscape(...).solve(T)")
+                "alpha = inf is the Gaussian limit: use "
+                "replicasolve.solve(RandomMLPLandscape(..., T=T))")
         if not fv > 0 or not math.isfinite(fv):
             raise InvalidInputError(f"width ratio alpha must be finite and > 0, got {v!r}")
         out.append(fv)
