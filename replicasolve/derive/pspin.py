@@ -1,0 +1,234 @@
+"""The replica derivation of a mixed p-spin model (Ising or spherical spins).
+
+:func:`derive_pspin` assembles the steps of :mod:`replicasolve.symbolic.replica_action`
+for a :class:`~replicasolve.models.pspin.MixedPSpin` and an ansatz into a
+:class:`~replicasolve.derive.derivation.Derivation`, substitutes the model's ξ(q) for the
+numerics, and checks itself against the Parisi solvers
+(:func:`replicasolve.solvers.dispatch.solve`).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+import sympy as sp
+
+from ..errors import InvalidInputError
+from ..models.pspin import MixedPSpin
+from ..solvers.dispatch import solve
+from ..solvers.methods import FullRSB, Options, as_method
+from ..symbolic import replica_action as ra
+from ..symbolic.parse import parse_formula
+from .derivation import (
+    Derivation,
+    DerivationCheck,
+    Step,
+    UnsupportedDerivationError,
+    finite_or_nan,
+)
+
+__all__ = ["CHECK_TOLERANCE", "derive_pspin", "xi_expression"]
+
+#: Default bound on every error :meth:`Derivation.check` reports: the solver runs at
+#: tol = 1e-9 (projected-gradient residual of its functional; a residual r leaves the
+#: derived equations at O(r) and f at O(r²)), the Gauss–Hermite sums are converged to
+#: ~1e-12 at the default nodes; 1e-7 leaves two decades above what is seen (≤ 1e-9).
+CHECK_TOLERANCE = 1e-7
+
+_Q = sp.Symbol("q", real=True)
+
+
+def xi_expression(problem: MixedPSpin) -> sp.Expr:
+    """ξ(q) of ``problem`` as a sympy expression in the real symbol ``q`` (the formula the
+    user gave, through the whitelist parser, or the polynomial of its coefficients).
+
+    Raises:
+        UnsupportedDerivationError: ξ is known only numerically (step ``"covariance"``).
+    """
+    cov = problem.xi
+    try:
+        expr = parse_formula(cov.text, ("q",))
+    except InvalidInputError:
+        expr = None
+    if expr is not None and expr.free_symbols <= {_Q}:
+        return expr
+    if cov.coefficients is not None:
+        return sp.Add(*[sp.Float(c) * _Q**p for p, c in cov.coefficients.items()])
+    raise UnsupportedDerivationError(
+        "covariance", f"xi = {cov.text} has no closed form (a numerically given ξ); "
+        "pass a formula or coefficients")
+
+
+def _method(ansatz: Any) -> Any:
+    try:
+        method = as_method(ansatz)
+    except InvalidInputError as exc:
+        raise UnsupportedDerivationError("ansatz", str(exc)) from None
+    if not isinstance(method, FullRSB) and method.k > ra.MAX_K:
+        raise UnsupportedDerivationError(
+            "ansatz", f"{method.name}: closed-form derivations go up to {ra.MAX_K}RSB; use "
+            "FullRSB() for the Parisi formula")
+    return method
+
+
+@lru_cache(maxsize=16)
+def _generic(spins: str, k: int) -> tuple[tuple[Step, ...], dict[str, Any]]:
+    """Steps and expressions with ξ as a function (independent of the model's ξ)."""
+    beta = ra.beta_symbol()
+    act = ra.action(spins, k)
+    sad = ra.saddle(spins, k)
+    phi = sad.functional
+    energy = -sp.diff(phi, beta)
+    entropy = phi - beta * sp.diff(phi, beta)
+    exprs: dict[str, Any] = {"action": act.functional, "free_energy": phi,
+                             "energy": energy, "entropy": entropy}
+    for name, eq in sad.equations.items():
+        exprs[f"saddle_{name}"] = eq
+    steps = [
+        Step("Disorder average",
+             "The Gaussian Hamiltonian averaged over the disorder, E exp(-β Σ_a H(σ^a)) = "
+             "exp(β² s²/2) with s² = N Σ_ab ξ(q_ab):",
+             sp.Eq(sp.Symbol("ln E e^{-beta X}"), ra.disorder_average())),
+        Step("Replicated action", f"The {k}-step ansatz with block sizes n, m_1..m_k, 1; "
+             + ("Lagrange multipliers λ_i, one Hubbard–Stratonovich Gaussian z_i per level "
+                "and the single-site trace 2cosh give G(n) = ln E Z^n / N:"
+                if spins == "ising" else
+                "a matrix of multipliers Λ and the Gaussian integral over spins "
+                "(-1/2 ln det Λ) give G(n) = ln E Z^n / N:"),
+             sp.Eq(sp.Symbol("G(n)"), act.replicated)),
+        Step("Limit n → 0", "-βf = dG/dn at n = 0, differentiated under the integrals:",
+             sp.Eq(sp.Symbol("-beta f"), act.functional)),
+        Step("Multipliers", "Stationarity in q_i fixes the multipliers (λ_i = -Λ_i for "
+             "spherical spins):",
+             [sp.Eq(k_, v) for k_, v in sad.lagrange_relations.items()]),
+        Step("Free energy at the saddle", "-βf with the multipliers eliminated:",
+             sp.Eq(sp.Symbol("-beta f"), phi)),
+        Step("Saddle-point equations", "Each expression vanishes at the saddle"
+             + (" (Gaussian integration by parts applied):" if spins == "ising" else ":"),
+             [sp.Eq(eq, 0) for eq in sad.equations.values()]),
+        Step("Energy and entropy", "e = ∂(βf)/∂β and s = β(e - f) at fixed order "
+             "parameters (stationarity makes the total derivative the partial one):",
+             [sp.Eq(sp.Symbol("e"), energy), sp.Eq(sp.Symbol("s"), entropy)]),
+    ]
+    if k == 0:
+        rep = ra.rs_replicon(spins)
+        exprs["replicon"] = rep
+        steps.append(Step("Replicon", "The RS Hessian in the replicon sector "
+                          "(de Almeida–Thouless); > 0 is stable:",
+                          sp.Eq(sp.Symbol("lambda_R"), rep)))
+    return tuple(steps), exprs
+
+
+def _specialize(expr: sp.Expr, xi: sp.Expr) -> sp.Expr:
+    return ra.specialize(expr, xi)
+
+
+@lru_cache(maxsize=64)
+def _numeric(spins: str, k: int, xi: sp.Expr) -> dict[str, sp.Expr]:
+    _, exprs = _generic(spins, k)
+    return {name: _specialize(e, xi) for name, e in exprs.items() if name != "action"}
+
+
+def derive_pspin(problem: MixedPSpin, ansatz: Any) -> Derivation:
+    """The replica derivation of a mixed p-spin model under ``ansatz``.
+
+    Args:
+        problem: a :class:`~replicasolve.models.pspin.MixedPSpin` (ξ given as a formula or
+            coefficients; Ising or spherical spins; its T and field are the default point
+            of :meth:`Derivation.check`).
+        ansatz: ``RS()``, ``RSB(k)`` with k ≤ :data:`~replicasolve.symbolic.replica_action.MAX_K`,
+            ``FullRSB()`` (the Parisi formula, typeset only), or a string
+            :func:`~replicasolve.solvers.methods.as_method` reads.
+
+    Returns:
+        A :class:`~replicasolve.derive.derivation.Derivation`; symbolic steps are cached
+        per (spins, k), the ξ substitution per (spins, k, ξ).
+
+    Raises:
+        UnsupportedDerivationError: not a MixedPSpin (step ``"problem"``), an ansatz beyond
+            what is derived (``"ansatz"``), or a ξ without closed form (``"covariance"``).
+    """
+    if not isinstance(problem, MixedPSpin):
+        raise UnsupportedDerivationError(
+            "problem", f"{type(problem).__name__} is not derived yet (MixedPSpin is)")
+    method = _method(ansatz)
+    xi = xi_expression(problem)
+    xi_step = Step("Model", f"{problem.spins} spins, covariance E H(σ)H(σ') = N ξ(σ·σ'/N):",
+                   sp.Eq(ra.xi_function()(_Q), xi))
+    if isinstance(method, FullRSB):
+        formula = ra.parisi_formula(problem.spins)
+        steps = (xi_step,
+                 Step("Full RSB", "The k → ∞ limit of the k-step recursion, x(q) the "
+                      "Parisi order parameter:", sp.Eq(sp.Symbol("-beta f"),
+                                                       formula.free_energy)),
+                 Step("Equations", "with", list(formula.equations)))
+        exprs = {"parisi_functional": formula.free_energy,
+                 **{f"equation_{i}": e for i, e in enumerate(formula.equations)}}
+        return Derivation(problem=problem, method=method,
+                          title=f"{problem.spins} mixed p-spin, full RSB", steps=steps,
+                          expressions=exprs)
+    k = method.k
+    steps, exprs = _generic(problem.spins, k)
+    numeric = _numeric(problem.spins, k, xi)
+    hier = ra.hierarchy(k)
+    params = (ra.beta_symbol(), ra.field_symbol(), *hier.q, *hier.m)
+    return Derivation(problem=problem, method=method,
+                      title=f"{problem.spins} mixed p-spin, {method.name}",
+                      steps=(xi_step, *steps), expressions=dict(exprs), numeric=numeric,
+                      parameters=params, checker=_check)
+
+
+def _check(derivation: Derivation, *, T: float | None = None, h: float | None = None,
+           options: Any = None, nodes: int | None = None,
+           tolerance: float = CHECK_TOLERANCE) -> DerivationCheck:
+    model = derivation.problem
+    changes = {}
+    if T is not None:
+        changes["T"] = T
+    if h is not None:
+        changes["field"] = h
+    model = model.at(**changes) if changes else model
+    if not model.T > 0:
+        raise UnsupportedDerivationError("check", "the check needs T > 0")
+    opts = Options(tol=1e-9) if options is None else options
+    result = solve(model, method=derivation.method, options=opts)
+    k = derivation.method.k
+    point: dict[str, float] = {"beta": 1.0 / model.T, "h": model.field}
+    for i in range(k + 1):
+        point[f"q_{i}"] = float(result.q[i])
+    for i in range(1, k + 1):
+        point[f"m_{i}"] = float(result.x[i - 1])
+    values = derivation.evaluate(nodes=nodes, **point)
+    residuals = {name[len("saddle_"):]: v for name, v in values.items()
+                 if name.startswith("saddle_")}
+    beta = point["beta"]
+    f = -values["free_energy"] / beta
+    e = values["energy"]
+    s = values["entropy"]
+    rep = values.get("replicon", math.nan)
+    rep_err = abs(rep - result.replicon) if "replicon" in values else math.nan
+    errs = {"saddle": max(abs(v) for v in residuals.values()),
+            "free_energy": abs(f - result.free_energy), "energy": abs(e - result.energy),
+            "entropy": abs(s - result.entropy)}
+    if math.isfinite(rep_err):
+        errs["replicon"] = rep_err
+    bad = [name for name, v in errs.items() if not (v <= tolerance)]
+    message = ""
+    if not result.converged:
+        message = f"solver did not converge: {result.message}"
+    elif bad:
+        message = "beyond tolerance: " + ", ".join(f"{b} {errs[b]:.2e}" for b in bad)
+    ops = {k_: v for k_, v in point.items() if k_ not in ("beta", "h")}
+    return DerivationCheck(
+        model=repr(model), method=derivation.method.name, T=model.T, field=model.field,
+        order_parameters=ops, residuals=residuals, saddle_error=errs["saddle"],
+        free_energy=f, free_energy_solver=float(result.free_energy),
+        free_energy_error=errs["free_energy"], energy=e,
+        energy_solver=float(result.energy), energy_error=errs["energy"], entropy=s,
+        entropy_solver=float(result.entropy), entropy_error=errs["entropy"],
+        replicon=finite_or_nan(rep), replicon_error=rep_err, tolerance=tolerance,
+        converged=bool(result.converged) and not bad,
+        settings={"nodes": derivation.program(nodes=nodes).nodes, "solver_tol": opts.tol},
+        message=message)
