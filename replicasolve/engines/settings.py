@@ -22,10 +22,8 @@ DTYPES = {"float32": np.float32, "float64": np.float64}
 
 def whole_number(value: Any, name: str, minimum: int) -> int:
     """``value`` as an int >= ``minimum`` (bools and floats refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidInputError(f"{name} must be a whole number, got {value!r}")
-    if value < minimum:
-        raise InvalidInputError(f"{name} must be >= {minimum}, got {value}")
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InvalidInputError(f"{name} must be a whole number >= {minimum}, got {value!r}")
     return int(value)
 
 

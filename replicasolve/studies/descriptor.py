@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..engines.ising import IsingSystem
+from ..engines.settings import whole_number
 from ..errors import InvalidInputError
 from ..netcdf import read_netcdf, write_netcdf
 from ..tap.bonds import LayeredBonds, linear_params_of_module, read_torch_params
@@ -409,14 +410,6 @@ def paramagnet_q_bar(n: int) -> float:
     return 2 * m * math.exp(log_central) / int(n)
 
 
-def _whole(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidInputError(f"{name} must be a whole number, got {value!r}")
-    if value < minimum:
-        raise InvalidInputError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
 def _temperatures(temperatures: Any, pt: bool) -> np.ndarray:
     try:
         t = np.asarray(temperatures, dtype=np.float64)
@@ -565,11 +558,11 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
         )
     pt = bool(parallel_tempering)
     temps = _temperatures(temperatures, pt)
-    r = _whole(replicas, "replicas", 2)
-    sweeps = _whole(sweeps, "sweeps", 1)
-    burn_in = _whole(burn_in, "burn_in", 0)
-    measure_every = _whole(measure_every, "measure_every", 1)
-    swap_every = _whole(swap_every, "swap_every", 1)
+    r = whole_number(replicas, "replicas", 2)
+    sweeps = whole_number(sweeps, "sweeps", 1)
+    burn_in = whole_number(burn_in, "burn_in", 0)
+    measure_every = whole_number(measure_every, "measure_every", 1)
+    swap_every = whole_number(swap_every, "swap_every", 1)
     if measure_every > sweeps:
         raise InvalidInputError(f"measure_every ({measure_every}) exceeds sweeps ({sweeps})")
     if method not in ("metropolis", "heatbath"):
@@ -592,7 +585,7 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
     if not (tau_factor >= 0 and math.isfinite(tau_factor)):
         raise InvalidInputError(f"tau_factor must be >= 0 and finite, got {tau_factor}")
     if pq_bins is not None:
-        pq_bins = _whole(pq_bins, "pq_bins", 2)
+        pq_bins = whole_number(pq_bins, "pq_bins", 2)
     pq_idx, pq_req = _pq_indices(pq_at, temps)
     if isinstance(seed, np.random.SeedSequence):
         root = seed

@@ -69,6 +69,7 @@ import numpy as np
 
 from .. import validation
 from ..engines.ising import Estimate, IsingSystem, MCResult, PTResult, parallel_tempering
+from ..engines.settings import whole_number
 from ..errors import ConvergenceError, InvalidInputError
 from ..results import Result, jsonable
 from ..tap.bonds import DenseBonds, LayeredBonds, random_layered
@@ -801,12 +802,6 @@ def _ladder(temperatures: Any) -> np.ndarray:
     return t
 
 
-def _count(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidInputError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _variance(value: Any) -> float:
     try:
         c = float(value)
@@ -895,10 +890,10 @@ def binder_curve(size: SizeSpec, temperatures: Sequence[float] | np.ndarray, *,
     kind, sizes = _size_spec(size)
     temps = _ladder(temperatures)
     c = _variance(variance)
-    samples = _count(samples, "samples", 1)
-    sweeps = _count(sweeps, "sweeps", 4)  # the log-binning quarter needs >= 1 measurement
-    burn_in = sweeps if burn_in is None else _count(burn_in, "burn_in", 0)
-    r = _count(replicas_per_T, "replicas_per_T", 2)
+    samples = whole_number(samples, "samples", 1)
+    sweeps = whole_number(sweeps, "sweeps", 4)  # the log-binning quarter needs >= 1 measurement
+    burn_in = sweeps if burn_in is None else whole_number(burn_in, "burn_in", 0)
+    r = whole_number(replicas_per_T, "replicas_per_T", 2)
     n = int(sum(sizes))
     tag = _SK_TAG if kind == "sk" else _LAYERED_TAG
     nt = temps.size
@@ -1051,7 +1046,7 @@ def binder_crossing(sizes_family: Sequence[SizeSpec], temperatures: Sequence[flo
                 "layered sizes must share one depth and (within 5%) one set of proportions"
             )
     _check_degree_window(degree, window, direction)
-    n_boot = _count(n_boot, "n_boot", 0)
+    n_boot = whole_number(n_boot, "n_boot", 0)
 
     def per_size(value: Any, name: str) -> list[Any]:
         if isinstance(value, Sequence) and not isinstance(value, str):
@@ -1453,13 +1448,13 @@ def sk_energy_trend(sizes: Sequence[int], T: float = 0.5, *,
     t = float(T)
     if not math.isfinite(t) or t <= 0 or not (t_high > t):
         raise InvalidInputError(f"need 0 < T < t_high, got T = {T!r}, t_high = {t_high!r}")
-    r = _count(replicas_per_T, "replicas_per_T", 2)
+    r = whole_number(replicas_per_T, "replicas_per_T", 2)
 
     def per_size(value: Any, name: str) -> list[int]:
         vals = list(value) if isinstance(value, Sequence) else [value] * len(sz)
         if len(vals) != len(sz):
             raise InvalidInputError(f"{name}: need one value per size ({len(sz)})")
-        return [_count(v, name, 1) for v in vals]
+        return [whole_number(v, name, 1) for v in vals]
 
     n_samples = per_size(samples, "samples")
     n_sweeps = per_size(sweeps, "sweeps")
