@@ -34,7 +34,7 @@ from replicasolve.version import __version__  # noqa: E402
 
 project = "replicasolve"
 author = "the replicasolve authors"
-copyright = "the replicasolve authors"  # noqa: A001 - Sphinx's name
+copyright = "the replicasolve authors"
 version = release = __version__
 
 extensions = [

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -68,7 +71,7 @@ def test_every_output_block_follows_code() -> None:
     # must not show an empty one (run docs/_ext/doc_blocks.py to refresh them)
     for page in PAGES_WITH_CODE:
         found = doc_blocks.blocks(page.read_text())
-        for prev, cur in zip(found, found[1:]):
+        for prev, cur in itertools.pairwise(found):
             if prev[0] == "python" and cur[0] == "text":
                 assert cur[1].strip(), f"{page.name}: empty output block after {prev[1]!r}"
 
@@ -109,7 +112,8 @@ def test_references_to_internal_notes_are_dropped() -> None:
     assert scrub("saddle (SCIENCE.md §B; derivation in x)") == "saddle (derivation in x)"
     assert scrub("the experiments of issue #7.") == "the experiments."
     assert scrub("theory (issue #5; SCIENCE.md §B).") == "theory."
-    assert scrub("W as in SCIENCE.md A, the default") == "W as in the layered-network model, the default"
+    assert scrub("W as in SCIENCE.md A, the default") == (
+        "W as in the layered-network model, the default")
     assert scrub("(Jun Li, arXiv 2508.07397; SCIENCE.md C),") == "(Jun Li, arXiv 2508.07397),"
 
 
@@ -123,7 +127,7 @@ def test_sphinx_build_has_no_warnings(tmp_path: Path) -> None:
         [sys.executable, "-m", "sphinx", "-E", "-W", "--keep-going", "-q", "-b", "html",
          str(DOCS), str(tmp_path / "html")],
         capture_output=True, text=True, cwd=ROOT, timeout=600,
-        env={**__import__("os").environ, "MPLBACKEND": "Agg"})
+        env={**os.environ, "MPLBACKEND": "Agg"})
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
     assert (tmp_path / "html" / "index.html").exists()
     assert (tmp_path / "html" / "cli.html").exists()
@@ -136,8 +140,6 @@ def test_sphinx_build_has_no_warnings(tmp_path: Path) -> None:
 def test_validation_page_names_existing_tests() -> None:
     # every `test_file.py::test_name` (or `::test_name` after one on the same line) that
     # the validation page cites is a test function of that file
-    import re
-
     cited = 0
     for line in (DOCS / "validation.md").read_text().splitlines():
         current = None

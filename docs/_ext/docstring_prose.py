@@ -137,7 +137,7 @@ def prose_to_rest(lines: list[str]) -> list[str]:
                 i += 1
             while block and not block[-1].strip():
                 block.pop()
-            out += ["", " " * base + "::", ""] + block + [""]
+            out += ["", " " * base + "::", "", *block, ""]
             prev_blank = True
             continue
         if prev_blank or _LIST.match(line):
@@ -161,7 +161,7 @@ def _package_of(what: str, name: str, obj: object) -> str:
     return module.rsplit(".", 1)[0]
 
 
-def process(app, what, name, obj, options, lines):  # noqa: ANN001, ARG001 - Sphinx's API
+def process(app, what, name, obj, options, lines):
     # a relative reference (:mod:`.ising`) is resolved against the docstring's own package,
     # not searched for everywhere (two floors have a module ``ising``)
     package = _package_of(what, name, obj)
@@ -171,7 +171,7 @@ def process(app, what, name, obj, options, lines):  # noqa: ANN001, ARG001 - Sph
     lines[:] = prose_to_rest(scrub_references("\n".join(fixed)).split("\n"))
 
 
-def setup(app):  # noqa: ANN001, ANN201
+def setup(app):
     app.connect("autodoc-process-docstring", process, priority=400)  # before napoleon (500)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
 
@@ -202,7 +202,7 @@ def _meaning(m: re.Match) -> str:
 def scrub_references(text: str) -> str:
     """``text`` without citations of the internal notes and tracker (see above)."""
     text = re.sub(rf"\s*\(\s*{_REF}(?:\s*[;,]\s*{_REF})*\s*\)", "", text)  # a bare citation
-    text = re.sub(rf"\s+(?:of|in)\s+issue\s+#\d+", "", text)  # "the checks of issue #7"
+    text = re.sub(r"\s+(?:of|in)\s+issue\s+#\d+", "", text)  # "the checks of issue #7"
     text = re.sub(rf"(?<=[(;,])\s*{_REF}\s*[;,]\s*", " ", text)  # "(REF; more" / ", REF, "
     text = re.sub(rf"\(\s*{_REF}\s*[;,]\s*", "(", text)  # "(REF, more"
     text = re.sub(rf"\s*[;,]\s*(?:action of\s+)?{_REF}(?=\s*\))", "", text)  # "more; REF)"

@@ -26,12 +26,11 @@ import inspect
 import os
 import pkgutil
 
+from docstring_prose import scrub_references
 from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
-
-from docstring_prose import scrub_references
 
 HELP_WIDTH = "96"  # argparse wraps to $COLUMNS: fix it so the pages do not depend on a tty
 
@@ -164,7 +163,7 @@ class ScriptsDirective(_Generated):
         return out
 
 
-def setup(app):  # noqa: ANN001, ANN201 - Sphinx's extension protocol
+def setup(app):
     app.add_directive("replicasolve-cli", CliDirective)
     app.add_directive("replicasolve-facade", FacadeDirective)
     app.add_directive("replicasolve-modules", ModulesDirective)
