@@ -69,7 +69,7 @@ import numpy as np
 
 from .. import validation
 from ..engines.ising import Estimate, IsingSystem, MCResult, PTResult, parallel_tempering
-from ..engines.settings import whole_number
+from ..engines.settings import ladder, whole_number
 from ..errors import ConvergenceError, InvalidInputError
 from ..results import Result, jsonable
 from ..tap.bonds import DenseBonds, LayeredBonds, random_layered
@@ -790,18 +790,6 @@ class BinderCrossing(Result):
 # --------------------------------------------------------------------------- (1) Binder
 
 
-def _ladder(temperatures: Any) -> np.ndarray:
-    try:
-        t = np.asarray(temperatures, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidInputError("temperatures must be numbers") from None
-    if t.ndim != 1 or t.size < 2:
-        raise InvalidInputError(f"need at least two temperatures, got shape {t.shape}")
-    if not np.all(np.isfinite(t)) or np.any(t <= 0) or np.any(np.diff(t) <= 0):
-        raise InvalidInputError("temperatures must be positive, finite and strictly increasing")
-    return t
-
-
 def _variance(value: Any) -> float:
     try:
         c = float(value)
@@ -888,7 +876,7 @@ def binder_curve(size: SizeSpec, temperatures: Sequence[float] | np.ndarray, *,
     """
     t0 = time.perf_counter()
     kind, sizes = _size_spec(size)
-    temps = _ladder(temperatures)
+    temps = ladder(temperatures)
     c = _variance(variance)
     samples = whole_number(samples, "samples", 1)
     sweeps = whole_number(sweeps, "sweeps", 4)  # the log-binning quarter needs >= 1 measurement
