@@ -68,3 +68,19 @@ def test_demo_at_extreme_variances(variance: str, capsys: pytest.CaptureFixture[
     assert out["msk"]["T_c"] / math.sqrt(c / 2) == pytest.approx(base["msk"]["T_c"],
                                                                      rel=1e-12)
     assert out["tap"]["T_c"] / math.sqrt(c / 2) == pytest.approx(base["tap"]["T_c"], rel=TOL)
+
+
+@pytest.mark.parametrize("scale", [1e-150, 1e6, 1e150])
+def test_the_minimum_scales_too(scale: float) -> None:
+    # λ(β; sJ) = s λ(sβ; J): β* ∝ 1/s and λ* ∝ s. At 1e6 the couplings are solved as they
+    # are, an independent check of the identity; the other scales are rescaled inside.
+    # β* is found to rtol = 1e-10 by each solve (TOL as above); λ* at a flat minimum
+    # is second order in the β error, so it agrees far better than β*
+    from replicasolve.tap.critical import tap_minimum
+
+    bonds = random_layered([40, 30, 20], 2.0, seed=3)
+    ref = tap_minimum(bonds)
+    big = tap_minimum(bonds.scaled(scale))
+    assert big.converged and ref.converged
+    assert big.beta * scale == pytest.approx(ref.beta, rel=TOL)
+    assert big.value / scale == pytest.approx(ref.value, rel=1e-9, abs=1e-12)

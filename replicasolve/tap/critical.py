@@ -211,9 +211,26 @@ def tap_minimum(
         rtol: relative tolerance on ``β*``.
         method: passed to :func:`~replicasolve.tap.matrix.lambda_min`.
         beta0: starting point (default ``1/sqrt(mean d)``).
+
+    Couplings far from order 1 (scale outside [1e-8, 1e8]) are solved at J/s and mapped
+    back (exact: A(β; sJ) = s A(sβ; J)), as in :func:`tap_critical`.
     """
     from scipy.optimize import brentq
 
+    if _ev is None:
+        # the coupling scale, as in tap_critical: λ(β; J) = s λ(sβ; J/s), so the minimiser
+        # scales as 1/s, the minimum as s and dλ/dβ as s²
+        s = bonds.coupling_scale()
+        if s == 0:
+            raise InvalidInputError("all couplings are zero: lambda_min(A) = 1/beta has no "
+                                    "minimum")
+        if not 1e-8 <= s <= 1e8:
+            inv = 1.0 / s
+            m = tap_minimum(bonds.scaled(inv), rtol=rtol, method=method,
+                            beta0=None if beta0 is None else beta0 * s)
+            with np.errstate(over="ignore", under="ignore"):
+                return dataclasses.replace(m, beta=m.beta * inv, value=m.value * s,
+                                           derivative=m.derivative * s * s)
     ev = _ev or _Evaluator(bonds, method)
     b0 = validation.positive_beta(beta0) if beta0 is not None else _initial_beta(bonds)
     r0 = ev(b0)
