@@ -7,9 +7,10 @@ number it prints comes from the library.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-__all__ = ["decimal", "error_floor", "relative_difference"]
+__all__ = ["claimed", "decimal", "error_floor", "relative_difference"]
 
 
 def decimal(value: float, places: int) -> str:
@@ -23,6 +24,19 @@ def decimal(value: float, places: int) -> str:
     return f"{v:.{places}e}"
 
 
+def claimed(value: float, error: float) -> str:
+    """``value`` with the digits its ``error`` supports: one guard digit past the decade of
+    the error's leading digit, at most 12 significant digits (``12g`` where the error is
+    not a finite positive number or the value is 0)."""
+    value, error = float(value), float(error)
+    if not (math.isfinite(value) and math.isfinite(error)) or error <= 0 or value == 0:
+        return f"{value:.12g}"
+    lead = math.floor(math.log10(abs(value)))
+    last = math.floor(math.log10(error)) - 1  # the guard digit's decade
+    digits = min(max(lead - last + 1, 1), 12)
+    return f"{value:.{digits}g}"
+
+
 def relative_difference(value: float, reference: float) -> float:
     """``(value - reference) / reference``, e.g. a TAP beta_c against the replica theory's.
 
@@ -34,7 +48,7 @@ def relative_difference(value: float, reference: float) -> float:
 def error_floor(values: Any, errors: Any) -> Any:
     """Error estimates that are never below rounding of the values themselves.
 
-    ``errors`` (an array, e.g. :meth:`XiFunction.errors`, a half-resolution chain meant as
+    ``errors`` (an array, e.g. :meth:`XiFunction.errors_at`, a half-resolution chain meant as
     an upper bound) is raised to ``8 eps |values|`` elementwise: a value known "exactly"
     still carries the rounding of its last bits. Returns a float numpy array of the
     broadcast shape.

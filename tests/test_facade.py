@@ -194,3 +194,14 @@ def test_kernel_problem_against_the_arcsine_formula() -> None:
 def test_kernel_problem_refusals(make, match: str) -> None:
     with pytest.raises(rs.InvalidInputError, match=match):
         make()
+
+
+def test_claimed_digits_follow_the_error() -> None:
+    # one guard digit past the error's leading decade: an error of 1.2e-3 supports
+    # 1.2346 (digits to 1e-4), an error of 3e-9 on 1e5 supports 1e5 to 1e-10, capped at 12
+    from replicasolve.reported import claimed
+
+    assert claimed(1.23456789, 0.0012) == "1.2346"
+    assert claimed(-0.0123456, 2e-6) == "-0.0123456"   # digits to 1e-7
+    assert claimed(123456.789012345, 3e-9) == "123456.789012"   # capped at 12 digits
+    assert claimed(2.5, 0.0) == "2.5" and claimed(0.0, 1e-3) == "0"

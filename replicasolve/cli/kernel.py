@@ -4,7 +4,6 @@ three derivatives, with error estimates."""
 from __future__ import annotations
 
 import argparse
-import math
 from typing import Any
 
 from ..kernels.numeric import MAX_DEPTH
@@ -42,25 +41,14 @@ def add_parser(sub: Any) -> None:
     k.set_defaults(func=run)
 
 
-def _claimed(value: float, error: float) -> str:
-    """``value`` with the digits its ``error`` supports (one guard digit past the error's
-    leading digit; at most 12 significant digits)."""
-    value, error = float(value), float(error)
-    if not (math.isfinite(value) and math.isfinite(error)) or error <= 0 or value == 0:
-        return f"{value:.12g}"
-    lead = math.floor(math.log10(abs(value)))
-    last = math.floor(math.log10(error)) - 1  # the guard digit's decade
-    digits = min(max(lead - last + 1, 1), 12)
-    return f"{value:.{digits}g}"
-
-
 def run(args: argparse.Namespace) -> None:
     """Compose the layer maps of ``--activation`` and print xi and its derivatives."""
     import numpy as np
 
     from ..kernels.activation import activation
     from ..kernels.compose import xi_function
-    from ..reported import error_floor
+    from ..reported import claimed, error_floor
+    from ..results import jsonable
 
     act = activation(args.activation)
     q = np.asarray(floats(args.q, "--q"))
@@ -76,11 +64,8 @@ def run(args: argparse.Namespace) -> None:
     err = error_floor(values, xf.errors_at(q))
     keys = ("xi", "xi_prime", "xi_second", "xi_third")
 
-    def number(v: float) -> float | str | None:  # strict JSON has no NaN or Infinity
-        return None if np.isnan(v) else (str(v) if np.isinf(v) else float(v))
-
     def column(j: int) -> list | None:
-        return None if np.all(np.isnan(values[j])) else [number(v) for v in values[j]]
+        return None if np.all(np.isnan(values[j])) else jsonable(values[j])
 
     out = {
         "command": "kernel", "version": __version__, "activation": args.activation,
@@ -89,7 +74,7 @@ def run(args: argparse.Namespace) -> None:
     }
     for j, key in enumerate(keys):
         out[key] = column(j)
-        out[f"{key}_error"] = None if out[key] is None else [number(v) for v in err[j]]
+        out[f"{key}_error"] = None if out[key] is None else jsonable(err[j])
     tiers = ", ".join(sorted(set(xf.tiers))) or "none (depth 0)"
     latex = None
     if args.latex:
@@ -106,7 +91,7 @@ def run(args: argparse.Namespace) -> None:
     ]
     for i, qi in enumerate(q):
         cells = [
-            "n/a" if np.isnan(values[j, i]) else f"{_claimed(values[j, i], err[j, i])} +- "
+            "n/a" if np.isnan(values[j, i]) else f"{claimed(values[j, i], err[j, i])} +- "
             f"{err[j, i]:.0e}"
             for j in range(4)
         ]
