@@ -11,6 +11,7 @@ A theory script needs one import::
     rs.solve(rs.MSK("784,512,512,512,10", variance=2.0)).T_c
     rs.solve(rs.RandomMLPLandscape("tanh", depth=2, T=0.1))
     rs.solve(rs.FiniteWidthLandscape("tanh", 1, 1.0, 0.0, alpha=4.0, T=1.0), rs.RSB(1))
+    rs.derive(sk, rs.RS()).check(T=0.6, h=0.1)   # the replica theory by sympy, checked
 
 Every problem is a frozen object that says what is asked (the temperature included), every
 method an object validated on construction, and every result derives from
@@ -31,6 +32,7 @@ from .version import __version__
 _EXPORTS: dict[str, str] = {
     # the one entry point, methods and options
     "solve": "solvers.dispatch",
+    "derive": "derive",
     "RS": "solvers.methods",
     "RSB": "solvers.methods",
     "FullRSB": "solvers.methods",
@@ -95,6 +97,7 @@ __all__ = [
     "__version__",
     "activation",
     "character",
+    "derive",
     "descriptor_curve",
     "landscape_phase_diagram",
     "load_sweep",
@@ -129,6 +132,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from .derive import derive
     from .engines.ising import IsingSystem, parallel_tempering, run_replicas
     from .engines.montecarlo import MonteCarlo, sample
     from .errors import ConvergenceError, InvalidInputError, ReplicaSolveError

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 
 from ..version import __version__
-from . import demo, descriptor, kernel, landscape, msk, parisi, sweep, tap, training
+from . import demo, derive, descriptor, kernel, landscape, msk, parisi, sweep, tap, training
 from .args import add_variance
 
 __all__ = ["build_parser"]
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_variance(p)
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     # the order of --help's command list
-    for command in (demo, msk, tap, kernel, parisi, landscape, training, descriptor, sweep):
+    for command in (demo, msk, tap, kernel, parisi, landscape, derive, training, descriptor,
+                    sweep):
         command.add_parser(sub)
     return p
