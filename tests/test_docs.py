@@ -150,3 +150,18 @@ def test_validation_page_names_existing_tests() -> None:
             assert re.search(rf"^def {m.group(2)}\(", source, re.M), (current, m.group(2))
             cited += 1
     assert cited >= 20
+
+
+def test_api_pages_cover_every_package() -> None:
+    # a new top-level module or package of replicasolve must get a place on an API page
+    import pkgutil
+
+    import replicasolve
+
+    listed = set()
+    for page in (DOCS / "api").glob("*.rst"):
+        listed |= set(re.findall(r"^\.\. replicasolve-modules:: (\S+)", page.read_text(), re.M))
+    for info in pkgutil.iter_modules(replicasolve.__path__):
+        if info.name.startswith("_"):
+            continue
+        assert f"replicasolve.{info.name}" in listed, f"replicasolve.{info.name} has no API page"
