@@ -450,7 +450,8 @@ class Saddle:
             in terms of q, m, h for spherical spins).
         functional: -βf with the multipliers eliminated, a function of β, h, q_i, m_i.
         equations: {name: expression} whose zeros are the saddle point: ``"q_i"`` (Ising:
-            2 ∂Φ/∂λ_i after Gaussian integration by parts, divided by the pair weight;
+            -2 ∂Φ/∂λ_i after Gaussian integration by parts, divided by the pair weight
+            d/dn [n (m_i - m_{i+1})] at n = 0, so that it reads q_i - E[...];
             spherical: ∂Φ/∂q_i of the reduced functional) and ``"m_i"`` (∂Φ/∂m_i).
         order_parameters: (q_0..q_k, m_1..m_k).
         lagrange_relations: {λ_i: β² ξ'(q_i)} from ∂Φ/∂q_i = 0 (both spin types; for
@@ -487,7 +488,7 @@ def saddle(spins: str, k: int) -> Saddle:
         multipliers = dict(relations)
         reduced = phi.subs(relations)
         for i, lam_i in enumerate(lam):
-            eq = stein(linear_averages(sp.diff(phi, lam_i))) * 2 / weights[i]
+            eq = -stein(linear_averages(sp.diff(phi, lam_i))) * 2 / weights[i]
             equations[f"q_{i}"] = simplify_averages(sp.expand(eq).subs(relations))
     else:
         lam_d, *lam = act.multipliers
@@ -509,7 +510,9 @@ def saddle(spins: str, k: int) -> Saddle:
         _require(len(rel) == 1, "spherical saddle: ∂Φ/∂q = 0 does not fix Λ_i")
         relations = {_lam(i): sp.simplify(-rel[0][l_i]) for i, l_i in enumerate(lam)}
         solution = {v: sp.factor(sp.cancel(sol[0][v])) for v in unknowns}
-        reduced = phi_u.subs(solution)
+        # ln μ_j = -ln D_j with D_j = 1/μ_j > 0 (1 - q_k, 1 - q_k + m_k (q_k - q_{k-1}), ...)
+        logs = {sp.log(v): -sp.log(sp.expand(sp.cancel(1 / solution[v]))) for v in u}
+        reduced = phi_u.subs(logs).subs(solution)
         for i, q in enumerate(h.q):
             equations[f"q_{i}"] = sp.diff(reduced, q) / weights[i]
     for i, m in enumerate(h.m, start=1):
