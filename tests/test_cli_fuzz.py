@@ -1,5 +1,5 @@
 """Fuzzing the command line: hostile formulas, numbers and files for ``kernel``, ``parisi``,
-``landscape``, ``msk`` and ``tap``.
+``landscape``, ``msk``, ``tap`` and ``derive``.
 
 Whatever the input, a command ends within a time budget with exit status 0, 2 (bad input:
 exactly one line on stderr) or 3 (did not converge), and never with a traceback. The quick
@@ -212,6 +212,10 @@ def run_subprocess(argv: list[str], budget: float = BUDGET_S) -> tuple[int, str,
     def limit_cpu() -> None:  # the budget in CPU seconds (+ the interpreter's start)
         resource.setrlimit(resource.RLIMIT_CPU, (int(budget) + 10, int(budget) + 11))
 
+    if any("\x00" in a for a in argv):
+        # no operating system passes a NUL inside an argument: no user can type it either,
+        # so the example runs in-process, where it still reaches the command's checks
+        return run_in_process(argv)
     try:
         # the wall-clock timeout only catches a process that waits without computing
         p = subprocess.run([sys.executable, "-m", "replicasolve", *argv], capture_output=True,
@@ -328,7 +332,23 @@ def tap_argv(files: dict[str, str]) -> st.SearchStrategy[list[str]]:
     }, [[], ["--spectrum"], ["--json"], ["--quiet"]])
 
 
-COMMANDS = ["kernel", "parisi", "landscape", "msk", "tap"]
+def derive_argv() -> st.SearchStrategy[list[str]]:
+    return command_argv(["derive"], {
+        "--xi": (st.sampled_from(SANE_XI), formulas("q")),
+        "--spins": (st.sampled_from(["ising", "spherical"]),
+                    st.sampled_from(["SPHERICAL", "potts", "", "--"])),
+        "--ansatz": (st.sampled_from(["rs", "1rsb"]),
+                     st.sampled_from(["-1", "zz", "0rsb", "99999rsb", "full", "", "1.5",
+                                      "RS", "1e400rsb"])),
+        "--check": (absent_or("T=0.6,h=0.1", "T=1"),
+                    st.one_of(st.tuples(st.sampled_from(["T", "h", "x", "", "T=1,T"]),
+                                        numbers).map(lambda t: f"{t[0]}={t[1]}"),
+                              st.sampled_from(["", ",", "T==1", "h=0.1", "T=0.5,h=1e400",
+                                               "T=-1", "T=0"]))),
+    }, [[], ["--json"], ["--markdown"]])
+
+
+COMMANDS = ["kernel", "parisi", "landscape", "msk", "tap", "derive"]
 
 
 @pytest.mark.parametrize("argv", [
@@ -346,6 +366,7 @@ def test_found_by_fuzzing(argv: list[str]) -> None:
 
 def _strategy(command: str, files: dict[str, str]) -> st.SearchStrategy[list[str]]:
     return {"kernel": kernel_argv, "landscape": landscape_argv, "msk": msk_argv,
+            "derive": derive_argv,
             "parisi": lambda: parisi_argv(files), "tap": lambda: tap_argv(files)}[command]()
 
 
