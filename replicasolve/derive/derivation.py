@@ -54,7 +54,9 @@ class DerivationCheck(Result):
         order_parameters: the solver's q_i and m_i (= its x values), by name.
         residuals: each derived saddle-point equation evaluated there, by name; 0 at an
             exact saddle (dimensionless; the Ising q-equations read q_i - E[...]).
-        saddle_error: max |residual|.
+        saddle_error: max |residual| (an m_i at the edge of [0, 1], a constrained optimum,
+            is left out, and so is the q_i equation of a level of zero weight m_i = m_{i+1};
+            ``settings["excluded"]`` names them).
         free_energy, free_energy_solver: f derived (per spin, energy units of H/N) and the
             solver's; ``free_energy_error`` = their |difference|; the same for ``energy`` and
             ``entropy`` (entropy per spin, in units of k_B).

@@ -38,6 +38,7 @@ __all__ = ["CHECK_TOLERANCE", "derive_pspin", "xi_expression"]
 CHECK_TOLERANCE = 1e-7
 
 _Q = sp.Symbol("q", real=True)
+_EDGE = 1e-9
 
 
 def xi_expression(problem: MixedPSpin) -> sp.Expr:
@@ -209,7 +210,14 @@ def _check(derivation: Derivation, *, T: float | None = None, h: float | None = 
     s = values["entropy"]
     rep = values.get("replicon", math.nan)
     rep_err = abs(rep - result.replicon) if "replicon" in values else math.nan
-    errs = {"saddle": max(abs(v) for v in residuals.values()),
+    # an m_i at the edge of [0, 1] is a constrained optimum: its equation need not vanish
+    # and a level of zero weight (m_i = m_{i+1}) has no equation for its q_i (the derived
+    # one is divided by that weight)
+    ms = [0.0] + [point[f"m_{i}"] for i in range(1, k + 1)] + [1.0]
+    excluded = [f"m_{i}" for i in range(1, k + 1) if not _EDGE < ms[i] < 1 - _EDGE]
+    excluded += [f"q_{i}" for i in range(k + 1) if abs(ms[i] - ms[i + 1]) <= _EDGE]
+    kept = [abs(v) for name, v in residuals.items() if name not in excluded]
+    errs = {"saddle": max(kept) if kept else 0.0,
             "free_energy": abs(f - result.free_energy), "energy": abs(e - result.energy),
             "entropy": abs(s - result.entropy)}
     if math.isfinite(rep_err):
@@ -230,5 +238,6 @@ def _check(derivation: Derivation, *, T: float | None = None, h: float | None = 
         entropy_solver=float(result.entropy), entropy_error=errs["entropy"],
         replicon=finite_or_nan(rep), replicon_error=rep_err, tolerance=tolerance,
         converged=bool(result.converged) and not bad,
-        settings={"nodes": derivation.program(nodes=nodes).nodes, "solver_tol": opts.tol},
+        settings={"nodes": derivation.program(nodes=nodes).nodes, "solver_tol": opts.tol,
+                  "excluded": excluded},
         message=message)

@@ -203,10 +203,11 @@ def stein(expr: sp.Expr) -> sp.Expr:
                       multinomial=False)
         a = g.coeff(z, 1)
         if a == 0:
-            return e
+            return linear_averages(e)
         rest = sp.expand(g - z * a, deep=False)
         new = sp.diff(a, z) + rest
-        return gaussian_average(new, z)
+        # factors free of z leave the average again, to meet (and cancel) the 1/√λ outside
+        return linear_averages(gaussian_average(new, z))
 
     return expr.replace(_is_average, one)
 
@@ -467,6 +468,13 @@ class Saddle:
     lagrange_relations: dict
 
 
+def _pull_beta(expr: sp.Expr) -> sp.Expr:
+    # √(β² ξ'(q_i) - β² ξ'(q_{i-1})) = β √(ξ'(q_i) - ξ'(q_{i-1})): no 0/0 in ∂/∂β where
+    # two levels merge (q_i = q_{i-1})
+    return expr.replace(lambda e: e.is_Pow and e.exp == sp.S.Half,
+                        lambda e: sp.sqrt(sp.factor_terms(e.base)))
+
+
 @lru_cache(maxsize=16)
 def saddle(spins: str, k: int) -> Saddle:
     """The saddle-point equations of :func:`action` (step 4)."""
@@ -486,10 +494,10 @@ def saddle(spins: str, k: int) -> Saddle:
                 sp.Derivative(_XI(_Q), _Q), _Q, h.q[i]).doit()) == 0,
                 f"Ising saddle: λ_{i} = {relations[lam_i]}, expected β² ξ'(q_{i})")
         multipliers = dict(relations)
-        reduced = phi.subs(relations)
+        reduced = _pull_beta(phi.subs(relations))
         for i, lam_i in enumerate(lam):
             eq = -stein(linear_averages(sp.diff(phi, lam_i))) * 2 / weights[i]
-            equations[f"q_{i}"] = simplify_averages(sp.expand(eq).subs(relations))
+            equations[f"q_{i}"] = _pull_beta(simplify_averages(sp.expand(eq).subs(relations)))
     else:
         lam_d, *lam = act.multipliers
         # solve in the eigenvalues of Λ on 1⊥ (μ_1..μ_{k+1}) and Λ_0: Φ is then linear in
