@@ -29,7 +29,7 @@ from .derivation import (
     finite_or_nan,
 )
 
-__all__ = ["CHECK_TOLERANCE", "derive_pspin", "xi_expression"]
+__all__ = ["CHECK_TOLERANCE", "clear_caches", "derive_pspin", "xi_expression"]
 
 #: Default bound on every error :meth:`Derivation.check` reports: the solver runs at
 #: tol = 1e-9 (projected-gradient residual of its functional; a residual r leaves the
@@ -130,6 +130,15 @@ def _specialize(expr: sp.Expr, xi: sp.Expr) -> sp.Expr:
 def _numeric(spins: str, k: int, xi: sp.Expr) -> dict[str, sp.Expr]:
     _, exprs = _generic(spins, k)
     return {name: _specialize(e, xi) for name, e in exprs.items() if name != "action"}
+
+
+def clear_caches() -> None:
+    """Forget every cached symbolic step (for timing a cold derivation)."""
+    _generic.cache_clear()
+    _numeric.cache_clear()
+    for f in (ra.disorder_average, ra.hierarchy, ra.ising_action, ra.spherical_action,
+              ra.saddle, ra.rs_replicon, ra.parisi_formula):
+        f.cache_clear()
 
 
 def derive_pspin(problem: MixedPSpin, ansatz: Any) -> Derivation:
