@@ -6,7 +6,9 @@ independent replicas (:func:`~replicasolve.engines.ising.run_replicas`, an ``MCR
 ladder of temperatures runs parallel tempering
 (:func:`~replicasolve.engines.ising.parallel_tempering`, a ``PTResult``). Both results are on
 the library's result contract, with the engines' one ``converged`` verdict
-(:mod:`replicasolve.engines.convergence`).
+(:mod:`replicasolve.engines.convergence`). ``engine="block"`` runs the layer-parallel
+heat-bath engine of :mod:`replicasolve.engines.block` instead (layered couplings only; numpy
+or torch, CPU or CUDA), with the same result classes.
 
 Importing this module registers the method with :func:`replicasolve.solvers.dispatch.solve`,
 so ``replicasolve.solve(problem, MonteCarlo(...))`` works for an ``IsingSystem``, a
@@ -24,6 +26,7 @@ import numpy as np
 from ..errors import InvalidInputError
 from ..solvers.dispatch import register_method
 from ..tap.bonds import DenseBonds, LayeredBonds
+from .block import check_backend, parallel_tempering_block, run_replicas_block
 from .ising import IsingSystem, parallel_tempering, run_replicas
 from .settings import (
     dtype_of,
@@ -57,7 +60,14 @@ class MonteCarlo:
         start: ``"hot"``, ``"cold"`` or ``"aligned"``.
         dtype: ``"float64"`` or ``"float32"``, the precision of the local fields.
         overlaps: measure the replica overlaps Q_ab.
-        threads: threads for dense couplings (>= 1; None: numba's current count).
+        threads: threads for dense couplings (>= 1; None: numba's current count); with
+            ``engine="block"``, BLAS (numpy) or torch threads.
+        engine: ``"single"`` (single-spin flips, :mod:`~replicasolve.engines.ising`) or
+            ``"block"`` (layer-parallel heat bath, :mod:`~replicasolve.engines.block`: layered
+            couplings only, checked when sampling; it is always heat bath, ``update`` is
+            not used).
+        backend: ``"numpy"`` or ``"torch"`` (``engine="block"`` only).
+        device: ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` (``engine="block"`` with torch only).
     """
 
     T: float | Sequence[float]
@@ -72,6 +82,9 @@ class MonteCarlo:
     dtype: str = "float64"
     overlaps: bool = True
     threads: int | None = 1
+    engine: str = "single"
+    backend: str = "numpy"
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         if np.ndim(self.T) == 0:
@@ -101,6 +114,13 @@ class MonteCarlo:
             seed_sequence(self.seed)
         if self.threads is not None:
             thread_count(self.threads)
+        if self.engine not in ("single", "block"):
+            raise InvalidInputError(f"engine must be 'single' or 'block', got {self.engine!r}")
+        check_backend(self.backend, self.device)
+        if self.engine == "single" and (self.backend, self.device) != ("numpy", "cpu"):
+            raise InvalidInputError(
+                "backend and device choose where the block engine runs; the single-flip "
+                "engine runs on numba (CPU): pass engine='block'")
 
     @property
     def tempering(self) -> bool:
@@ -142,6 +162,15 @@ def sample(problem: IsingSystem | LayeredBonds | DenseBonds, method: MonteCarlo,
         raise InvalidInputError(
             "MonteCarlo takes no options: its settings are fields of MonteCarlo(...)")
     system = _system(problem)
+    if method.engine == "block":
+        block = dict(sweeps=method.sweeps, burn_in=method.burn_in, seed=method.seed,
+                     measure_every=method.measure_every, start=method.start,
+                     dtype=method.dtype, overlaps=method.overlaps, threads=method.threads,
+                     backend=method.backend, device=method.device)
+        if method.tempering:
+            return parallel_tempering_block(system, method.T, replicas_per_T=method.replicas,
+                                            swap_every=method.swap_every, **block)
+        return run_replicas_block(system, method.T, replicas=method.replicas, **block)
     common = dict(sweeps=method.sweeps, burn_in=method.burn_in, method=method.update,
                   seed=method.seed, measure_every=method.measure_every, start=method.start,
                   dtype=method.dtype, overlaps=method.overlaps, threads=method.threads)
