@@ -111,6 +111,22 @@ def test_every_multiplier_is_beta_squared_xi_prime() -> None:
                 assert sp.simplify(lam - BETA**2 * sp.Derivative(XI(qi), qi)) == 0
 
 
+def test_ground_states_symbolically() -> None:
+    # spherical RS at T = 0 (Crisanti & Sommers 1992): e_0(χ) = -[(ξ'(1) + h²) χ + 1/χ]/2,
+    # stationary at χ = 1/√(ξ'(1) + h²), e_0 = -√(ξ'(1) + h²)
+    gs = ra.ground_state("spherical", 0)
+    chi = gs.variables[0]
+    xi1 = sp.Symbol("xi1", positive=True)
+    e0 = gs.energy.subs(sp.Subs(sp.Derivative(XI(Q), Q), Q, 1).doit(), xi1)
+    e0 = e0.replace(lambda e: isinstance(e, sp.Subs), lambda e: xi1)
+    assert sp.simplify(e0 + ((xi1 + H**2) * chi + 1 / chi) / 2) == 0
+    (chi_star,) = sp.solve(sp.diff(e0, chi), chi)
+    assert sp.simplify(e0.subs(chi, chi_star) + sp.sqrt(xi1 + H**2)) == 0
+    # SK RS at T = 0 (Sherrington & Kirkpatrick 1975): e_0 = -√(2/π) at h = 0
+    sk = ra.specialize(ra.ground_state("ising", 0).energy, Q**2 / 2)
+    assert sp.simplify(sk.subs(H, 0) + sp.sqrt(2 / sp.pi)) == 0
+
+
 # ---------------------------------------------------------------- (3) against the solvers
 
 # Tolerance: the solver runs at tol 1e-9 (its projected-gradient residual), which moves the
@@ -144,6 +160,26 @@ def test_check_against_solver(model, method, nontrivial) -> None:
     assert set(c.errors) >= {"free_energy_error", "energy_error", "entropy_error"}
     json.dumps(c.to_dict())
     assert "saddle_error" in c.table()
+
+
+@pytest.mark.parametrize(
+    ("model", "method", "energy"),
+    [
+        # pure spherical 3-spin 1RSB ground state, -1.6570 (Crisanti & Sommers 1992;
+        # Auffinger, Ben Arous & Černý, CPAM 66, 165 (2013): E_0 ≈ -1.657 for p = 3)
+        (MixedPSpin("q^3", spins="spherical", T=0), RSB(1), -1.657),
+        (MixedPSpin("q^2/2", spins="spherical", T=0, field=0.3), RS(), -math.sqrt(1.09)),
+        # SK RS at T = 0, h = 0.3: -(√(2/π) e^{-h²/2} + h erf(h/√2))
+        (MixedPSpin("q^2/2", T=0, field=0.3), RS(),
+         -(math.sqrt(2 / math.pi) * math.exp(-0.045) + 0.3 * math.erf(0.3 / math.sqrt(2)))),
+    ],
+    ids=["spherical3-1rsb-T0", "spherical-sk-rs-T0", "sk-rs-T0"],
+)
+def test_ground_state_check_against_solver(model, method, energy) -> None:
+    c = derive(model, method).check()
+    assert c.converged, c.message
+    assert c.T == 0 and c.energy_error < CHECK_TOLERANCE and c.saddle_error < CHECK_TOLERANCE
+    assert c.energy == pytest.approx(energy, abs=1e-3 if method.k else 1e-12)
 
 
 def test_check_at_another_point_and_two_steps() -> None:
@@ -188,7 +224,7 @@ def test_unsupported_problem_and_ansatz_say_where_they_stopped() -> None:
     with pytest.raises(UnsupportedDerivationError, match="'check'"):
         derive(model, FullRSB()).check()
     with pytest.raises(UnsupportedDerivationError, match="'check'"):
-        derive(model, RS()).check(T=0.0)
+        derive(model, RSB(1)).check(T=0.0)  # Ising k ≥ 1 at T = 0: not derived yet
 
 
 def test_numerically_given_xi_stops_at_covariance() -> None:

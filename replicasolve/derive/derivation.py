@@ -113,6 +113,8 @@ class Derivation:
         numeric: name → the same expression with the problem's ξ substituted (what
             :meth:`evaluate` and :meth:`check` compute); empty for a formula-only ansatz.
         parameters: the symbols a numerical evaluation takes (β, h, q_i, m_i), in order.
+        ground_parameters: those the ``ground_state_*`` expressions take (h, χ, x_i,
+            q_0..q_{k-1}); empty where the T → 0 limit is not derived.
         checker: the function :meth:`check` calls (set by the problem's front end).
     """
 
@@ -123,6 +125,7 @@ class Derivation:
     expressions: Mapping[str, Any]
     numeric: Mapping[str, sp.Expr] = field(default_factory=dict)
     parameters: tuple[sp.Symbol, ...] = ()
+    ground_parameters: tuple[sp.Symbol, ...] = ()
     checker: Callable[..., DerivationCheck] | None = field(default=None, repr=False)
     _programs: dict[Any, GaussianProgram] = field(default_factory=dict, repr=False)
 
@@ -130,11 +133,14 @@ class Derivation:
 
     def program(self, names: tuple[str, ...] | None = None, nodes: int | None = None
                 ) -> GaussianProgram:
-        """The compiled evaluator of ``names`` (default: every numeric expression)."""
+        """The compiled evaluator of ``names`` (default: every numeric expression at T > 0;
+        names that all start with ``ground_state`` take :attr:`ground_parameters`)."""
         if not self.numeric:
             raise UnsupportedDerivationError(
                 "numerics", f"{self.title}: the formula is not evaluated numerically")
-        names = tuple(self.numeric) if names is None else tuple(names)
+        if names is None:
+            names = tuple(n for n in self.numeric if not n.startswith("ground_state"))
+        names = tuple(names)
         unknown = [n for n in names if n not in self.numeric]
         if unknown:
             raise InvalidInputError(f"unknown expressions {unknown}; known: "
@@ -142,21 +148,25 @@ class Derivation:
         key = (names, nodes)
         prog = self._programs.get(key)
         if prog is None:
-            prog = GaussianProgram({n: self.numeric[n] for n in names}, self.parameters,
+            ground = all(n.startswith("ground_state") for n in names)
+            params = self.ground_parameters if ground else self.parameters
+            prog = GaussianProgram({n: self.numeric[n] for n in names}, params,
                                    nodes=nodes, name=self.title)
             self._programs[key] = prog
         return prog
 
     def evaluate(self, names: tuple[str, ...] | None = None, *, nodes: int | None = None,
                  **point: float) -> dict[str, float]:
-        """The numeric expressions at ``point`` (``beta``, ``h``, ``q_0``.., ``m_1``..):
-        ``{name: value}``. Gaussian averages by Gauss–Hermite quadrature."""
+        """The numeric expressions at ``point`` (``beta``, ``h``, ``q_0``.., ``m_1``..; for
+        the ``ground_state_*`` names ``h``, ``chi``, ``x_1``..): ``{name: value}``.
+        Gaussian averages by Gauss–Hermite quadrature."""
         return self.program(names, nodes)(**point)
 
     def check(self, **point: Any) -> DerivationCheck:
         """Solve the same problem with the package's solver at ``point`` (``T``, ``h``,
         ``options``, ``nodes``, ``tolerance``) and evaluate the derived equations at its
-        solution; see :class:`DerivationCheck`."""
+        solution; see :class:`DerivationCheck`. At ``T=0`` the ground-state equations
+        (scaled order parameters χ = L and x_i = γ_i of the solver) are checked."""
         if self.checker is None:
             raise UnsupportedDerivationError("check", f"{self.title}: no solver to check "
                                                       "against")

@@ -113,6 +113,19 @@ def _generic(spins: str, k: int) -> tuple[tuple[Step, ...], dict[str, Any]]:
              "parameters (stationarity makes the total derivative the partial one):",
              [sp.Eq(sp.Symbol("e"), energy), sp.Eq(sp.Symbol("s"), entropy)]),
     ]
+    if spins == "spherical" or k == 0:
+        gs = ra.ground_state(spins, k)
+        exprs["ground_state_energy"] = gs.energy
+        for name, eq in gs.equations.items():
+            exprs[f"ground_state_{name}"] = eq
+        steps.append(Step("Ground state", "T → 0 with "
+                          + ", ".join(f"{sp.latex(a)} = {sp.latex(b)}"
+                                      for a, b in gs.substitution.items())
+                          + " (χ and x_i held fixed); e_0 = lim f"
+                          + (", stationary in the scaled order parameters:" if gs.variables
+                             else ":"),
+                          [sp.Eq(sp.Symbol("e_0"), gs.energy),
+                           *[sp.Eq(eq, 0) for eq in gs.equations.values()]]))
     if k == 0:
         rep = ra.rs_replicon(spins)
         exprs["replicon"] = rep
@@ -184,10 +197,13 @@ def derive_pspin(problem: MixedPSpin, ansatz: Any) -> Derivation:
     numeric = _numeric(problem.spins, k, xi)
     hier = ra.hierarchy(k)
     params = (ra.beta_symbol(), ra.field_symbol(), *hier.q, *hier.m)
+    ground: tuple[sp.Symbol, ...] = ()
+    if "ground_state_energy" in exprs:
+        ground = (ra.field_symbol(), *ra.ground_state(problem.spins, k).variables)
     return Derivation(problem=problem, method=method,
                       title=f"{problem.spins} mixed p-spin, {method.name}",
                       steps=(xi_step, *steps), expressions=dict(exprs), numeric=numeric,
-                      parameters=params, checker=_check)
+                      parameters=params, ground_parameters=ground, checker=_check)
 
 
 def _check(derivation: Derivation, *, T: float | None = None, h: float | None = None,
@@ -200,11 +216,14 @@ def _check(derivation: Derivation, *, T: float | None = None, h: float | None = 
     if h is not None:
         changes["field"] = h
     model = model.at(**changes) if changes else model
-    if not model.T > 0:
-        raise UnsupportedDerivationError("check", "the check needs T > 0")
     opts = Options(tol=1e-9) if options is None else options
-    result = solve(model, method=derivation.method, options=opts)
     k = derivation.method.k
+    if not model.T > 0:
+        if not derivation.ground_parameters:
+            raise UnsupportedDerivationError(
+                "check", f"{derivation.title}: the T → 0 limit is not derived")
+        return _check_ground(derivation, model, opts, nodes, tolerance)
+    result = solve(model, method=derivation.method, options=opts)
     point: dict[str, float] = {"beta": 1.0 / model.T, "h": model.field}
     for i in range(k + 1):
         point[f"q_{i}"] = float(result.q[i])
@@ -248,5 +267,47 @@ def _check(derivation: Derivation, *, T: float | None = None, h: float | None = 
         replicon=finite_or_nan(rep), replicon_error=rep_err, tolerance=tolerance,
         converged=bool(result.converged) and not bad,
         settings={"nodes": derivation.program(nodes=nodes).nodes, "solver_tol": opts.tol,
+                  "excluded": excluded},
+        message=message)
+
+
+def _check_ground(derivation: Derivation, model: MixedPSpin, opts: Options,
+                  nodes: int | None, tolerance: float) -> DerivationCheck:
+    result = solve(model, method=derivation.method, options=opts)
+    k = derivation.method.k
+    point: dict[str, float] = {"h": model.field}
+    for p in derivation.ground_parameters[1:]:
+        if p.name == "chi":
+            point["chi"] = float(result.L)
+        elif p.name.startswith("x_"):
+            point[p.name] = float(result.gamma[int(p.name[2:]) - 1])
+        else:
+            point[p.name] = float(result.q[int(p.name[2:])])
+    names = tuple(n for n in derivation.numeric if n.startswith("ground_state"))
+    values = derivation.evaluate(names, nodes=nodes, **point)
+    residuals = {n[len("ground_state_"):]: v for n, v in values.items()
+                 if n != "ground_state_energy"}
+    e = values["ground_state_energy"]
+    ms = [0.0] + [point.get(f"x_{i}", 0.0) for i in range(1, k + 1)]
+    excluded = [f"x_{i}" for i in range(1, k + 1) if not ms[i] > _EDGE]
+    kept = [abs(v) for n, v in residuals.items() if n not in excluded]
+    errs = {"saddle": max(kept) if kept else 0.0, "energy": abs(e - result.energy)}
+    bad = [n for n, v in errs.items() if not (v <= tolerance)]
+    message = ""
+    if not result.converged:
+        message = f"solver did not converge: {result.message}"
+    elif bad:
+        message = "beyond tolerance: " + ", ".join(f"{b} {errs[b]:.2e}" for b in bad)
+    return DerivationCheck(
+        model=repr(model), method=derivation.method.name, T=0.0, field=model.field,
+        order_parameters={n: v for n, v in point.items() if n != "h"}, residuals=residuals,
+        saddle_error=errs["saddle"], free_energy=e,
+        free_energy_solver=float(result.free_energy),
+        free_energy_error=abs(e - result.free_energy), energy=e,
+        energy_solver=float(result.energy), energy_error=errs["energy"], entropy=0.0,
+        entropy_solver=float(result.entropy), entropy_error=abs(result.entropy),
+        replicon=math.nan, replicon_error=math.nan, tolerance=tolerance,
+        converged=bool(result.converged) and not bad,
+        settings={"nodes": derivation.program(names, nodes).nodes, "solver_tol": opts.tol,
                   "excluded": excluded},
         message=message)

@@ -48,6 +48,7 @@ __all__ = [
     "MAX_K",
     "Action",
     "DerivationCheckError",
+    "GroundState",
     "Hierarchy",
     "ParisiFormula",
     "Saddle",
@@ -59,6 +60,7 @@ __all__ = [
     "field_symbol",
     "gaussian_average",
     "gaussian_density",
+    "ground_state",
     "hierarchy",
     "ising_action",
     "linear_averages",
@@ -594,6 +596,93 @@ def rs_replicon(spins: str) -> sp.Expr:
     xi2 = sp.Subs(sp.Derivative(_XI(_Q), _Q, 2), _Q, q).doit()
     form = sp.Matrix([[_BETA**2 * xi2, -1], [-1, r]])
     return sp.expand(-form.det())
+
+
+# ----------------------------------------------------------------------------------------
+# Step 5b: the ground state, T -> 0
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroundState:
+    """The T → 0 limit of the saddle (step 5b).
+
+    Attributes:
+        spins, k: as in :class:`Saddle`.
+        energy: e_0 = lim_{T→0} f as a function of the scaled order parameters (spherical:
+            χ = lim β(1 - q_k) and x_i = lim β m_i, with q_0..q_{k-1} and h; Ising RS: no
+            free parameter left).
+        variables: the scaled order parameters (χ, x_1..x_k, q_0..q_{k-1}); empty for Ising.
+        equations: {name: ∂e_0/∂variable}: zero at the ground-state saddle.
+        substitution: how the T > 0 order parameters scale (q_k = 1 - χT, m_i = x_i T).
+    """
+
+    spins: str
+    k: int
+    energy: sp.Expr
+    variables: tuple[sp.Symbol, ...]
+    equations: dict
+    substitution: dict
+
+
+_T = sp.Symbol("T", positive=True)
+_CHI = sp.Symbol("chi", positive=True)
+
+
+@lru_cache(maxsize=8)
+def ground_state(spins: str, k: int) -> GroundState:
+    """e_0 = lim_{T→0} f (step 5b). Spherical spins, any k: q_k = 1 - χT, m_i = x_i T, ξ
+    near 1 replaced by its Taylor polynomial of order 2, the limit by sympy (Crisanti &
+    Sommers 1992; e_0 = -√(ξ'(1) + h²) for RS at the stationary χ). Ising spins, RS only:
+    T ln 2cosh(y/T) → |y| (cosh is even; the limit is taken by sympy for y > 0), the rest
+    of T Φ → 0 at q = 1 - χT: e_0 = -E_z|h + √ξ'(1) z|, integrated in closed form
+    (SK: -√(2/π) at h = 0)."""
+    sad = saddle(spins, k)
+    h = hierarchy(k)
+    xs = tuple(sp.Symbol(f"x_{i}", positive=True) for i in range(1, k + 1))
+    sub = {_BETA: 1 / _T, h.q[k]: 1 - _CHI * _T, **{m: x * _T for m, x in zip(h.m, xs,
+                                                                             strict=True)}}
+    near_one = _XI(1 - _CHI * _T)
+    taylor = near_one.series(_T, 0, 3).removeO()
+    if spins == "spherical":
+        e = -(sad.functional * _T).subs(sub).subs(near_one, taylor)
+        e0 = sp.limit(sp.expand_log(e, force=True), _T, 0, "+")
+        _require(not e0.has(sp.Limit), "ground state: sympy could not take T -> 0")
+        e0 = sp.expand_log(sp.simplify(sp.expand_log(e0, force=True)), force=True)
+        variables = (_CHI, *xs, *h.q[:k])
+    elif spins == "ising" and k == 0:
+        w = sp.Symbol("w", positive=True)
+        lim = sp.limit(_T * sp.log(2 * sp.cosh(w / _T)), _T, 0, "+")
+        _require(lim == w, f"ground state: T ln 2cosh(w/T) -> {lim}, expected w")
+        avg = [a for a in sad.functional.atoms(sp.Integral) if _is_average(a)]
+        _require(len(avg) == 1, "ground state: expected one average in the RS action")
+        (a,) = avg
+        z, _ = average_parts(a)
+        rest = -(sad.functional - a) * _T
+        # every ξ here is evaluated at 1 or at 1 - χT: its Taylor polynomial at 1 serves
+        c = sp.symbols("c_0:3", real=True)
+        poly = c[0] + c[1] * (_Q - 1) + c[2] * (_Q - 1) ** 2 / 2
+        rest = specialize(rest.subs(sub), poly)
+        rest0 = sp.limit(sp.expand(rest), _T, 0, "+")
+        _require(rest0 == 0, f"ground state: the non-average part tends to {rest0}")
+        # E_z|h + a z|, a = √ξ'(1) > 0, integrated by sympy on both sides of z* = -h/a
+        a_ = sp.Symbol("a", positive=True)
+        phi = gaussian_density(z)
+        root = -_H / a_
+        mean_abs = (sp.integrate(phi * (_H + a_ * z), (z, root, sp.oo))
+                    - sp.integrate(phi * (_H + a_ * z), (z, -sp.oo, root)))
+        mean_abs = sp.simplify(mean_abs)
+        _require(not mean_abs.has(sp.Integral), "ground state: E|h + a z| not integrated")
+        _require(sp.simplify(mean_abs.subs(_H, 0) - a_ * sp.sqrt(2 / sp.pi)) == 0,
+                 "ground state: E|a z| is not a √(2/π)")
+        e0 = -mean_abs.subs(a_, sp.sqrt(sp.Subs(sp.Derivative(_XI(_Q), _Q), _Q, 1)))
+        variables = ()
+    else:
+        raise InvalidInputError(
+            f"derivation step 'ground state': not derived for {spins} spins with k = {k}")
+    equations = {v.name: sp.diff(e0, v) for v in variables}
+    return GroundState(spins=spins, k=k, energy=e0, variables=variables, equations=equations,
+                       substitution=sub)
 
 
 # ----------------------------------------------------------------------------------------
