@@ -45,7 +45,7 @@ sweep costs acceptance · R · N² field additions; at R = 32 in float64 that is
 addition rate rather than by memory. The benchmark measures that bound in the same run: the
 addition rate of the engine's own update routine in its best case (32 columns adding full
 groups of 8 L2-resident rows, no decisions: :func:`add_rate`), divided by acceptance · R
-additions per element. Target (issue #7): J traffic ≥ 1/2 of streaming at acceptance rates
+additions per element. Target: J traffic ≥ 1/2 of streaming at acceptance rates
 near T_c. On this machine (Zen 5, 2 cores, one core streams ≈ 40 GB/s) the bound itself is
 below 1/2 of streaming on one thread (0.37-0.39 in float64, 0.31-0.34 in float32,
 measured 2026-12-03), so the target is out of reach on one core whatever the kernel, and with two

@@ -18,7 +18,7 @@ each classified point cold; wall time, ratio, and whether the labels agree.
     python benchmarks/bench_warm_start.py --fields 20 --temps 40 --workers 16
     python benchmarks/bench_warm_start.py --ks 2,3,4,5,6 --temps 8 --T-range 0.4 0.54 --skip-sweep
 
-The default size fits a shared 2-core machine (a few minutes); the issue's 20 × 40 grid is
+The default size fits a shared 2-core machine (a few minutes); the full 20 × 40 grid is
 the second line (minutes on 16 cores).
 """
 

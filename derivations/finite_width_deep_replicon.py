@@ -1,7 +1,7 @@
 """The replicon eigenvalue of the finite-width RS saddle of a random MLP landscape at depth
 L ≥ 1 (replicasolve.solvers.finite_width.deep): derived with sympy and checked numerically.
 
-Action (SCIENCE.md §B; derivations/finite_width_landscape.py), per N, pair variables a < b:
+Action (derivations/finite_width_landscape.py), per N, pair variables a < b:
     S = ½ ln det Q + β²/2 Σ_ab C^{L+1}_ab - Σ_l α_l [½ Σ_ab Ĝ^l_ab G^l_ab - W_l(C^l, Ĝ^l)],
     W(C, Ĝ) = ln E_{z~N(0,C)} F,  F = exp(½ Σ_ab Ĝ_ab φ_a φ_b),  C^{l+1} = σ_b² + σ_w² G^l,
 C^1 = σ_b² + σ_w² Q. Q is the only thermal order parameter (the hidden fields are Gaussian
@@ -457,7 +457,7 @@ def check_n5_block() -> None:
 
 def t_one_rsb(phi, c: tuple, g: tuple, m: float, rules: tuple) -> complex:
     """lim (1/n) ln E_{z~N(0,C)} exp(½ Σ Ĝ φφ) on 1RSB matrices C = (c_d, c_1, c_0),
-    Ĝ = (ĝ_d, ĝ_1, ĝ_0), blocks of m (the brief's per-layer term):
+    Ĝ = (ĝ_d, ĝ_1, ĝ_0), blocks of m (the action's per-layer term):
         E_{η0,ζ0} (1/m) ln E_{η1,ζ1} [E_ε e^ψ]^m,
         z = sqrt(c0) η0 + sqrt(c1 - c0) η1 + sqrt(cd - c1) ε,
         ψ = ½(ĝ_d - ĝ_1) φ² + (sqrt(ĝ_0) ζ0 + sqrt(ĝ_1 - ĝ_0) ζ1) φ,

@@ -1,7 +1,7 @@
 """A random MLP's input landscape at finite width ratio α = N_1/N: the replica action with
 layer overlaps, its replica-symmetric n → 0 limit, derived with sympy and checked.
 
-Network (SCIENCE.md §B): x on |x|² = N, h_i = W_i·x + b_i (i = 1..N_1 = αN),
+Network (Hanin & Winer, arXiv 2503.23982): x on |x|² = N, h_i = W_i·x + b_i (i = 1..N_1 = αN),
 W_ij ~ N(0, σ_w²/N), b_i ~ N(0, σ_b²); f = Σ_i w_i φ(h_i) + b with w_i ~ N(0, σ_w²/N_1),
 b ~ N(0, σ_b²); H = sqrt(N) f; Z = ∫ dμ(x) e^{-βH}, μ the uniform probability on the sphere.
 
@@ -13,9 +13,9 @@ Derivation, depth L = 1 (each step is a sympy or numeric check below):
     C^1_ab = σ_b² + σ_w² Q_ab (Q_ab = x_a·x_b/N). A delta function fixing N_1 G with
     conjugate Ĝ (imaginary contour; the saddle is real) gives
     exp N α [ -½ Σ_ab Ĝ_ab G_ab + ln E_{z~N(0,C^1)} exp(½ Σ_ab Ĝ_ab φ(z_a)φ(z_b)) ].
-    The sphere gives exp(N/2 ln det Q). Hence SCIENCE.md's action, with C^1 = σ_b² + σ_w² Q
-    and the same signs. At L = 1 it is linear in G: Ĝ_ab = β²σ_w²/α for EVERY a, b
-    (diagonal included), and G drops out exactly.
+    The sphere gives exp(N/2 ln det Q). Hence the layer-overlap action (the form of Hanin &
+    Winer, arXiv 2503.23982), with C^1 = σ_b² + σ_w² Q and the same signs. At L = 1 it is
+    linear in G: Ĝ_ab = β²σ_w²/α for EVERY a, b (diagonal included), and G drops out exactly.
  3. RS: Q = (1-q) I + q J, G: g_d, g; Ĝ: ĝ_d, ĝ. Then ½ Σ Ĝ φφ = ½(ĝ_d - ĝ) Σ φ_a² +
     ½ ĝ (Σ φ_a)²; Hubbard–Stratonovich e^{ĝ X²/2} = E_ζ e^{sqrt(ĝ) ζ X}; z_a =
     sqrt(c0) η + sqrt(c1 - c0) ε_a has covariance C^1 (c1 = σ_b² + σ_w², c0 = σ_b² + σ_w² q).

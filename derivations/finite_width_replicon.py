@@ -1,7 +1,7 @@
 """The replicon (de Almeida–Thouless) eigenvalue of the finite-width RS saddle of a random
 MLP landscape, one hidden layer: derived with sympy and checked numerically.
 
-Action (SCIENCE.md §B, derivations/finite_width_landscape.py step 2), L = 1, per N:
+Action (derivations/finite_width_landscape.py step 2), L = 1, per N:
     S = ½ ln det Q + β²/2 Σ_ab (σ_b² + σ_w² G_ab)
         - α[½ Σ_ab Ĝ_ab G_ab - ln E_{z~N(0,C)} e^{½ Σ_ab Ĝ_ab φ(z_a)φ(z_b)}],  C = σ_b² + σ_w² Q.
 

@@ -1,4 +1,4 @@
-"""The spin-glass descriptor q̄(T) of trained networks: the experiments of issue #7.
+"""The spin-glass descriptor q̄(T) of trained networks: the paper's experiments.
 
 Jun Li (arXiv 2508.07397) builds a Hopfield-type spin model from one feedforward network,
 simulates replicas and uses q̄(T) = mean |Q_ab| over replica pairs as a descriptor of that

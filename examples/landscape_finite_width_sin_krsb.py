@@ -3,7 +3,8 @@
 Published finding (Hanin & Winer, arXiv 2503.23982): sin networks give full replica symmetry
 breaking. In the Gaussian (infinite-width) limit they do not: the spherical Crisanti–Sommers
 problem with ξ = K_2 is solved exactly by 1RSB there (examples/landscape_sin_frsb.py).
-SCIENCE.md §B points to the finite-width action as the place where it can happen. This script
+At widths proportional to N the energy is not Gaussian, and the layer-overlap action that
+keeps this (derived in derivations/finite_width_landscape.py) is where it can happen. This script
 minimises the k-step functional of that action (replicasolve.solvers.finite_width.krsb) for
 sin, σ_w² = 2, σ_b² = 0, at width ratios α = N_1/N and temperatures T, for k = 1, 2, 3, and
 reports what each added step gains.

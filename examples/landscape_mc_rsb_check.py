@@ -1,5 +1,5 @@
 """Monte Carlo on finite random sin networks in an RS and an RSB phase against the
-finite-width replica theory (issue #5; SCIENCE.md §B).
+finite-width replica theory (Hanin & Winer, arXiv 2503.23982).
 
 Model: one hidden layer, sin, σ_w² = 2, σ_b² = 0, width N_1 = αN, H(x) = sqrt(N) f(x) on
 |x|² = N (replicasolve.studies.landscape_check). Two points:

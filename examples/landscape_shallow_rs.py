@@ -40,7 +40,8 @@ def main() -> None:
                   f"({t0.criterion}): RSB only in the T -> 0 limit")
         else:
             print(f"  DISAGREES below T = {t_min.max():g} (RS unstable there in the Gaussian "
-                  "limit; the paper's finite-width action may differ, see SCIENCE.md B)")
+                  "limit; the paper's finite-width action may differ, see "
+                  "replicasolve.solvers.finite_width)")
 
 
 if __name__ == "__main__":

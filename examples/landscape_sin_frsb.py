@@ -1,9 +1,10 @@
 """Published finding (Hanin & Winer, arXiv 2503.23982): sin networks give full RSB.
 
 Checked here in the infinite-width (Gaussian) limit, where the landscape is the spherical
-mixed p-spin model with ξ = K_{L+1}. SCIENCE.md (section B) warns that this naive mapping does
-not produce full RSB for sin; this script measures it: RS replicon, the RS/1RSB/2RSB gains
-(`phase`), and the Subag/Chen–Sen condition for full RSB at T = 0 (ξ''^{-1/2} concave).
+mixed p-spin model with ξ = K_{L+1}. This naive mapping need not produce full RSB for sin
+(the published result keeps widths proportional to N, where H is not Gaussian); this script
+measures it: RS replicon, the RS/1RSB/2RSB gains (`phase`), and the
+Subag/Chen–Sen condition for full RSB at T = 0 (ξ''^{-1/2} concave).
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ def main() -> None:
         print("\nAGREES: full RSB found for sin in the Gaussian limit")
     else:
         print("\nDISAGREES: in the Gaussian (infinite-width) limit sin gives RS or 1RSB, not "
-              "full RSB, and xi''^(-1/2) is never concave on (0, 1]. As SCIENCE.md warns, "
+              "full RSB, and xi''^(-1/2) is never concave on (0, 1]. As expected: "
               "the published result uses widths proportional to N (the layer-overlap action, "
-              "non-Gaussian H); that action is the next step of issue #5.")
+              "non-Gaussian H); see examples/landscape_finite_width_sin_krsb.py for that "
+              "action.")
 
 
 if __name__ == "__main__":

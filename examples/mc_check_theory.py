@@ -1,4 +1,4 @@
-"""Monte Carlo check of the replica theory (issue #7): T_c from Binder crossings, SK energy.
+"""Monte Carlo check of the replica theory: T_c from Binder crossings, SK energy.
 
 1. T_c from the crossings of the overlap Binder cumulant g = (3 - [<q^4>]/[<q^2>]^2)/2 over
    sizes (parallel tempering, disorder average over random instances), for SK (C = 1,

@@ -4,7 +4,8 @@ tanh, sin and erf in the infinite-width (Gaussian) limit, as one figure with fou
 Runs the sweeps ``activation_{relu,tanh,sin,erf}.toml`` (the ``landscape`` model) and prints
 what was found against the published findings of Hanin & Winer (arXiv 2503.23982): shallow
 tanh and ReLU networks replica symmetric, sin replica-symmetry broken. Those findings are
-for widths proportional to N; in the Gaussian limit they need not hold (SCIENCE.md B), so
+for widths proportional to N; in the Gaussian limit, which drops the finite-width terms of
+the layer-overlap action (derivations/finite_width_landscape.py), they need not hold, so
 they are reported (AGREES / DISAGREES, with where), not required.
 
 Check (required): at depth 1 the Gaussian landscape of sin and of erf is the spherical mixed
@@ -53,7 +54,7 @@ QUICK_AXES = {"depth": [1, 2], "T": [0.1, 1.2]}
 
 
 def closed_form_xi(activation: str, sigma_w2: float, sigma_b2: float) -> str:
-    """ξ(q) of a depth-1 network as a formula in q (sin and erf only; SCIENCE.md B)."""
+    """ξ(q) of a depth-1 network as a formula in q (sin, erf; replicasolve.symbolic.kernels)."""
     k = sigma_b2 + sigma_w2
     c = f"({sigma_b2!r} + {sigma_w2!r}*q)"
     if activation == "sin":

@@ -6,15 +6,15 @@ Trains a 784-64-64-10 MLP (standard program, embedded MNIST) for the last epoch 
 (Jun Li, arXiv 2508.07397) of the Ising model of the two hidden layers (layered couplings
 W², biases as fields) at epoch 0 (random Kaiming weights, zero biases) and after training.
 
-Independent references (SCIENCE.md A):
+Independent references (the multilayer SK model of Barney, Winer & Galitski, arXiv 2408.06421):
 
 - The random network's hidden layers are a bipartite SK model with C = 2 (two layers of 64
   spins), T_c = sqrt(C) from ``msk_critical``. Above T_c the replica theory's Gaussian
   overlap fluctuations give the spin-glass susceptibility χ_SG = N⟨Q²⟩ = 1/(1 − (T_c/T)²)
-  (the inverse of the paramagnet's Hessian, SCIENCE.md A, along the total-overlap mode; exact
-  to leading order in 1/N). Check: for every T ≥ 2 T_c the measured χ_SG of epoch 0 agrees
-  with it within 4 standard errors plus 10 % (the 10 % covers the O(1/N) and
-  instance-to-instance corrections at N = 128).
+  (the inverse of the paramagnet's Hessian, derivations/msk_critical_temperature.py, along the
+  total-overlap mode; exact to leading order in 1/N). Check: for every T ≥ 2 T_c the measured
+  χ_SG of epoch 0 agrees with it within 4 standard errors plus 10 % (the 10 % covers the
+  O(1/N) and instance-to-instance corrections at N = 128).
 - At T → ∞ q̄ tends to the exact E|Q_ab| of independent random spins (``paramagnet_q_bar``).
   Check: at the highest T (20, (T_c/T)² = 0.5 %) q̄ of both networks is within 4 standard
   errors plus 5 % of it.

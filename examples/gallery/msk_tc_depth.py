@@ -2,9 +2,9 @@
 
 Runs the sweep ``msk_tc_depth.toml`` (T_c of L identical layers, C = 1 and 2) and draws
 T_c(L) with the closed form T_c = sqrt(2 C cos(π/(L+2))) and its L → ∞ limit sqrt(2C)
-(arXiv 2408.06421; SCIENCE.md A). Check: the largest deviation of the sweep from the closed
-form, which must be below 1e-10 (the sweep takes the largest eigenvalue of a small
-tridiagonal matrix with LAPACK, accurate to ~1e-15 relative; 1e-10 leaves room).
+(Barney, Winer & Galitski, arXiv 2408.06421). Check: the largest deviation of the sweep
+from the closed form, which must be below 1e-10 (the sweep takes the largest eigenvalue of a
+small tridiagonal matrix with LAPACK, accurate to ~1e-15 relative; 1e-10 leaves room).
 
     python examples/gallery/msk_tc_depth.py [--out gallery_out] [--force] [--quick]
 

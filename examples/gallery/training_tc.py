@@ -8,9 +8,10 @@ Kaiming networks of the same sizes over seeds, the finite-size spread).
 
 Check: the epoch-0 network is a random Kaiming instance (C = 2), so its T_c must lie in the
 spread of random instances around the replica value of the multilayer SK model for the same
-layer sizes and C (``msk_critical``; SCIENCE.md A): |T_c(0) − mean| ≤ 4 standard deviations
-of the random instances (a Gaussian 4σ band; the spread is the finite-size effect of N ≈ 900
-spins). The deviation from the MSK value itself is printed.
+layer sizes and C (``msk_critical``; Barney, Winer & Galitski, arXiv 2408.06421):
+|T_c(0) − mean| ≤ 4 standard deviations of the random instances (a Gaussian 4σ band; the
+spread is the finite-size effect of N ≈ 900 spins). The deviation from the MSK value itself
+is printed.
 
     python examples/gallery/training_tc.py [--out gallery_out] [--force] [--quick]
 

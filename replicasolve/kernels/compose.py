@@ -7,8 +7,8 @@ returns a member of the family :class:`replicasolve.kernels.xi.XiResult`. The re
 docstring describes the tables, :class:`XiFunction`.
 
 For inputs on the sphere the variance ``v_l = K_l(1)`` of every layer does not depend on
-the overlap ``q`` (SCIENCE.md B), so layer ``l`` acts on the covariance through one
-function of ``ρ = K_l(q)/v_l ∈ [-1, 1]``::
+the overlap ``q`` (the recursion of :mod:`replicasolve.kernels.numeric`), so layer ``l``
+acts on the covariance through one function of ``ρ = K_l(q)/v_l ∈ [-1, 1]``::
 
     K_{l+1}(q) = σ_b² + σ_w² f_l(K_l(q) / v_l),   f_l(ρ) = E[φ(u)φ(v)], Var = v_l, Cov = v_l ρ.
 

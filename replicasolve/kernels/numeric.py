@@ -26,7 +26,7 @@ inputs") gives ∂K/∂c = E[φ'(u) φ'(v)] at fixed variances, so derivatives i
 quadrature applied to φ' (:func:`derivative_kernel`, checked by :func:`price_check`).
 
 Depth composition (Poole, Lahiri, Raghu, Sohl-Dickstein & Ganguli 2016, "Exponential
-expressivity in deep neural networks through transient chaos"; SCIENCE.md section B): for
+expressivity in deep neural networks through transient chaos"): for
 inputs on the sphere (overlap q ∈ [-1, 1]) and L hidden layers,
 
     K_1(q)     = σ_b,0² + σ_w,0² q,

@@ -1,6 +1,7 @@
 """Finite-width random MLPs in torch: the empirical output covariance ξ(q).
 
-The check of the kernel composition against real networks (SCIENCE.md B): inputs on the
+The check of the kernel composition against real networks (the infinite-width construction
+of Hanin & Winer, arXiv 2503.23982; ``replicasolve.kernels.numeric``): inputs on the
 sphere ``|x|² = n_in`` with overlap ``q``, weights ``W_l ~ N(0, σ_w²/fan_in)``, biases
 ``N(0, σ_b²)``. Given the last hidden layer, the output covariance is exactly
 ``σ_b² + σ_w² φ(h_ref)·φ(h_q) / width``; it fluctuates from draw to draw by

@@ -6,17 +6,17 @@ several temperatures, and the descriptor is the mean absolute off-diagonal repli
 
     q̄(T) = 1/(R(R-1)) Σ_{a≠b} |Q_ab|,   Q_ab = (1/N) Σ_i s_i^a s_i^b,
 
-averaged over the measurements of the run (SCIENCE.md, section C). q̄ is 1 in a frozen
+averaged over the measurements of the run. q̄ is 1 in a frozen
 (ordered or glassy) state and falls to the paramagnetic value E|Q_ab| of independent random
 spins, ≈ sqrt(2/(πN)), at high temperature; where it leaves that value says at which
 temperature, in the units of the weights, the network's couplings start to order the spins.
 
-What the paper does not publish, and what is therefore an option here (SCIENCE.md C): the
-couplings (``"layered"``: adjacent-layer W as in SCIENCE.md A, the default; ``"hebbian"``:
-a Hopfield-type WᵀW within each layer), the fields (biases or none), whether the input and
-output layers are spins, the Monte Carlo scheme (Metropolis or heat bath, with or without
-parallel tempering), replica counts, sweeps and temperatures. Each choice is recorded in
-the Dataset's attributes, so a curve says how it was made.
+What the paper does not publish, and what is therefore an option here: the couplings
+(``"layered"``: adjacent-layer W as in Barney, Winer & Galitski, arXiv 2408.06421, the
+default; ``"hebbian"``: a Hopfield-type WᵀW within each layer), the fields (biases or none),
+whether the input and output layers are spins, the Monte Carlo scheme (Metropolis or heat
+bath, with or without parallel tempering), replica counts, sweeps and temperatures. Each
+choice is recorded in the Dataset's attributes, so a curve says how it was made.
 
 Two pieces:
 
@@ -71,7 +71,8 @@ __all__ = [
 
 COUPLINGS = ("layered", "hebbian")
 EQUILIBRATION = ("hotcold", "none")
-_REFERENCE = "Jun Li, arXiv 2508.07397 (descriptor); SCIENCE.md A (layered couplings)"
+_REFERENCE = ("Jun Li, arXiv 2508.07397 (descriptor); Barney, Winer & Galitski, "
+              "arXiv 2408.06421 (layered couplings)")
 _SNAPSHOT_FORMAT = "replicasolve-snapshot/1"
 
 
@@ -264,17 +265,17 @@ def network_spin_model(source: Any, *, couplings: str = "layered",
     """The Ising model of one feedforward network: neurons → spins, weights → couplings.
 
     The paper (Jun Li, arXiv 2508.07397) builds "a Hopfield-type spin glass model" from the
-    network but does not publish the couplings, so both plausible constructions are offered
-    (SCIENCE.md C). The network has layers ``l = 0..L`` (0 the input, L the output) of
-    ``N_l`` neurons, weights ``W^l`` of shape ``(N_l, N_{l-1})`` (``torch.nn.Linear.weight``
-    layout) and biases ``b^l`` of shape ``(N_l,)``, l = 1..L. Every kept neuron is one spin
-    s ∈ {±1}; spins are ordered layer by layer, input first, and
+    network but does not publish the couplings, so both plausible constructions are offered.
+    The network has layers ``l = 0..L`` (0 the input, L the output) of ``N_l`` neurons,
+    weights ``W^l`` of shape ``(N_l, N_{l-1})`` (``torch.nn.Linear.weight`` layout) and biases
+    ``b^l`` of shape ``(N_l,)``, l = 1..L. Every kept neuron is one spin s ∈ {±1}; spins
+    are ordered layer by layer, input first, and
 
         H(s) = -1/2 Σ_ij J_ij s_i s_j - Σ_i h_i s_i.
 
     Couplings:
 
-    - ``"layered"`` (default; SCIENCE.md A, Barney, Winer & Galitski, arXiv 2408.06421):
+    - ``"layered"`` (default; Barney, Winer & Galitski, arXiv 2408.06421):
       J between layers l-1 and l is W^l (``J_ij = W^l_ij`` for i in layer l, j in layer
       l-1, and symmetric), no couplings within a layer: J is block tridiagonal and is kept
       as the list of weight matrices (:meth:`IsingSystem.layered`), never densified.

@@ -1,5 +1,5 @@
 """Monte Carlo check of the finite-width replica theory of a random MLP's input landscape,
-in replica-symmetric and in replica-symmetry-broken phases (SCIENCE.md §B, issue #5).
+in replica-symmetric and in replica-symmetry-broken phases (Hanin & Winer, arXiv 2503.23982).
 
 The network is :class:`~replicasolve.engines.sphere.SphereMLP` with one hidden layer of width
 N_1 = αN: weights N(0, σ_w²/fan-in), biases N(0, σ_b²), a scalar linear read-out of the same

@@ -1,6 +1,6 @@
 """Monte Carlo checks of the replica theory: Binder crossings for T_c, the SK energy at T > 0.
 
-Two checks of issue #7, both on disorder averages over random finite instances simulated with
+Two checks, both on disorder averages over random finite instances simulated with
 the parallel-tempering engine of :mod:`replicasolve.engines.ising`:
 
 1. **T_c from Binder crossings** (:func:`binder_crossing`). For each size of a family of

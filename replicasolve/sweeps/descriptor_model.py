@@ -1,6 +1,6 @@
 """The ``descriptor`` sweep model: the spin-glass descriptor q̄(T) of one network.
 
-q̄(T) = mean over replica pairs a ≠ b of |Q_ab| (Jun Li, arXiv 2508.07397; SCIENCE.md C),
+q̄(T) = mean over replica pairs a ≠ b of |Q_ab| (Jun Li, arXiv 2508.07397),
 measured by Monte Carlo on the Ising model of a network built by
 :func:`replicasolve.studies.descriptor.network_spin_model`. A spec::
 

@@ -4,7 +4,7 @@ The dual kernel of an activation φ is
 
     K(k1, k2, c) = E[φ(u) φ(v)],   (u, v) ~ N(0, [[k1, c], [c, k2]])
 
-(Cho & Saul 2009, "Kernel methods for deep learning"; SCIENCE.md section B). Nothing here is a
+(Cho & Saul 2009, "Kernel methods for deep learning"). Nothing here is a
 hand-typed answer: every closed form is the result of a Gaussian integral that sympy performs.
 Write u = sqrt(k1) z1 and v = (c / sqrt(k1)) z1 + sqrt(k2 - c²/k1) z2 with z1, z2 i.i.d. N(0, 1).
 

@@ -1,5 +1,5 @@
 """Stability (replicon eigenvalue) of the finite-width RS saddle of a random MLP landscape at
-ANY depth L ≥ 1 (SCIENCE.md §B; derivation and checks in
+ANY depth L ≥ 1 (Hanin & Winer, arXiv 2503.23982; derivation and checks in
 ``derivations/finite_width_deep_replicon.py``).
 
 The action (module docstring of :mod:`replicasolve.solvers.finite_width.rs`), per N,

@@ -1,6 +1,7 @@
-"""One-step RSB of the finite-width layer-overlap action at any depth L ≥ 1 (issue #5).
+"""One-step RSB of the finite-width layer-overlap action at any depth L ≥ 1.
 
-Action: module docstring of :mod:`replicasolve.solvers.finite_width.rs` (SCIENCE.md §B). With
+Action: module docstring of :mod:`replicasolve.solvers.finite_width.rs` (derived in
+``derivations/finite_width_landscape.py``). With
 1RSB structure (diagonal, same-block, other-block entries) in Q = (1, q_1, q_0), in every
 hidden layer's G^l = (g_d, g_1, g_0) and Ĝ^l = (ĝ_d, ĝ_1, ĝ_0), blocks of size m, the
 n → 0 limit of S/n is
@@ -13,7 +14,7 @@ n → 0 limit of S/n is
 
 c = σ_b² + σ_w² G^{l-1} (G^0 = Q, diagonal 1), ½Ψ the 1RSB entropy
 (:func:`~replicasolve.solvers.finite_width.krsb.parisi_entropy`), the traces from
-(1/n) Σ_ab X_ab Y_ab → x_d y_d + (m-1) x_1 y_1 - m x_0 y_0 (the brief's per-layer term and
+(1/n) Σ_ab X_ab Y_ab → x_d y_d + (m-1) x_1 y_1 - m x_0 y_0 (the action's per-layer term and
 the 1RSB functional of ``derivations/finite_width_deep_replicon.py``, step 6). At the top
 layer Ĝ^L = β²σ_w²/α_L in every entry (the action is linear in G^L), which cancels
 β²/2 Σ C^{L+1} against -α_L ½ Σ Ĝ^L G^L: T_L has ψ = λ ζ φ, λ = βσ_w/√α_L.

@@ -1,6 +1,6 @@
 """Stability (replicon / de Almeida–Thouless eigenvalue) of the finite-width RS saddle of a
-one-hidden-layer random MLP landscape (SCIENCE.md §B; derivation and checks in
-``derivations/finite_width_replicon.py``).
+one-hidden-layer random MLP landscape (Hanin & Winer, arXiv 2503.23982; derivation and
+checks in ``derivations/finite_width_replicon.py``).
 
 At depth L = 1 the layer-overlap action (module docstring of
 :mod:`replicasolve.solvers.finite_width.rs`) is linear in G, so the G integral is a delta

@@ -1,6 +1,6 @@
 """A random MLP's input landscape at finite width ratio α = N_l/N: the replica-symmetric
-saddle point of the layer-overlap action (SCIENCE.md §B; derivation and checks in
-``derivations/finite_width_landscape.py``).
+saddle point of the layer-overlap action (Hanin & Winer, arXiv 2503.23982; derivation and
+checks in ``derivations/finite_width_landscape.py``).
 
 The network: input x with |x|² = N, hidden widths N_l = α_l N (l = 1..L), weights
 W ~ N(0, σ_w²/fan-in), biases ~ N(0, σ_b²), a scalar linear read-out of the same law, and
@@ -159,7 +159,7 @@ def finite_width_rs(activation: Any, sigma_w2: float, sigma_b2: float,
     """Solve the RS saddle point of a random MLP's input landscape at finite width.
 
     The equations are those of the module docstring (derived and checked in
-    ``derivations/finite_width_landscape.py``; action of SCIENCE.md §B). The unknowns
+    ``derivations/finite_width_landscape.py``). The unknowns
     u = (q, ĝ_d^l, ĝ^l for l < L) are iterated through one forward pass (layer overlaps
     g_d^l, g^l from the tilted single-site measures) and one backward pass (conjugates from
     the layer above), damped, and polished by Powell's hybrid method once the damped
