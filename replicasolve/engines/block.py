@@ -429,8 +429,8 @@ def _simulate(system: IsingSystem, temps: np.ndarray, *, replicas: int, sweeps: 
     temp_of_col = np.repeat(np.arange(nt, dtype=np.int64), r)
     col_of_slot = np.arange(ncol, dtype=np.int64).reshape(nt, r)
     n_meas = sweeps // measure_every
-    iu = np.triu_indices(r, 1)
-    npair = iu[0].size if overlaps else 0
+    iu = np.triu_indices(r, 1) if overlaps else (np.zeros(0, np.int64),) * 2
+    npair = iu[0].size
     energies = np.zeros((n_meas, nt, r))
     mags = np.zeros((n_meas, nt, r))
     ovl = np.zeros((n_meas, nt, npair))
