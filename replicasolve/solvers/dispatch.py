@@ -2,24 +2,24 @@
 
 The problem says what is asked, the method how to solve it, the options how finely:
 
-=========================  ==============================  ===========================
-problem                    methods (default first)          result
-=========================  ==============================  ===========================
-``MixedPSpin``             ``FullRSB()``, ``RSB(k)``, RS     ``ParisiResult``
-``RandomMLPLandscape``     ``"auto"`` (RS where stable,      ``ParisiResult``
-                           else full RSB), as MixedPSpin
-``FiniteWidthLandscape``   ``RS()``; ``RSB(k)`` at depth 1;  ``FiniteWidthResult``,
-                           ``RSB(1)`` at any depth           ``FiniteWidthKRSB``,
-                                                             ``FiniteWidth1RSBDeep``
-``MSK``                    exact (no method)                 ``MSKCritical``
-``Kernel``                 ``"auto"``, ``"closed"``,          a ξ object (``XiResult``)
-                           ``"quadrature"``, ``"ode"``
-``LayeredBonds``,          ``TAP(...)``                      ``TapCritical``
-``DenseBonds``
-``IsingSystem``,           ``MonteCarlo(T=...)``             ``MCResult`` (one T),
-``LayeredBonds``,                                           ``PTResult`` (a ladder)
-``DenseBonds``
-=========================  ==============================  ===========================
+================================  ==================================  ============================
+problem                           methods (default first)             result
+================================  ==================================  ============================
+``MixedPSpin``                    ``FullRSB()``, ``RSB(k)``, RS       ``ParisiResult``
+``RandomMLPLandscape``            ``"auto"`` (RS where stable, else   ``ParisiResult``
+                                  full RSB), as ``MixedPSpin``
+``FiniteWidthLandscape``          ``RS()``; ``RSB(k)`` at depth 1;    ``FiniteWidthResult``,
+                                  ``RSB(1)`` at any depth             ``FiniteWidthKRSB``,
+                                                                      ``FiniteWidth1RSBDeep``
+``MSK``                           exact (no method)                   ``MSKCritical``
+``Kernel``                        ``"auto"``, ``"closed"``,           a ξ object (``XiResult``)
+                                  ``"quadrature"``, ``"ode"``
+``LayeredBonds``, ``DenseBonds``  ``TAP(...)``;                       ``TapCritical``;
+                                  ``MonteCarlo(T=...)``               ``MCResult`` (one T) or
+                                                                      ``PTResult`` (a ladder)
+``IsingSystem``                   ``MonteCarlo(T=...)``               ``MCResult`` (one T) or
+                                                                      ``PTResult`` (a ladder)
+================================  ==================================  ============================
 
 Methods of a higher floor of the pipeline (the Monte Carlo engines) are not imported here:
 their module registers its method class with :func:`register_method` when it is imported,

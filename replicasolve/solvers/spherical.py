@@ -4,12 +4,12 @@ Conventions (those of :mod:`replicasolve.models.pspin`): σ on the sphere |σ|²
 uniform *probability* measure (so the entropy is 0 at T = ∞ and negative below), Gaussian H
 with E H(σ)H(σ') = N ξ(R), Gibbs weight exp(-H/T), field term -h Σ σ_i. By rotation
 invariance of the disorder, the field is exactly a linear term in the covariance, and every
-formula below uses
+formula below uses::
 
     ξ_h(q) = ξ(q) + h² q.
 
 T > 0 (Crisanti–Sommers, Z. Phys. B 87, 341 (1992); proved by Talagrand, PTRF 134 (2006) and
-Chen, EJP 18 (2013) with a field): -βf = inf_x P(x),
+Chen, EJP 18 (2013) with a field): -βf = inf_x P(x)::
 
     P(x) = 1/2 [ β² ∫_0^1 x(q) ξ_h'(q) dq + ∫_0^{q_M} dq / d(q) + ln(1 - q_M) ],
     d(q) = ∫_q^1 x(s) ds,
@@ -18,14 +18,14 @@ over distribution functions x with x = 1 on [q_M, 1]. P is strictly convex in x 
 2006), so a step function that no admissible perturbation improves is the global minimiser.
 
 T = 0 (Chen–Sen, CMP 350 (2017); Jagannath–Tobasco, CMP 352 (2017)): with β x → γ and
-β(1 - q_M) → L,
+β(1 - q_M) → L::
 
     E_GS = -inf_{L > 0, γ} 1/2 [ ∫_0^1 γ(q) ξ_h'(q) dq + ξ_h'(1) L + ∫_0^1 dq / D(q) ],
     D(q) = L + ∫_q^1 γ(s) ds,   γ ≥ 0 nondecreasing.
 
 Both are minimised over k-step functions. The solver works with the functional scaled to
 energy units, F = T·P at T > 0 (so f = -min F) and F = the Chen–Sen bracket at T = 0 (so
-E_GS = -min F), on a box parametrisation that keeps the ordering constraints as simple bounds:
+E_GS = -min F), on a box parametrisation that keeps the ordering constraints as simple bounds::
 
     T > 0:  ln(1 - q_i) = -(u_0 + ... + u_i),  ln m_i = -(v_i + ... + v_k),   u, v >= 0;
     T = 0:  ln(1 - q_i) = -(u_0 + ... + u_i),  ln γ_i = a + v_2 + ... + v_i,  v >= 0,
@@ -1193,7 +1193,7 @@ def continuous_solution(model: Any, n: int = 401) -> ContinuousSolution:
     D(q) = 1/sqrt(ξ''(q)), γ(q) = (1/2) ξ''' ξ''^{-3/2}, L = 1/sqrt(ξ''(1)) (Crisanti–Sommers
     1992; Chen–Sen, CMP 350 (2017), Jagannath–Tobasco, CMP 352 (2017)). The interval is
     [q_0, q_M]: q_0 solves ξ_h'(q_0) = q_0 ξ''(q_0) (q_0 = 0 without field when ξ'(0) = 0),
-    q_M solves (1 - q_M) sqrt(ξ''(q_M)) = T (q_M = 1 at T = 0). The values are
+    q_M solves (1 - q_M) sqrt(ξ''(q_M)) = T (q_M = 1 at T = 0). The values are::
 
         T > 0: -βf = 1/2[β²(ξ_h(1) - ξ_h(q_M) - (1-q_M) ξ_h'(q_M))
                       + 2β(q_0 sqrt(ξ''(q_0)) + ∫_{q_0}^{q_M} sqrt(ξ'')) + ln(1 - q_M)],
@@ -1203,11 +1203,10 @@ def continuous_solution(model: Any, n: int = 401) -> ContinuousSolution:
     ξ''^{-1/2} is concave on [q_0, q_M], and nothing is gained above q_M
     ((1 - u) sqrt(ξ''(u)) <= T there); both are checked on a grid of ``n`` points.
 
-    Raises
-    ------
-    InvalidInputError
-        If the model is not spherical or any of these conditions fails (the message says
-        which): the solution then has a jump, and only the k-step solver applies.
+    Raises:
+        InvalidInputError: If the model is not spherical or any of these conditions fails
+            (the message says which): the solution then has a jump, and only the k-step
+            solver applies.
     """
     from scipy import integrate  # lazily: a sweep worker solving k-step problems never needs it
     if getattr(model, "spins", None) != "spherical":

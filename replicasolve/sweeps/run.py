@@ -63,7 +63,12 @@ class SweepOutcome:
         computed: points computed by this call.
         reused: points taken from an interrupted earlier run.
         failed: points whose computation raised (NaN in the file; see its ``errors``).
-        executor: ``"serial"``, ``"local"`` or ``"dask"``.
+        executor: the outcome's label for how the points were run, not always the
+            ``executor=`` asked for: ``"serial"`` for an ``executor="local"`` run done in
+            this process (one worker asked for, one core, or a single chain of points; it is
+            not an ``executor=`` value that :func:`execute` or :func:`run_sweep` accept),
+            ``"local"`` (a process pool), ``"dask"``, or ``"none"`` (status ``"complete"``:
+            nothing was run).
         workers: processes (or Dask workers) used.
     """
 

@@ -2,7 +2,7 @@
 ANY depth L ≥ 1 (Hanin & Winer, arXiv 2503.23982; derivation and checks in
 ``derivations/finite_width_deep_replicon.py``).
 
-The action (module docstring of :mod:`replicasolve.solvers.finite_width.rs`), per N,
+The action (module docstring of :mod:`replicasolve.solvers.finite_width.rs`), per N::
 
     S = ½ ln det Q + β²/2 Σ_ab C^{L+1}_ab
         - Σ_l α_l [ ½ Σ_ab Ĝ^l_ab G^l_ab - W_l(C^l, Ĝ^l) ],
@@ -12,7 +12,7 @@ C^1 = σ_b² + σ_w² Q, is a function of the input overlaps Q (the only thermal
 parameter: the hidden fields are Gaussian given the input, i.e. part of the disorder) and
 of the large-deviation variables G^l, Ĝ^l. Its replicon sector (zero-row-sum off-diagonal
 perturbations δQ, δG^l, δĜ^l of one common shape; diagonal and longitudinal modes decouple
-by permutation symmetry) is a (2L+1)-square matrix per replicon mode:
+by permutation symmetry) is a (2L+1)-square matrix per replicon mode::
 
     δQ δQ:           -1/(1-q)² + α_1 σ_w⁴ R^1_CC
     δG^{l-1} δG^{l-1}:  α_l σ_w⁴ R^l_CC            (l ≥ 2; G^0 ≡ Q)
@@ -24,7 +24,7 @@ by permutation symmetry) is a (2L+1)-square matrix per replicon mode:
 The per-layer blocks are the replicon projections M1 - 2M2 + M3 of the connected
 second derivatives of W, in which every pair observable is a product of one single-replica
 operator per replica (∂/∂C_ab → ∂_a∂_b by Gaussian integration by parts, ∂/∂Ĝ_ab →
-φ_aφ_b); the disconnected parts cancel and, as n → 0,
+φ_aφ_b); the disconnected parts cancel and, as n → 0::
 
     R_CC = E_{η,ζ} χ²,          χ = ∂_h² ln I = (Var^ψ(ε) - 1)/s,
     R_CĜ = E_{η,ζ} (∂_h⟨φ⟩)²,   ∂_h⟨φ⟩ = Cov^ψ(ε, φ)/sqrt(s),
@@ -34,12 +34,12 @@ with z = h + sqrt(s) ε, h = sqrt(c0) η, s = c1 - c0, I = E_ε e^ψ and ⟨·�
 the moments of the single-site measure tilted by e^ψ, ψ = ½(ĝ_d - ĝ)φ(z)² + sqrt(ĝ) ζ φ(z)
 (exactly the measure of the RS equations). Integrating out δG^l, δĜ^l (the Schur complement
 onto δQ, i.e. the replicon of the effective action S_eff[Q]) from the top layer down gives
-a recursion for the curvature κ_l felt by δG^l:
+a recursion for the curvature κ_l felt by δG^l::
 
     κ_L = 0,
     κ_{l-1} = α_l σ_w⁴ [ R^l_CC + (R^l_CĜ)² κ_l / (α_l - κ_l R^l_ĜĜ) ],   l = L..1,
 
-and, normalised as the Gaussian-limit replicon (multiplied by -(1-q)²),
+and, normalised as the Gaussian-limit replicon (multiplied by -(1-q)²)::
 
     Λ = 1 - (1 - q)² κ_0.
 

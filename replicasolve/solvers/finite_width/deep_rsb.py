@@ -4,7 +4,7 @@ Action: module docstring of :mod:`replicasolve.solvers.finite_width.rs` (derived
 ``derivations/finite_width_landscape.py``). With
 1RSB structure (diagonal, same-block, other-block entries) in Q = (1, q_1, q_0), in every
 hidden layer's G^l = (g_d, g_1, g_0) and Ĝ^l = (ĝ_d, ĝ_1, ĝ_0), blocks of size m, the
-n → 0 limit of S/n is
+n → 0 limit of S/n is::
 
     Φ_1 = ½ Ψ(q_0, q_1, m) + Σ_{l<L} -α_l ½ (ĝ_d g_d + (m-1) ĝ_1 g_1 - m ĝ_0 g_0)
           + Σ_l α_l T_l,
@@ -21,7 +21,7 @@ layer Ĝ^L = β²σ_w²/α_L in every entry (the action is linear in G^L), which
 
 Stationarity in G^l, Ĝ^l (Gaussian integration by parts, as in the RS module; w the
 normalised weight Z^m / E_{η1,ζ1} Z^m of the middle level, ⟨·⟩ the ε-average tilted by
-e^ψ, s = c_d - c_1, E over η0, ζ0):
+e^ψ, s = c_d - c_1, E over η0, ζ0)::
 
     forward:  g_d = E Σ w ⟨φ²⟩,  g_1 = E Σ w ⟨φ⟩²,  g_0 = E (Σ w ⟨φ⟩)²,
     backward: (ĝ_d, ĝ_1, ĝ_0)^l = (α_{l+1}/α_l) σ_w² (D, d_1, d_0)^{l+1},

@@ -2,7 +2,7 @@
 
 At depth 1 the conjugate of the layer overlap is fixed exactly, Ĝ_ab = β²σ_w²/α for all a, b
 (``derivations/finite_width_landscape.py``), and a Hubbard–Stratonovich variable ζ (the
-normalised read-out weight of a hidden unit, shared by the replicas) linearises the rest:
+normalised read-out weight of a hidden unit, shared by the replicas) linearises the rest::
 
     n Φ_n(Q) = ½ ln det Q + α ln E_ζ E_{z ~ N(0, C(Q))} Π_a exp(λ ζ φ(z_a)),
     C = σ_b² + σ_w² Q,   λ = β σ_w / sqrt(α).
@@ -17,23 +17,27 @@ Derivation (each step is checked in ``derivations/finite_width_krsb.py``):
 
 1. Q = (1 - q_k) I + Σ_{j=0}^k (q_j - q_{j-1}) B_{p_j} (q_{-1} = 0, B_p the block-diagonal
    all-ones matrix of block size p), whose eigenvalues are D_j = D_{j+1} + p_{j+1}(q_{j+1} - q_j)
-   (D_k = 1 - q_k) with multiplicity n/p_{j+1} - n/p_j, and D_0 + n q_0 once. Hence
+   (D_k = 1 - q_k) with multiplicity n/p_{j+1} - n/p_j, and D_0 + n q_0 once. Hence::
 
        (1/n) ln det Q → Ψ = q_0/D_0 + Σ_{j=1}^k (1/m_j) ln(D_{j-1}/D_j) + ln D_k,
        D_k = 1 - q_k,   D_{j-1} = D_j + m_j (q_j - q_{j-1}),
 
    the Crisanti–Sommers entropy of the k-RSB matrix (Crisanti & Sommers, Z. Phys. B 87,
    341 (1992)).
-2. The Gaussian z with covariance C(Q) is, in law,
+2. The Gaussian z with covariance C(Q) is, in law::
+
        z_a = √c_0 η_0 + Σ_{j=1}^k √(c_j - c_{j-1}) η_j^{(b_j(a))} + √(c_d - c_k) ε_a,
+
    c_j = σ_b² + σ_w² q_j, c_d = σ_b² + σ_w², with one independent N(0, 1) variable η_j per
    p_j-block (b_j(a) the p_j-block of replica a) and one ε_a per replica.
-3. Integrating from the inside out (Parisi, J. Phys. A 13, L115 (1980)), at fixed ζ:
+3. Integrating from the inside out (Parisi, J. Phys. A 13, L115 (1980)), at fixed ζ::
+
        Z_k = E_ε e^{λ ζ φ(z)},   Z_{j-1} = (E_{η_j} Z_j^{m_j})^{1/m_j}  (j = k, …, 1),
+
    so that E_z Π_a e^{λζφ(z_a)} = E_{η_0} Z_0^n and ln E_ζ E_{η_0} Z_0^n = n E_{ζ,η_0} ln Z_0
    + O(n²).
 
-Result (dimensionless, = -βf at the optimum; per input dimension):
+Result (dimensionless, = -βf at the optimum; per input dimension)::
 
     Φ_k(q, m) = ½ Ψ(q, m) + α E_{ζ, η_0} ln Z_0(ζ, √c_0 η_0),
 
@@ -54,8 +58,10 @@ Two quadratures of the same formula:
 - ``"grid"``: every Z_j depends on the η's only through the scalar field
   h_j = √c_0 η_0 + Σ_{i ≤ j} √(c_i - c_{i-1}) η_i, so each level is a Gaussian convolution of
   a function of one variable. ln Z_j is tabulated on a uniform grid in h (periodic for
-  periodic φ, the period found by sympy; a truncated line otherwise) and each level
+  periodic φ, the period found by sympy; a truncated line otherwise) and each level::
+
       ln Z_{j-1} = (1/m_j) ln(K_{Δ_j} * e^{m_j ln Z_j}),  Δ_j = c_j - c_{j-1},
+
   is a product with the sampled (periodised) Gaussian kernel K. All its entries are positive,
   so the product has full relative precision at every point whatever the dynamic range of
   e^{mL} (an FFT would lose the small values to cancellation). Trapezoidal sums of smooth

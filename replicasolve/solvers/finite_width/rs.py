@@ -7,7 +7,7 @@ W ~ N(0, σ_w²/fan-in), biases ~ N(0, σ_b²), a scalar linear read-out of the 
 H(x) = sqrt(N) f(x). Given the layer below, the preactivations of layer l are iid over its
 N_l units, Gaussian with replica covariance C^l = σ_b² + σ_w² G^{l-1} (G^0 = Q, the input
 overlaps), and the read-out integrates to exp(N β²/2 Σ_ab C^{L+1}_ab). Fixing
-G^l_ab = (1/N_l) Σ_i φ(h^l_ia) φ(h^l_ib) by delta functions with conjugates Ĝ^l gives
+G^l_ab = (1/N_l) Σ_i φ(h^l_ia) φ(h^l_ib) by delta functions with conjugates Ĝ^l gives::
 
     E Z^n = ∫ exp N{ ½ ln det Q + β²/2 Σ_ab C^{L+1}_ab
                      - Σ_l α_l [ ½ Σ_ab Ĝ^l_ab G^l_ab
@@ -16,7 +16,7 @@ G^l_ab = (1/N_l) Σ_i φ(h^l_ia) φ(h^l_ib) by delta functions with conjugates �
 Replica symmetry (Q_ab = q, G^l: diagonal g_d, off-diagonal g; Ĝ^l: ĝ_d, ĝ), a
 Hubbard–Stratonovich variable ζ for the off-diagonal ĝ and z_a = sqrt(c0) η + sqrt(c1 - c0) ε_a
 (η shared, ε_a per replica), then n → 0, give Φ(β) = lim E ln Z / N (Z over the uniform
-probability measure on the sphere):
+probability measure on the sphere)::
 
     Φ = ½[ln(1-q) + q/(1-q)] + β²σ_w²/2 (g_d^L - g^L)
         - Σ_l α_l [ ½(ĝ_d^l g_d^l - ĝ^l g^l) - T_l ],
@@ -25,7 +25,7 @@ probability measure on the sphere):
 with (c1, c0) = (σ_b² + σ_w², σ_b² + σ_w² q) at layer 1 and (σ_b² + σ_w² g_d^{l-1},
 σ_b² + σ_w² g^{l-1}) above. ⟨·⟩_l is the ε-average tilted by e^{ψ_l}, s_l = c1 - c0, and
 the stationarity equations are (Gaussian integration by parts turns derivatives of T_l in
-c1, c0 into ε-moments: ∂T/∂c1 = E(⟨ε²⟩ - 1)/(2s), ∂T/∂c0 = -E⟨ε⟩²/(2s))
+c1, c0 into ε-moments: ∂T/∂c1 = E(⟨ε²⟩ - 1)/(2s), ∂T/∂c0 = -E⟨ε⟩²/(2s))::
 
     forward:   g_d^l = E⟨φ²⟩_l,   g^l = E⟨φ⟩_l²,
     backward:  ĝ_d^L = ĝ^L = β² σ_w² / α_L,
