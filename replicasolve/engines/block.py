@@ -36,8 +36,8 @@ resampled from fields U_odd computed with the final even layers,
 H = -Σ_{l odd} s_l · U_l - Σ_{l even} h_l · s_l needs no further product. The column sums are
 accumulated in float64 (in float32 runs the products carry float32 rounding, ~1e-7 relative).
 Fields are recomputed from the spins at every half sweep, so nothing drifts:
-``max_field_drift`` is 0.0 and ``fields`` holds the final fields u = J s + h (recomputed in
-float64, stored in the run's dtype).
+``max_field_drift`` is 0.0 and ``fields`` holds the final fields u = J s + h, recomputed from
+the final spins in the run's dtype.
 
 Parallel tempering (Swendsen & Wang, PRL 57, 2607 (1986); Hukushima & Nemoto, J. Phys. Soc.
 Jpn. 65, 1604 (1996)): R copies each hold one configuration per temperature; every
@@ -508,7 +508,10 @@ def _simulate(system: IsingSystem, temps: np.ndarray, *, replicas: int, sweeps: 
                 if npair:
                     q = ops.gram(S, col_of_slot) / n  # (K, R, R)
                     ovl[row] = q[:, iu[0], iu[1]]
+        for l in range(nlay):  # the final fields of every layer, from the final spins
+            fields(l)
         final = ops.host(S).astype(np.int8)
+        final_u = ops.host(U)
         changes_h = ops.host(changes)
     wall = time.perf_counter() - t_start
 
@@ -527,7 +530,7 @@ def _simulate(system: IsingSystem, temps: np.ndarray, *, replicas: int, sweeps: 
             T=float(temps[k]), n_spins=n, energies=energies[:, k, :] + offset,
             magnetizations=mags[:, k, :].copy(), overlaps=ovl[:, k, :].copy(),
             acceptance=float(changes_h[k]) / (n * r * sweeps), spins=sp,
-            fields=system.local_fields(sp).T.astype(dt), max_field_drift=0.0,
+            fields=final_u[:, cols].T.astype(dt), max_field_drift=0.0,
             settings=settings, wall_time=wall,
         ))
     stats = {"swap_tries": swap_tries[: nt - 1], "swap_accepts": swap_accepts[: nt - 1],
