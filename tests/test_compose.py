@@ -18,7 +18,7 @@ def test_sin_depth_one_all_derivatives(tier: str) -> None:
     w, b = 2.0, 0.3
     xf = xi_function("sin", 1, w, b, tier=tier)
     k, c = b + w, b + w * Q
-    # E[sin u sin v] = e^{-(k1+k2)/2} sinh c (SCIENCE.md B); q-derivatives by hand
+    # E[sin u sin v] = e^{-(k1+k2)/2} sinh c (Gaussian m.g.f.); q-derivatives by hand
     exact = [b + w * np.exp(-k) * np.sinh(c), w**2 * np.exp(-k) * np.cosh(c),
              w**3 * np.exp(-k) * np.sinh(c), w**4 * np.exp(-k) * np.cosh(c)]
     got = xf.derivatives(Q)

@@ -4,7 +4,8 @@ Where the expected values come from:
 - the RS functional, its saddle equations, the α → ∞ limit and the linear case are derived
   in derivations/finite_width_landscape.py (run here, must print "all checks passed");
 - the Gaussian limit α → ∞ is the Crisanti–Sommers RS solution of
-  RandomMLPLandscape(activation, 1, σ_w², σ_b²) (SCIENCE.md §B), an independent solver;
+  RandomMLPLandscape(activation, 1, σ_w², σ_b²) (the Gaussian limit, Hanin & Winer,
+  arXiv 2503.23982), an independent solver;
 - the 1/α correction of Φ = -βf is β⁴σ_w⁴/(8α) E_η κ₄ (derivation step 5), κ₄ the fourth
   cumulant of tanh(sqrt(c0) η + sqrt(c1 - c0) ε) over ε, computed here by plain quadrature;
   the energy's is -d/dβ of it (e = -dΦ/dβ), taken here by finite differences in β;

@@ -11,7 +11,8 @@ Where the expected values come from:
 - L = 1: the independent depth-1 module finite_width_replicon (same Gauss–Hermite rules);
 - α → ∞: the Crisanti–Sommers RS replicon 1 - β² ξ''(q)(1-q)² with ξ = K_{L+1}, from the
   independent Gaussian-limit solver solve_landscape(RandomMLPLandscape(act, L, σ_w², σ_b²), T, "rs")
-  (SCIENCE.md §B); the approach is O(1/α), so α(Λ_α - Λ_∞) must be the same at two α;
+  (Hanin & Winer, arXiv 2503.23982); the approach is O(1/α), so α(Λ_α - Λ_∞) must be the
+  same at two α;
 - φ = x: exact Λ = 1, R_CĜ = 1, R_ĜĜ = s², ĝ_d = ĝ at every depth (derivation step 4).
 Nothing published is used as an expected number.
 """

@@ -7,7 +7,8 @@ Where the expected values come from:
   derivations/finite_width_replicon.py (run here, must print "all checks passed");
 - α → ∞: the Crisanti–Sommers RS replicon 1 - β² ξ''(q)(1 - q)² with ξ = K_2, from the
   independent Gaussian-limit solver solve_landscape(RandomMLPLandscape(act, 1, σ_w², σ_b²), T, "rs")
-  (SCIENCE.md §B); the difference is O(1/α) (derivation step 5), seen here at two α;
+  (Hanin & Winer, arXiv 2503.23982); the difference is O(1/α) (derivation step 5), seen
+  here at two α;
 - φ = x: the tilted ε is Gaussian with unit variance, Λ = 1 exactly (derivation step 6);
 - sin / tanh signs: measured values of this module, with the rule-refinement spread quoted
   next to each (nothing published is used as an expected number).

@@ -126,8 +126,9 @@ def test_activation_phases_quick(tmp_path) -> None:
 
 
 def test_activation_closed_forms() -> None:
-    """The cross-check's ξ strings equal the kernels' closed forms (SCIENCE.md B) at a few q,
-    evaluated here with numpy: sin e^{-k} sinh c, erf (2/π) arcsin(2c/(1+2k))."""
+    """The cross-check's ξ strings equal the kernels' closed forms (Cho & Saul 2009;
+    Williams 1996) at a few q, evaluated here with numpy: sin e^{-k} sinh c,
+    erf (2/π) arcsin(2c/(1+2k))."""
     from replicasolve.models.landscape import RandomMLPLandscape
     from replicasolve.models.pspin import covariance
 
@@ -167,8 +168,8 @@ def test_descriptor_quick(tmp_path) -> None:
 
 
 def test_descriptor_paramagnet_formula() -> None:
-    """χ_SG = 1/(1 − (T_c/T)²): 1 at T = ∞, diverging at T_c (SCIENCE.md A, Gaussian
-    fluctuations of the overlap in the paramagnet)."""
+    """χ_SG = 1/(1 − (T_c/T)²): 1 at T = ∞, diverging at T_c (Barney, Winer & Galitski,
+    arXiv 2408.06421, Gaussian fluctuations of the overlap in the paramagnet)."""
     mod = load("descriptor_random_vs_trained")
     assert mod.chi_paramagnet([1e9], 1.0)[0] == pytest.approx(1.0)
     assert mod.chi_paramagnet([2.0], 1.0)[0] == pytest.approx(4 / 3)

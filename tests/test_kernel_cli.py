@@ -37,7 +37,7 @@ def test_sin_depth_one_closed_form(capsys) -> None:
                   "--q=-0.9,0,0.5,1")
     q = np.array(out["q"])
     k, c = b + w, b + w * q
-    # E[sin u sin v] = e^{-(k1+k2)/2} sinh(c) (SCIENCE.md B), differentiated by hand in q
+    # E[sin u sin v] = e^{-(k1+k2)/2} sinh(c) (Gaussian m.g.f.), differentiated by hand in q
     np.testing.assert_allclose(out["xi"], b + w * np.exp(-k) * np.sinh(c), rtol=1e-10)
     np.testing.assert_allclose(out["xi_prime"], w * w * np.exp(-k) * np.cosh(c), rtol=1e-10)
     np.testing.assert_allclose(out["xi_second"], w**3 * np.exp(-k) * np.sinh(c),

@@ -1,5 +1,5 @@
-"""Monte Carlo check of the finite-width replica theory in RS and RSB phases (issue #5):
-replicasolve.studies.landscape_check.
+"""Monte Carlo check of the finite-width replica theory in RS and RSB phases (Hanin & Winer,
+arXiv 2503.23982): replicasolve.studies.landscape_check.
 
 Fast tests: the sampler against exact quadrature on S² (N = 3), the network conventions
 against the kernel the theory uses, the P(q) weight convention, the energy formula against
@@ -71,7 +71,7 @@ def test_sampler_matches_exact_gibbs_average_on_the_two_sphere() -> None:
 def test_network_covariance_is_the_theory_kernel() -> None:
     # the conventions the comparison rests on (module docstring): at depth 1, for ANY width,
     # E_θ H(x)H(x')/N = σ_b² + σ_w² E[φ(z)φ(z')], (z, z') ~ N(0, σ_w² [[1, q], [q, 1]]) for
-    # σ_b² = 0, which for sin is σ_w² e^{-σ_w²} sinh(σ_w² q) (SCIENCE.md §B closed form).
+    # σ_b² = 0, which for sin is σ_w² e^{-σ_w²} sinh(σ_w² q) (closed form of E[sin u sin v]).
     # Averaged over 400 draws of SphereMLP, each at 64 random pairs (x, x') with x·x'/N = q
     # (same expectation by rotation invariance of the weight law); allowed 4 standard errors
     # of the network average.

@@ -1,4 +1,4 @@
-"""The trained-net pipeline at epoch 0 against the replica theory (issue #6's first check).
+"""The trained-net pipeline at epoch 0 against the replica theory (its first check).
 
 The epoch-0 snapshot of ``train`` is a Kaiming-normal network, so its TAP β_c must equal the
 multilayer-SK value within the finite-size spread measured in the TAP issue:
