@@ -188,7 +188,7 @@ class _NumpyOps:
         return np.einsum("ic,ic->c", a, b, dtype=np.float64)
 
     def vecdot(self, h: Any, s: Any) -> np.ndarray:
-        return h.astype(np.float64) @ s.astype(np.float64)
+        return np.einsum("i,ic->c", h, s, dtype=np.float64)
 
     def colsum(self, s: Any) -> np.ndarray:
         return s.sum(axis=0, dtype=np.float64)
@@ -198,9 +198,13 @@ class _NumpyOps:
 
     def gram(self, s: Any, cols: np.ndarray) -> np.ndarray:
         # (K, R, R) overlaps Σ_i s_i^a s_i^b for the columns cols (K, R)
-        x = s[:, cols.reshape(-1)].reshape(s.shape[0], cols.shape[0], cols.shape[1])
-        x = np.ascontiguousarray(x.transpose(1, 0, 2))
-        return np.matmul(x.transpose(0, 2, 1), x).astype(np.float64)
+        nt, r = cols.shape
+        x = np.take(s, cols.reshape(-1), axis=1)  # (N, K·R), temperature k in a slab
+        out = np.empty((nt, r, r), np.float64)
+        for k in range(nt):
+            xk = x[:, k * r : (k + 1) * r]  # a strided view: BLAS reads it in place
+            out[k] = xk.T @ xk
+        return out
 
     def vector(self, v: np.ndarray) -> np.ndarray:
         return np.asarray(v, dtype=self.dt)
