@@ -31,6 +31,8 @@ uniforms, the comparisons and the change counts: O(N · K · R) per sweep) is th
 
 The machine is shared: the load average is printed before and after, and "cpu/wall" says
 how many cores a run actually got (a 2-thread run with cpu/wall near 1 measured one core).
+"M upd/cpu-s" divides the updates by the CPU time instead: for the one-thread settings it is
+what one core does whatever share of it the run got, and the last ratio compares those.
 
 Usage: ``python benchmarks/bench_mc_block.py`` (short: 5 timed block sweeps, 2 single-flip
 sweeps, best of 2) or ``--long`` (50 and 10 sweeps, best of 3).
@@ -188,15 +190,22 @@ def main() -> None:
     print(load())
 
     print(f"\n{'engine':7s} {'setting':28s} {'M upd/s':>9s} {'ms/sweep':>9s} "
-          f"{'cpu/wall':>8s} {'accept':>7s}")
+          f"{'cpu/wall':>8s} {'M upd/cpu-s':>11s} {'accept':>7s}")
     for eng, name, rate, ratio, acc, per, *_ in rows:
         print(f"{eng:7s} {name:28s} {rate / 1e6:9.2f} {per * 1e3:9.1f} {ratio:8.2f} "
-              f"{acc:7.3f}")
+              f"{rate / ratio / 1e6:11.2f} {acc:7.3f}")
     best_b = max((x for x in rows if x[0] == "block"), key=lambda x: x[2])
     best_s = max((x for x in rows if x[0] == "single"), key=lambda x: x[2])
     print(f"\nbest block:  {best_b[1]}: {best_b[2] / 1e6:.2f} M spin updates/s")
     print(f"best single: {best_s[1]}: {best_s[2] / 1e6:.2f} M spin updates/s")
     print(f"ratio block / single-flip (best vs best): {best_b[2] / best_s[2]:.2f}")
+    # per CPU-second of the one-thread, one-process settings: what one core does, whatever
+    # share of it the run got on a shared machine (threads that spin inflate the CPU time
+    # of the others, so they are left out here)
+    one_b = max(x[2] / x[3] for x in rows if x[0] == "block" and x[8] == 1)
+    one_s = max(x[2] / x[3] for x in rows if x[0] == "single" and x[8] == 1)
+    print(f"per CPU-second on one core: block {one_b / 1e6:.2f}, single flip "
+          f"{one_s / 1e6:.2f} M spin updates; ratio {one_b / one_s:.2f}")
 
     print("\nGEMM fraction (numpy rows; FLOP = 4 Σ N_l N_(l-1) per column per sweep)")
     for eng, name, _, _, _, per, backend, dtype, threads in rows:
