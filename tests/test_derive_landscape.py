@@ -12,7 +12,13 @@ import pytest
 import sympy as sp
 
 from replicasolve.derive.derivation import UnsupportedDerivationError
-from replicasolve.derive.landscape import CHECK_TOLERANCE, derive_landscape, landscape_xi
+from replicasolve.derive.landscape import (
+    CHECK_TOLERANCE,
+    FINITE_WIDTH_TOLERANCE,
+    derive_finite_width,
+    derive_landscape,
+    landscape_xi,
+)
 from replicasolve.kernels.closed_xi import closed_xi
 from replicasolve.kernels.compose import xi_function
 from replicasolve.models.landscape import (
@@ -21,6 +27,7 @@ from replicasolve.models.landscape import (
     linear_landscape,
 )
 from replicasolve.solvers.methods import RS, RSB, FullRSB
+from replicasolve.symbolic import replica_action as ra
 
 Q = sp.Symbol("q", real=True)
 
@@ -99,15 +106,58 @@ def test_refusals_name_the_step() -> None:
     with pytest.raises(UnsupportedDerivationError) as err:
         derive_landscape(RandomMLPLandscape("relu", 1, 1.5, 0.1, T=0.5), "nonsense")
     assert err.value.step == "ansatz"
-    fw = FiniteWidthLandscape("sin", 1, 1.0, 0.0, 2.0, 0.3)
-    with pytest.raises(UnsupportedDerivationError) as err:
-        derive_landscape(fw, RS())
-    assert err.value.step == "problem" and "solve" in str(err.value)
     with pytest.raises(UnsupportedDerivationError) as err:
         derive_landscape(3, RS())
     assert err.value.step == "problem"
+    deep = FiniteWidthLandscape("sin", 2, 1.0, 0.0, 2.0, 0.3)
+    with pytest.raises(UnsupportedDerivationError) as err:
+        derive_landscape(deep, RS())
+    assert err.value.step == "problem" and "replicasolve.solve" in str(err.value)
+    with pytest.raises(UnsupportedDerivationError) as err:
+        derive_landscape(deep.at(depth=1, alpha=2.0), RSB(1))
+    assert err.value.step == "ansatz"
     # the finite-width problem's Gaussian limit is derived
-    assert derive_landscape(fw.gaussian_limit(), RS()).check().converged
+    assert derive_landscape(deep.gaussian_limit(), RS()).check().converged
+
+
+# ---------------------------------------------------------------- finite width, depth 1
+
+
+@pytest.mark.parametrize(("args", "nodes"), [
+    (("tanh", 1, 1.2, 0.05, 2.0, 0.7), None),
+    (("sin", 1, 1.0, 0.0, 4.0, 1.0), None),
+    (("erf", 1, 1.5, 0.1, 3.0, 0.5), 96),
+])
+def test_finite_width_check_against_the_solver(args, nodes) -> None:
+    # Gauss–Hermite in η, ζ, ε against the solver's rule at tol 1e-12: quadrature-limited,
+    # seen ≤ 4e-7 at these points; FINITE_WIDTH_TOLERANCE = 1e-6
+    d = derive_landscape(FiniteWidthLandscape(*args), RS())
+    c = d.check(nodes=nodes)
+    assert c.converged, c.message
+    assert c.saddle_error <= FINITE_WIDTH_TOLERANCE
+    assert c.free_energy_error <= FINITE_WIDTH_TOLERANCE
+
+
+def test_finite_width_conjugates_and_energy_are_derived() -> None:
+    # at one hidden layer the action is linear in G: ∂Φ/∂g_d = 0 gives ĝ_d = β²σ_w²/α, and
+    # e = -β σ_w² (g_d - g)
+    d = derive_finite_width(FiniteWidthLandscape("sin", 1, 1.0, 0.0, 4.0, 1.0))
+    beta = ra.beta_symbol()
+    sw2, alpha = sp.Symbol("sigma_w^2", positive=True), sp.Symbol("alpha", positive=True)
+    ghat_d = sp.Symbol("ghat_d", positive=True)
+    sol = sp.solve(d.expressions["saddle_g_d"], ghat_d)
+    assert len(sol) == 1 and sp.simplify(sol[0] - beta**2 * sw2 / alpha) == 0
+    gd, g = sp.Symbol("g_d", real=True), sp.Symbol("g", real=True)
+    assert sp.simplify(d.expressions["energy"] + beta * sw2 * (gd - g)) == 0
+
+
+def test_finite_width_strong_tilt_needs_more_nodes() -> None:
+    # sin at α = 2, T = 0.3 (the solver's documented hard point): more Gauss–Hermite
+    # nodes shrink the residual (1e-4 at 48, 4e-6 at 140)
+    d = derive_landscape(FiniteWidthLandscape("sin", 1, 1.0, 0.0, 2.0, 0.3), RS())
+    coarse, fine = d.check(), d.check(nodes=140)
+    assert fine.saddle_error < coarse.saddle_error / 10
+    assert fine.free_energy_error <= 1e-7
 
 
 def test_full_rsb_is_the_formula_only() -> None:

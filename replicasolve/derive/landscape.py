@@ -45,7 +45,13 @@ from .derivation import (
 )
 from .pspin import derive_pspin
 
-__all__ = ["CHECK_TOLERANCE", "derive_landscape", "landscape_xi"]
+__all__ = [
+    "CHECK_TOLERANCE",
+    "FINITE_WIDTH_TOLERANCE",
+    "derive_finite_width",
+    "derive_landscape",
+    "landscape_xi",
+]
 
 #: Default bound on every error of :meth:`Derivation.check`: the solver runs at tol = 1e-9
 #: (a residual r leaves the derived equations at O(r) and f at O(r²)); its ξ comes from the
@@ -159,7 +165,9 @@ def derive_landscape(problem: Any, ansatz: Any = None) -> Derivation:
     Args:
         problem: a :class:`~replicasolve.models.landscape.RandomMLPLandscape` whose kernel
             has a closed form at every layer (ReLU, erf, sin, cos, linear ``"x"``, ...); its
-            ``T`` is the default point of :meth:`Derivation.check`.
+            ``T`` is the default point of :meth:`Derivation.check`. A
+            :class:`~replicasolve.models.landscape.FiniteWidthLandscape` goes to
+            :func:`derive_finite_width` (depth 1, RS).
         ansatz: ``RS()`` (default), ``RSB(k)`` with k ≤ 3, ``FullRSB()`` (the Parisi
             formula, typeset only), or a string :func:`~replicasolve.solvers.methods.as_method`
             reads.
@@ -173,7 +181,7 @@ def derive_landscape(problem: Any, ansatz: Any = None) -> Derivation:
         ``nodes``, ``tolerance``) compares with ``solve(problem.at(T=T), ansatz)``.
 
     Raises:
-        UnsupportedDerivationError: a :class:`FiniteWidthLandscape` or another problem
+        UnsupportedDerivationError: another problem, or a finite-width one deeper than 1
             (step ``"problem"``), an ansatz beyond what is derived (``"ansatz"``), or a
             kernel without closed form (``"covariance"``).
 
@@ -182,11 +190,7 @@ def derive_landscape(problem: Any, ansatz: Any = None) -> Derivation:
         Cho & Saul (2009), Williams (1997) for the dual kernels.
     """
     if isinstance(problem, FiniteWidthLandscape):
-        raise UnsupportedDerivationError(
-            "problem", "FiniteWidthLandscape is not derived here (the layer-overlap action "
-            "at finite width α is derived in derivations/finite_width_landscape.py); solve "
-            "it by the numerical route, replicasolve.solve(FiniteWidthLandscape(...), RS()), "
-            "or derive its Gaussian limit, derive_landscape(problem.gaussian_limit())")
+        return derive_finite_width(problem, ansatz)
     if not isinstance(problem, RandomMLPLandscape):
         raise UnsupportedDerivationError(
             "problem", f"derive_landscape takes a RandomMLPLandscape, got "
@@ -261,4 +265,194 @@ def _check(derivation: Derivation, *, T: float | None = None, options: Any = Non
         replicon=finite_or_nan(rep), replicon_error=rep_err, tolerance=tolerance,
         converged=bool(result.converged) and not bad,
         settings={"nodes": derivation.program(nodes=nodes).nodes, "solver_tol": opts.tol},
+        message=message)
+
+
+# ------------------------------------------------------------------ finite width, depth 1
+
+#: Default bound on the errors of a finite-width :meth:`Derivation.check`. The derived
+#: equations are averaged by Gauss–Hermite in η, ζ, ε (``nodes`` per level, 48 by default),
+#: the solver uses its own rule at tol 1e-12, so the check is quadrature-limited: seen
+#: 1e-10 (tanh, α = 2, T = 0.7), 4e-7 (erf, α = 3, T = 0.5; 3e-11 at 96 nodes); at strong
+#: tilt β σ_w / sqrt(α) (sin, α = 2, T = 0.3) 1e-4 at 48 nodes and 4e-6 at 140; a kinked φ
+#: (ReLU) converges slowly (1e-3 at 48 nodes). Pass more ``nodes`` or a looser
+#: ``tolerance`` there.
+FINITE_WIDTH_TOLERANCE = 1e-6
+
+_FW = {name: sp.Symbol(name, real=True) for name in ("q", "g_d", "g")}
+_FW.update({name: sp.Symbol(name, positive=True) for name in ("ghat_d", "ghat")})
+_ETA, _ZETA, _EPS = (sp.Symbol(n, real=True) for n in ("eta", "zeta", "epsilon"))
+_SW2, _SB2, _ALPHA = (sp.Symbol(n, positive=True) for n in ("sigma_w^2", "sigma_b^2",
+                                                           "alpha"))
+_N = sp.Symbol("n")
+_PHI = sp.Function("phi")
+
+
+@lru_cache(maxsize=1)
+def _finite_width_generic() -> tuple[tuple[Step, ...], dict[str, Any]]:
+    beta = ra.beta_symbol()
+    q, gd, g, hd, h = (_FW[k] for k in ("q", "g_d", "g", "ghat_d", "ghat"))
+    n = _N
+    # RS traces at integer n (the form is the same for every n ≥ 2; checked at n = 2..5)
+    def rs_matrix(diag: sp.Expr, off: sp.Expr, k: int) -> sp.Matrix:
+        return sp.Matrix(k, k, lambda i, j: diag if i == j else off)
+
+    for k in (2, 3, 4, 5):
+        Q = rs_matrix(1, q, k)
+        if sp.simplify(Q.det() - (1 - q) ** (k - 1) * (1 + (k - 1) * q)) != 0:
+            raise ra.DerivationCheckError(f"det Q_RS at n = {k}")
+    logdet = (n - 1) * sp.log(1 - q) + sp.log(1 + (n - 1) * q)
+    c_sum = n * (_SB2 + _SW2 * gd) + n * (n - 1) * (_SB2 + _SW2 * g)  # Σ_ab C^2_ab
+    gg_sum = n * hd * gd + n * (n - 1) * h * g  # Σ_ab Ĝ_ab G_ab
+
+    def per_replica(expr: sp.Expr) -> sp.Expr:  # lim_{n→0} expr / n = d expr/dn at 0
+        return sp.simplify(sp.diff(expr, n).subs(n, 0))
+
+    sphere = per_replica(logdet / 2)
+    readout = sp.expand(per_replica(beta**2 / 2 * c_sum))
+    conj = sp.expand(per_replica(gg_sum / 2))
+    c1, c0 = _SB2 + _SW2, _SB2 + _SW2 * q
+    z = sp.sqrt(c0) * _ETA + sp.sqrt(c1 - c0) * _EPS
+    psi = (hd - h) / 2 * _PHI(z) ** 2 + sp.sqrt(h) * _ZETA * _PHI(z)
+    site = ra.gaussian_average(ra.gaussian_average(
+        sp.log(ra.gaussian_average(sp.exp(psi), _EPS)), _ZETA), _ETA)
+    phi_action = sphere + readout - _ALPHA * (conj - site)
+    energy = sp.expand(-sp.diff(phi_action, beta))
+    entropy = phi_action + beta * energy
+    exprs: dict[str, Any] = {"free_energy": phi_action, "energy": energy, "entropy": entropy}
+    for name in ("q", "g_d", "g", "ghat_d", "ghat"):
+        exprs[f"saddle_{name}"] = sp.diff(phi_action, _FW[name])
+    steps = (
+        Step("Model", "Input x on |x|² = N, one hidden layer of N_1 = αN units, h = Wx + b, "
+             "W_ij ~ N(0, σ_w²/N), b_i ~ N(0, σ_b²), read-out of the same law, H = sqrt(N) f "
+             "(Hanin & Winer, arXiv 2503.23982); the layer-overlap action (derived and "
+             "checked in derivations/finite_width_landscape.py) with G_ab = (1/N_1) "
+             "Σ_i φ(h_ia)φ(h_ib), conjugate Ĝ, C^1 = σ_b² + σ_w² Q, C^2 = σ_b² + σ_w² G.",
+             None),
+        Step("Replica symmetry", "Q: 1 on the diagonal, q off it; G: g_d, g; Ĝ: ĝ_d, ĝ. "
+             "The traces at n replicas (det Q_RS checked at n = 2..5):",
+             [sp.Eq(sp.Symbol("ln det Q"), logdet), sp.Eq(sp.Symbol("Σ C^2"), c_sum),
+              sp.Eq(sp.Symbol("Σ Ĝ G"), gg_sum)]),
+        Step("Single site", "½ Σ Ĝ φφ = ½(ĝ_d - ĝ) Σ φ_a² + ½ ĝ (Σ φ_a)², a "
+             "Hubbard–Stratonovich ζ for the second term and z_a = sqrt(c_0) η + "
+             "sqrt(c_1 - c_0) ε_a (covariance C^1) give E I(η, ζ)^n, I = E_ε e^ψ, and "
+             "ln E I^n = n E ln I + O(n²):",
+             [sp.Eq(sp.Symbol("psi"), psi), sp.Eq(sp.Symbol("T"), site)]),
+        Step("Limit n → 0", "-βf = lim (1/n) ln E Z^n / N, each trace differentiated in n "
+             "at n = 0:", sp.Eq(sp.Symbol("Phi"), phi_action)),
+        Step("Saddle-point equations", "∂Φ/∂v = 0 for v = q, g_d, g, ĝ_d, ĝ "
+             "(differentiated under the averages):",
+             [sp.Eq(e, 0) for k, e in exprs.items() if k.startswith("saddle_")]),
+        Step("Energy and entropy", "e = -∂Φ/∂β, s = Φ + βe at fixed order parameters:",
+             [sp.Eq(sp.Symbol("e"), energy), sp.Eq(sp.Symbol("s"), entropy)]),
+    )
+    return steps, exprs
+
+
+@lru_cache(maxsize=32)
+def _finite_width_numeric(phi_expr: sp.Expr, sw2: float, sb2: float, alpha: float
+                          ) -> dict[str, sp.Expr]:
+    _, exprs = _finite_width_generic()
+    x = sp.Symbol("x", real=True)
+    values = {_SW2: sp.Float(sw2, 17), _SB2: sp.Float(sb2, 17), _ALPHA: sp.Float(alpha, 17)}
+    lam = sp.Lambda(x, phi_expr)
+    out = {}
+    for name, e in exprs.items():
+        e2 = e.replace(_PHI, lam).xreplace(values)
+        out[name] = e2.replace(lambda a: isinstance(a, (sp.Derivative, sp.Subs)),
+                               lambda a: a.doit())
+    return out
+
+
+def derive_finite_width(problem: FiniteWidthLandscape, ansatz: Any = None) -> Derivation:
+    """The RS replica derivation of a random MLP landscape at finite width, one hidden layer.
+
+    Args:
+        problem: a :class:`~replicasolve.models.landscape.FiniteWidthLandscape` with
+            ``depth == 1`` (width ratio α = N_1/N, variances σ_w², σ_b², temperature T);
+            φ must be a formula sympy can differentiate (ReLU works but its Gauss–Hermite
+            averages converge slowly).
+        ansatz: ``RS()`` (default).
+
+    Returns:
+        A :class:`~replicasolve.derive.derivation.Derivation` of Φ = -βf per input
+        dimension (entropy relative to the uniform measure on the sphere) as a function of
+        the order parameters q, g_d, g, ĝ_d, ĝ, its five saddle-point equations ∂Φ/∂v,
+        e = -∂Φ/∂β and s = Φ + βe; ``parameters`` (β, q, g_d, g, ghat_d, ghat); the
+        η, ζ, ε averages by Gauss–Hermite. :meth:`Derivation.check` (``T``, ``nodes``,
+        ``tolerance``) evaluates them at ``solve(problem, RS())``.
+
+    Raises:
+        UnsupportedDerivationError: depth > 1 (step ``"problem"``: the numerical route is
+            ``replicasolve.solve(problem, RS())``) or an ansatz other than RS
+            (``"ansatz"``).
+
+    References:
+        Hanin & Winer, arXiv 2503.23982; ``derivations/finite_width_landscape.py``.
+    """
+    if not isinstance(problem, FiniteWidthLandscape):
+        raise UnsupportedDerivationError(
+            "problem", f"derive_finite_width takes a FiniteWidthLandscape, got "
+            f"{type(problem).__name__}")
+    if problem.depth != 1:
+        raise UnsupportedDerivationError(
+            "problem", f"FiniteWidthLandscape at depth {problem.depth}: only depth 1 is "
+            "derived (deeper networks: derivations/finite_width_landscape.py); solve it by "
+            "the numerical route, replicasolve.solve(problem, RS())")
+    method = _method(ansatz)
+    if isinstance(method, FullRSB) or method.k != 0:
+        raise UnsupportedDerivationError(
+            "ansatz", f"{method.name}: the finite-width derivation is RS only; k-step RSB at "
+                      "depth 1 is solved numerically by replicasolve.solve(problem, RSB(k))")
+    act = problem.activation if hasattr(problem.activation, "expr") else \
+        activation(problem.activation)
+    steps, exprs = _finite_width_generic()
+    numeric = _finite_width_numeric(act.expr, problem.sigma_w2, problem.sigma_b2,
+                                    problem.alpha[0])
+    x = sp.Symbol("x", real=True)
+    model = Step("This network", f"φ, σ_w² = {problem.sigma_w2}, σ_b² = {problem.sigma_b2}, "
+                 f"α = {problem.alpha[0]}:", sp.Eq(_PHI(x), act.expr))
+    params = (ra.beta_symbol(), *(_FW[k] for k in ("q", "g_d", "g", "ghat_d", "ghat")))
+    return Derivation(problem=problem, method=method,
+                      title=f"finite-width MLP landscape ({act.name}, depth 1), RS",
+                      steps=(*steps, model), expressions=dict(exprs), numeric=dict(numeric),
+                      parameters=params, checker=_check_finite_width)
+
+
+def _check_finite_width(derivation: Derivation, *, T: float | None = None,
+                        nodes: int | None = None, options: Any = None,
+                        tolerance: float = FINITE_WIDTH_TOLERANCE) -> DerivationCheck:
+    land: FiniteWidthLandscape = derivation.problem
+    if T is not None:
+        land = land.at(T=T)
+    result = solve(land, as_method("rs"), options)
+    point = {"beta": 1.0 / land.T, "q": float(result.q), "g_d": float(result.g_diag[0]),
+             "g": float(result.g_off[0]), "ghat_d": float(result.ghat_diag[0]),
+             "ghat": float(result.ghat_off[0])}
+    values = derivation.evaluate(nodes=nodes, **point)
+    residuals = {name[len("saddle_"):]: v for name, v in values.items()
+                 if name.startswith("saddle_")}
+    beta = point["beta"]
+    f = -values["free_energy"] / beta
+    e, s = values["energy"], values["entropy"]
+    errs = {"saddle": max(abs(v) for v in residuals.values()),
+            "free_energy": abs(f - result.free_energy), "energy": abs(e - result.energy),
+            "entropy": abs(s - result.entropy)}
+    bad = [name for name, v in errs.items() if not (v <= tolerance)]
+    message = ""
+    if not result.converged:
+        message = f"solver did not converge: {result.message}"
+    elif bad:
+        message = "beyond tolerance: " + ", ".join(f"{b} {errs[b]:.2e}" for b in bad)
+    return DerivationCheck(
+        model=repr(land), method="RS", T=land.T, field=0.0,
+        order_parameters={k: v for k, v in point.items() if k != "beta"},
+        residuals=residuals, saddle_error=errs["saddle"], free_energy=f,
+        free_energy_solver=float(result.free_energy), free_energy_error=errs["free_energy"],
+        energy=e, energy_solver=float(result.energy), energy_error=errs["energy"],
+        entropy=s, entropy_solver=float(result.entropy), entropy_error=errs["entropy"],
+        replicon=math.nan, replicon_error=math.nan, tolerance=tolerance,
+        converged=bool(result.converged) and not bad,
+        settings={"nodes": derivation.program(nodes=nodes).nodes,
+                  "solver_resolution": float(result.resolution)},
         message=message)
