@@ -175,3 +175,18 @@ def test_rendering_and_dict() -> None:
     out = json.loads(json.dumps(d.to_dict()))
     assert out["kind"] == "Derivation" and "xi" in out["expressions"]
     assert math.isfinite(d.evaluate(beta=2.0, h=0.0, q_0=0.3)["free_energy"])
+
+
+def test_ground_state_check_and_its_refusal_for_relu() -> None:
+    # T = 0: the spherical ground-state equations (χ, x_i) at the solver's T = 0 solution,
+    # CHECK_TOLERANCE as at T > 0 (seen ≤ 1e-14)
+    for ansatz in (RS(), RSB(1)):
+        d = derive_landscape(RandomMLPLandscape("erf", 1, 1.5, 0.1, T=0.5), ansatz)
+        c = d.check(T=0.0)
+        assert c.converged, c.message
+        assert c.T == 0.0 and c.energy_error <= CHECK_TOLERANCE
+    # ReLU: ξ''(1) is infinite, the T → 0 equations are not evaluated
+    d = derive_landscape(RandomMLPLandscape("relu", 1, 1.5, 0.1, T=0.5), RS())
+    with pytest.raises(UnsupportedDerivationError) as err:
+        d.check(T=0.0)
+    assert err.value.step == "check"

@@ -21,6 +21,8 @@ entropies relative to the uniform measure on the sphere (units of k_B).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from functools import lru_cache
 from typing import Any
@@ -33,7 +35,7 @@ from ..kernels.numeric import per_layer
 from ..models.landscape import FiniteWidthLandscape, RandomMLPLandscape
 from ..models.pspin import MixedPSpin
 from ..solvers.dispatch import solve
-from ..solvers.methods import FullRSB, Options, as_method
+from ..solvers.methods import FullRSB, as_method
 from ..symbolic import replica_action as ra
 from ..symbolic.kernels import dual_kernel
 from .derivation import (
@@ -41,7 +43,6 @@ from .derivation import (
     DerivationCheck,
     Step,
     UnsupportedDerivationError,
-    finite_or_nan,
 )
 from .pspin import derive_pspin
 
@@ -159,6 +160,10 @@ def _specialized(method_name: str, names: tuple[str, ...], exprs: tuple[sp.Expr,
     return {n: ra.specialize(e, xi) for n, e in zip(names, exprs, strict=True)}
 
 
+def _not_finite(expr: sp.Expr) -> bool:
+    return bool(expr.has(sp.nan, sp.zoo, sp.oo, -sp.oo))
+
+
 def derive_landscape(problem: Any, ansatz: Any = None) -> Derivation:
     """The replica derivation of a random MLP's input landscape (Gaussian limit).
 
@@ -177,8 +182,10 @@ def derive_landscape(problem: Any, ansatz: Any = None) -> Derivation:
         (:func:`landscape_xi`) followed by the spherical mixed p-spin derivation of
         :func:`replicasolve.derive.pspin.derive_pspin` (ξ as a function); ``numeric`` has
         this ξ substituted; parameters (β, h, q_0.., m_1..) with h = 0 for a landscape;
-        ``expressions["xi"]`` is ξ(q). :meth:`Derivation.check` (``T``, ``options``,
-        ``nodes``, ``tolerance``) compares with ``solve(problem.at(T=T), ansatz)``.
+        ``expressions["xi"]`` is ξ(q); the ``ground_state_*`` expressions (T → 0) where
+        the p-spin derivation has them. :meth:`Derivation.check` (``T``, ``options``,
+        ``nodes``, ``tolerance``) compares with ``solve(problem.at(T=T), ansatz)`` (the
+        spherical Parisi solver on ``problem.model(T)``; at T = 0 the ground state).
 
     Raises:
         UnsupportedDerivationError: another problem, or a finite-width one deeper than 1
@@ -205,67 +212,51 @@ def derive_landscape(problem: Any, ansatz: Any = None) -> Derivation:
     exprs = dict(template.expressions)
     exprs["xi"] = xi
     numeric: dict[str, sp.Expr] = {}
+    ground = template.ground_parameters
     if template.numeric:
         names = tuple(template.numeric)
-        numeric = _specialized(template.method.name, names,
-                               tuple(template.expressions[n] for n in names), xi)
+        numeric = dict(_specialized(template.method.name, names,
+                                    tuple(template.expressions[n] for n in names), xi))
+        # T → 0 needs ξ and its derivatives at q = 1, where a kinked φ (ReLU) makes ξ''
+        # infinite: then the ground-state equations are not evaluated (T > 0 only)
+        if any(_not_finite(e) for n, e in numeric.items() if n.startswith("ground_state")):
+            numeric = {n: e for n, e in numeric.items() if not n.startswith("ground_state")}
+            ground = ()
     act = problem.activation if isinstance(problem.activation, str) else \
         getattr(problem.activation, "name", str(problem.activation))
     title = (f"random MLP landscape ({act}, depth {problem.depth}), spherical, "
              f"{template.method.name}")
+    checker = None
+    if numeric and template.checker is not None:
+        checker = functools.partial(_check, pspin_checker=template.checker)
     return Derivation(problem=problem, method=template.method, title=title,
                       steps=(*xi_steps, *steps), expressions=exprs, numeric=dict(numeric),
                       parameters=template.parameters if numeric else (),
-                      checker=_check if numeric and not isinstance(method, FullRSB) else None)
+                      ground_parameters=ground if numeric else (),
+                      checker=checker)
 
 
-def _check(derivation: Derivation, *, T: float | None = None, options: Any = None,
-           nodes: int | None = None, tolerance: float = CHECK_TOLERANCE) -> DerivationCheck:
+def _check(derivation: Derivation, *, pspin_checker: Any, T: float | None = None,
+           options: Any = None, nodes: int | None = None,
+           tolerance: float = CHECK_TOLERANCE) -> DerivationCheck:
+    # solve(landscape, method) is the Parisi solver on landscape.model(T), the spherical
+    # MixedPSpin with ξ from the kernel tables: the p-spin check of that model (the same
+    # solve, the same order parameters; T = 0 checks the ground-state equations) applied
+    # to this derivation's equations
     land: RandomMLPLandscape = derivation.problem
     if T is not None:
         land = land.at(T=T)
-    if land.T is None or not land.T > 0:
-        raise UnsupportedDerivationError("check", "the check needs a temperature T > 0 "
-                                                  "(pass T=... or build the landscape with T)")
-    opts = Options(tol=1e-9) if options is None else options
-    result = solve(land, derivation.method, opts)
-    k = derivation.method.k
-    point: dict[str, float] = {"beta": 1.0 / land.T, "h": 0.0}
-    for i in range(k + 1):
-        point[f"q_{i}"] = float(result.q[i])
-    for i in range(1, k + 1):
-        point[f"m_{i}"] = float(result.x[i - 1])
-    values = derivation.evaluate(nodes=nodes, **point)
-    residuals = {name[len("saddle_"):]: v for name, v in values.items()
-                 if name.startswith("saddle_")}
-    beta = point["beta"]
-    f = -values["free_energy"] / beta
-    e, s = values["energy"], values["entropy"]
-    rep = values.get("replicon", math.nan)
-    rep_err = abs(rep - result.replicon) if "replicon" in values else math.nan
-    errs = {"saddle": max(abs(v) for v in residuals.values()),
-            "free_energy": abs(f - result.free_energy), "energy": abs(e - result.energy),
-            "entropy": abs(s - result.entropy)}
-    if math.isfinite(rep_err):
-        errs["replicon"] = rep_err
-    bad = [name for name, v in errs.items() if not (v <= tolerance)]
-    message = ""
-    if not result.converged:
-        message = f"solver did not converge: {result.message}"
-    elif bad:
-        message = "beyond tolerance: " + ", ".join(f"{b} {errs[b]:.2e}" for b in bad)
-    ops = {k_: v for k_, v in point.items() if k_ not in ("beta", "h")}
-    return DerivationCheck(
-        model=repr(land), method=derivation.method.name, T=land.T, field=0.0,
-        order_parameters=ops, residuals=residuals, saddle_error=errs["saddle"],
-        free_energy=f, free_energy_solver=float(result.free_energy),
-        free_energy_error=errs["free_energy"], energy=e,
-        energy_solver=float(result.energy), energy_error=errs["energy"], entropy=s,
-        entropy_solver=float(result.entropy), entropy_error=errs["entropy"],
-        replicon=finite_or_nan(rep), replicon_error=rep_err, tolerance=tolerance,
-        converged=bool(result.converged) and not bad,
-        settings={"nodes": derivation.program(nodes=nodes).nodes, "solver_tol": opts.tol},
-        message=message)
+    if land.T is None:
+        raise UnsupportedDerivationError("check", "the check needs a temperature (pass T=... "
+                                                  "or build the landscape with T)")
+    if land.T == 0 and not derivation.ground_parameters:
+        raise UnsupportedDerivationError(
+            "check", f"{derivation.title}: the T → 0 equations are not evaluated for this ξ "
+            "(ξ'' is not finite at q = 1, or the ansatz has no ground-state limit); check at "
+            "T > 0")
+    proxy = dataclasses.replace(derivation, problem=land.model(land.T), checker=pspin_checker)
+    out = pspin_checker(proxy, options=options, nodes=nodes, tolerance=tolerance)
+    return dataclasses.replace(out, model=repr(land))
 
 
 # ------------------------------------------------------------------ finite width, depth 1
