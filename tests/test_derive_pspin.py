@@ -218,7 +218,9 @@ def test_unsupported_problem_and_ansatz_say_where_they_stopped() -> None:
     assert isinstance(exc.value, InvalidInputError)
     model = MixedPSpin("q^2/2", T=0.5)
     with pytest.raises(UnsupportedDerivationError, match="'ansatz'"):
-        derive(model, RSB(ra.MAX_K + 1))
+        derive(model.at(spins="spherical"), RSB(ra.MAX_K + 1))
+    with pytest.raises(UnsupportedDerivationError, match="'check'"):
+        derive(model, RSB(ra.MAX_K + 1)).check()  # a formula only
     with pytest.raises(UnsupportedDerivationError, match="'ansatz'"):
         derive(model, "nonsense")
     with pytest.raises(UnsupportedDerivationError, match="'check'"):
@@ -254,6 +256,25 @@ def test_rendering_and_dict() -> None:
     assert "Phi" in full.latex() and "parisi_functional" in full.to_dict()["expressions"]
     sph = derive(MixedPSpin("q^3", spins="spherical", T=0.5), FullRSB())
     assert "D" in sph.latex()
+
+
+@pytest.mark.parametrize("k", [0, 1, 2])
+def test_k_step_recursion_is_the_derived_action(k) -> None:
+    # the recursion (Parisi 1980; Mézard, Parisi & Virasoro 1987, ch. III), written out for
+    # k steps, equals the step-by-step derivation at a generic point (to rounding)
+    from replicasolve.derive.quadrature import GaussianProgram
+
+    xi = Q**2 / 2 + Q**4 / 10
+    h = ra.hierarchy(k)
+    params = (BETA, H, *h.q, *h.m)
+    exprs = {"derived": ra.specialize(ra.saddle("ising", k).functional, xi),
+             "recursion": ra.specialize(ra.ising_recursion_instance(k), xi)}
+    point = {"beta": 1.7, "h": 0.2, "q_0": 0.2, "q_1": 0.5, "q_2": 0.8, "m_1": 0.3,
+             "m_2": 0.6}
+    v = GaussianProgram(exprs, params)(**{p.name: point[p.name] for p in params})
+    assert v["derived"] == pytest.approx(v["recursion"], abs=1e-13)
+    formula = derive(MixedPSpin("q^2/2", T=0.5), RSB(ra.MAX_K + 3))
+    assert "krsb_free_energy" in formula.expressions and "Z" in formula.latex()
 
 
 def test_evaluate_is_the_solver_value_at_its_solution() -> None:

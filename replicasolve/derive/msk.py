@@ -267,6 +267,11 @@ def _numeric(sizes: tuple[int, ...], variances: tuple[float, ...]) -> dict[str, 
     out["mode_K"] = vec
     # the smallest eigenvalue of the scaled Hessian I - β² K, as a function of β
     out["stability"] = 1 - sym.beta**2 * lam_f
+    if n <= EXACT_ROOT_LAYERS:
+        # every eigenvalue of the scaled Hessian I - β² K, exact (K's spectrum is the roots
+        # of its characteristic polynomial, all real: K is symmetric)
+        spectrum = sorted(sp.Poly(poly, _LAM).real_roots(), key=lambda r: -r.evalf(_DIGITS))
+        out["stability_eigenvalues"] = tuple(1 - sym.beta**2 * r for r in spectrum)
     identical = len(set(sizes)) == 1 and len(set(variances)) == 1
     if identical:
         ident = sm.critical_temperature_identical()
@@ -294,6 +299,10 @@ def derive_msk(problem: MSK, ansatz: Any = None) -> Derivation:
         α_l, C_l substituted (exact rationals) plus ``"lambda_max"`` (exact root),
         ``"T_c"`` (= sqrt(λ_max)), ``"stability"`` (smallest eigenvalue of I - β² K as a
         function of β), and ``"T_c_identical"`` when every layer is identical;
+        ``expressions["T_c_network"]`` is this network's exact T_c and
+        ``expressions["stability_eigenvalues"]`` (up to :data:`EXACT_ROOT_LAYERS` layers)
+        the L + 1 eigenvalues 1 - β² λ_k(K) of the scaled Hessian, ascending at β > 0
+        (λ_k descending);
         ``parameters`` = (β,). :meth:`Derivation.check` compares T_c and the unstable mode
         with the solver (:data:`CHECK_TOLERANCE`).
 
@@ -322,7 +331,12 @@ def derive_msk(problem: MSK, ansatz: Any = None) -> Derivation:
                  [sp.Eq(s, v) for s, v in zip(sm.layer_symbols(n).alpha,
                                               (sp.Rational(x, sum(problem.sizes))
                                                for x in problem.sizes), strict=True)])
-    result = [Step("Critical temperature of this network", "λ_max(K) with these α_l, C_l "
+    result = []
+    if "stability_eigenvalues" in num:
+        result.append(Step("Hessian spectrum of this network", "The eigenvalues of the "
+                           "scaled Hessian I - β² K (the smallest is lost first):",
+                           list(num["stability_eigenvalues"])))
+    result += [Step("Critical temperature of this network", "λ_max(K) with these α_l, C_l "
                    "(the largest root of the rational polynomial det(λ - K)):",
                    [sp.Eq(sp.Symbol("K"), num["critical_matrix"]),
                     sp.Eq(num["critical_polynomial"], 0),
@@ -332,6 +346,8 @@ def derive_msk(problem: MSK, ansatz: Any = None) -> Derivation:
                            "L and C:", sp.Eq(_T_C, num["T_c_identical"])))
     expressions = dict(exprs)
     expressions["T_c_network"] = num["T_c"]
+    if "stability_eigenvalues" in num:
+        expressions["stability_eigenvalues"] = num["stability_eigenvalues"]
     return Derivation(problem=problem, method=method,
                       title=f"multilayer SK ({n} spin layers), RS paramagnet",
                       steps=(model, *steps, *result), expressions=expressions,

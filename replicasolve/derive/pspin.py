@@ -67,10 +67,6 @@ def _method(ansatz: Any) -> Any:
         method = as_method(ansatz)
     except InvalidInputError as exc:
         raise UnsupportedDerivationError("ansatz", str(exc)) from None
-    if not isinstance(method, FullRSB) and method.k > ra.MAX_K:
-        raise UnsupportedDerivationError(
-            "ansatz", f"{method.name}: closed-form derivations go up to {ra.MAX_K}RSB; use "
-            "FullRSB() for the Parisi formula")
     return method
 
 
@@ -161,9 +157,10 @@ def derive_pspin(problem: MixedPSpin, ansatz: Any) -> Derivation:
         problem: a :class:`~replicasolve.models.pspin.MixedPSpin` (ξ given as a formula or
             coefficients; Ising or spherical spins; its T and field are the default point
             of :meth:`Derivation.check`).
-        ansatz: ``RS()``, ``RSB(k)`` with k ≤ :data:`~replicasolve.symbolic.replica_action.MAX_K`,
-            ``FullRSB()`` (the Parisi formula, typeset only), or a string
-            :func:`~replicasolve.solvers.methods.as_method` reads.
+        ansatz: ``RS()``, ``RSB(k)`` (derived step by step and checkable for
+            k ≤ :data:`~replicasolve.symbolic.replica_action.MAX_K`; larger k: the Ising
+            k-step recursion as a formula), ``FullRSB()`` (the Parisi formula, typeset only),
+            or a string :func:`~replicasolve.solvers.methods.as_method` reads.
 
     Returns:
         A :class:`~replicasolve.derive.derivation.Derivation`; symbolic steps are cached
@@ -171,7 +168,8 @@ def derive_pspin(problem: MixedPSpin, ansatz: Any) -> Derivation:
 
     Raises:
         UnsupportedDerivationError: not a MixedPSpin (step ``"problem"``), an ansatz beyond
-            what is derived (``"ansatz"``), or a ξ without closed form (``"covariance"``).
+            what is derived (``"ansatz"``: spherical k > MAX_K, unknown names), or a ξ
+            without closed form (``"covariance"``).
     """
     if not isinstance(problem, MixedPSpin):
         raise UnsupportedDerivationError(
@@ -193,6 +191,24 @@ def derive_pspin(problem: MixedPSpin, ansatz: Any) -> Derivation:
                           title=f"{problem.spins} mixed p-spin, full RSB", steps=steps,
                           expressions=exprs)
     k = method.k
+    if k > ra.MAX_K:
+        if problem.spins != "ising":
+            raise UnsupportedDerivationError(
+                "ansatz", f"{method.name}: spherical derivations go up to {ra.MAX_K}RSB; "
+                "use FullRSB() for the Crisanti–Sommers formula")
+        rec = ra.ising_recursion()
+        steps = (xi_step,
+                 Step("k-step recursion", f"Beyond {ra.MAX_K}RSB the derivation is given as "
+                      "the recursion of one Hubbard–Stratonovich Gaussian per level (the "
+                      "formula, not evaluated), with k = " + str(k) + ", m_0 = 0, "
+                      "m_{k+1} = 1:",
+                      sp.Eq(sp.Symbol("-beta f"), rec.free_energy)),
+                 Step("Recursion", "where", list(rec.equations)))
+        exprs = {"krsb_free_energy": rec.free_energy,
+                 **{f"recursion_{i}": e for i, e in enumerate(rec.equations)}}
+        return Derivation(problem=problem, method=method,
+                          title=f"{problem.spins} mixed p-spin, {method.name} (formula)",
+                          steps=steps, expressions=exprs)
     steps, exprs = _generic(problem.spins, k)
     numeric = _numeric(problem.spins, k, xi)
     hier = ra.hierarchy(k)

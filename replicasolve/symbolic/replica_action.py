@@ -50,6 +50,7 @@ __all__ = [
     "DerivationCheckError",
     "GroundState",
     "Hierarchy",
+    "KStepRecursion",
     "ParisiFormula",
     "Saddle",
     "action",
@@ -63,6 +64,8 @@ __all__ = [
     "ground_state",
     "hierarchy",
     "ising_action",
+    "ising_recursion",
+    "ising_recursion_instance",
     "linear_averages",
     "parisi_formula",
     "rs_replicon",
@@ -74,9 +77,10 @@ __all__ = [
     "xi_function",
 ]
 
-#: Largest number of RSB steps derived in closed form (the nesting depth of the Ising
-#: averages grows with k; k ≤ 3 keeps every derivation to seconds).
-MAX_K = 3
+#: Largest number of RSB steps derived step by step (the nesting depth of the Ising
+#: averages grows with k; k ≤ 2 keeps every derivation to seconds). Larger k: the k-step
+#: recursion :func:`ising_recursion` as a formula.
+MAX_K = 2
 
 _SPINS = ("ising", "spherical")
 
@@ -683,6 +687,80 @@ def ground_state(spins: str, k: int) -> GroundState:
     equations = {v.name: sp.diff(e0, v) for v in variables}
     return GroundState(spins=spins, k=k, energy=e0, variables=variables, equations=equations,
                        substitution=sub)
+
+
+# ----------------------------------------------------------------------------------------
+# Step 6a: the k-step recursion, any k
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KStepRecursion:
+    """The Ising k-step free energy for symbolic k (step 6a).
+
+    Attributes:
+        free_energy: -βf = ln Z_0(βh) + β²/2 [ξ(1) - ξ'(q_k) + Σ_{l=0}^{k} (m_l - m_{l+1})
+            (ξ(q_l) - q_l ξ'(q_l))], m_0 = 0, m_{k+1} = 1.
+        equations: the recursion: Z_{k+1}(y) = 2 cosh y;
+            Z_l(y) = (E_z Z_{l+1}(y + σ_l z)^{m_l})^{1/m_l} for l = k..1;
+            ln Z_0(y) = E_z ln Z_1(y + σ_0 z); σ_l = β √(ξ'(q_l) - ξ'(q_{l-1})),
+            ξ'(q_{-1}) = 0.
+        k, l: the symbols of the number of steps and of the level.
+    """
+
+    free_energy: sp.Expr
+    equations: tuple[sp.Eq, ...]
+    k: sp.Symbol
+    l: sp.Symbol
+
+
+@lru_cache(maxsize=1)
+def ising_recursion() -> KStepRecursion:
+    """The k-step recursion (step 6a) read off :func:`ising_action` (one HS Gaussian per
+    level; W_l = Z_l^{m_l}); :func:`ising_recursion_instance` builds it for a given k, and
+    the tests compare that with the step-by-step derivation for k = 0..:data:`MAX_K`."""
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    l = sp.Symbol("l", integer=True, nonnegative=True)
+    y, z = sp.symbols("y z", real=True)
+    q = sp.IndexedBase("q")
+    m = sp.IndexedBase("m")
+    zf = sp.Function("Z")
+    xi1 = sp.Function("xi'")
+    sigma = _BETA * sp.sqrt(xi1(q[l]) - xi1(q[l - 1]))
+    eqs = (
+        sp.Eq(zf(k + 1, y), 2 * sp.cosh(y)),
+        sp.Eq(zf(l, y), gaussian_average(zf(l + 1, y + sigma * z) ** m[l], z) ** (1 / m[l])),
+        sp.Eq(sp.log(zf(0, y)), gaussian_average(sp.log(zf(1, y + sigma.subs(l, 0) * z)), z)),
+        sp.Eq(xi1(q[-1]), 0),
+    )
+    f = (sp.log(zf(0, _BETA * _H)) + _BETA**2 / 2 * (
+        _XI(1) - xi1(q[k]) + sp.Sum((m[l] - m[l + 1]) * (_XI(q[l]) - q[l] * xi1(q[l])),
+                                    (l, 0, k))))
+    return KStepRecursion(free_energy=f, equations=eqs, k=k, l=l)
+
+
+def ising_recursion_instance(k: int) -> sp.Expr:
+    """-βf of :func:`ising_recursion` written out for ``k`` steps, in the symbols of
+    :func:`hierarchy` (q_i, m_i) and with ξ' as the derivative of ``xi``."""
+    h = hierarchy(k) if k <= MAX_K else None
+    q = h.q if h else tuple(_q(i) for i in range(k + 1))
+    m = (sp.Integer(0), *(h.m if h else tuple(_m(i) for i in range(1, k + 1))), sp.Integer(1))
+
+    def xi1(x: sp.Expr) -> sp.Expr:
+        return sp.Subs(sp.Derivative(_XI(_Q), _Q), _Q, x).doit()
+
+    def sig(i: int) -> sp.Expr:
+        below = xi1(q[i - 1]) if i else 0
+        return _BETA * sp.sqrt(xi1(q[i]) - below)
+
+    y = _BETA * _H + sum(sig(i) * _z(i) for i in range(k + 1))
+    inner = 2 * sp.cosh(y)  # Z_{k+1}
+    for i in range(k, 0, -1):
+        inner = gaussian_average(inner ** m[i], _z(i)) ** (1 / m[i])
+    ln_z0 = gaussian_average(sp.log(inner), _z(0))
+    penalty = _XI(1) - xi1(q[k]) + sum((m[i] - m[i + 1]) * (_XI(q[i]) - q[i] * xi1(q[i]))
+                                       for i in range(k + 1))
+    return ln_z0 + _BETA**2 / 2 * penalty
 
 
 # ----------------------------------------------------------------------------------------
