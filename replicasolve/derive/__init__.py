@@ -3,7 +3,8 @@ checked against the solvers.
 
 ``derive(problem, ansatz)`` returns a :class:`Derivation` (steps, expressions as sympy,
 LaTeX, compiled numerics, ``check(T=..., h=...)``). Supported: ``MixedPSpin`` (Ising and
-spherical) under ``RS()``, ``RSB(k)`` (k ≤ 3) and ``FullRSB()`` (the formula).
+spherical) under ``RS()``, ``RSB(k)`` (k ≤ 2 step by step; larger k, Ising: the k-step
+recursion as a formula) and ``FullRSB()`` (the formula).
 """
 
 from __future__ import annotations
