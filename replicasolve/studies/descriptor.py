@@ -475,7 +475,8 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
                      measure_every: int = 1, swap_every: int = 1, dtype: str = "float64",
                      pq_bins: int | None = None,
                      progress: Callable[[int, int | None, str], None] | None = None,
-                     threads: int | None = 1) -> xr.Dataset:
+                     threads: int | None = 1, engine: str = "single",
+                     backend: str = "numpy", device: str = "cpu") -> xr.Dataset:
     """The descriptor q̄(T) of one spin model, with error bars and diagnostics.
 
     At every temperature R replicas are simulated (:func:`~replicasolve.engines.ising.run_replicas`,
@@ -529,7 +530,15 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
             tempering after each run (hot start, then cold start where checked).
         threads: threads sharing the replicas of a dense system (``None``: numba's count);
             the values do not depend on it (bitwise; see
-            :func:`~replicasolve.engines.ising.run_replicas`), so it is not stored.
+            :func:`~replicasolve.engines.ising.run_replicas`), so it is not stored. With
+            ``engine="block"``: the BLAS (or torch) threads of the layer products.
+        engine: ``"single"`` (single-spin flips, :mod:`replicasolve.engines.ising`) or
+            ``"block"`` (layer-parallel heat bath, :mod:`replicasolve.engines.block`: every
+            spin of a layer resampled at once from one matrix product; layered couplings
+            only; always heat bath, so ``method`` does not apply). Both sample the same
+            Boltzmann distribution; their values differ within the error bars.
+        backend, device: the block engine's array library (``"numpy"`` or ``"torch"``) and
+            device (``"cpu"``, ``"cuda"``, ``"cuda:N"``; CUDA needs torch).
 
     Returns:
         ``xarray.Dataset`` with coordinate ``T`` and variables ``q_bar``, ``q_bar_err``,
@@ -547,6 +556,7 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
     """
     import xarray as xr
 
+    from ..engines.block import check_backend, parallel_tempering_block, run_replicas_block
     from ..engines.ising import parallel_tempering as run_pt
     from ..engines.ising import run_replicas
     from ..version import __version__
@@ -597,9 +607,25 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
     else:
         root = np.random.SeedSequence(int(seed))
     check = equilibration == "hotcold"
+    if engine not in ("single", "block"):
+        raise InvalidInputError(f"engine must be 'single' or 'block', got {engine!r}")
+    backend, device = check_backend(backend, device)
+    if engine == "single" and (backend, device) != ("numpy", "cpu"):
+        raise InvalidInputError("backend and device choose the block engine's array library: "
+                                "pass engine='block'")
+    if engine == "block" and system.kind != "layered":
+        raise InvalidInputError(
+            "the block engine needs layered couplings (a feed-forward network's spin model); "
+            f"this system is {system.kind}: use engine='single'")
 
-    common = dict(sweeps=sweeps, burn_in=burn_in, method=method, measure_every=measure_every,
-                  dtype=dtype, threads=threads)
+    common: dict[str, Any] = dict(sweeps=sweeps, burn_in=burn_in,
+                                  measure_every=measure_every, dtype=dtype, threads=threads)
+    if engine == "block":
+        common.update(backend=backend, device=device)
+        run_one, run_ladder = run_replicas_block, parallel_tempering_block
+    else:
+        common["method"] = method
+        run_one, run_ladder = run_replicas, run_pt
     hot: list[Any] = []
     cold: list[Any] = []
     swap = np.full(temps.size, np.nan)
@@ -607,8 +633,8 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
     if pt:
         s_hot, s_cold = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 0)
                                                ).spawn(2)
-        res = run_pt(system, temps, replicas_per_T=r, swap_every=swap_every, seed=s_hot,
-                     start="hot", **common)
+        res = run_ladder(system, temps, replicas_per_T=r, swap_every=swap_every, seed=s_hot,
+                         start="hot", **common)
         hot = list(res.results)
         swap[:-1] = res.swap_acceptance
         round_trips = res.round_trips
@@ -617,8 +643,8 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
             progress(1, runs, f"parallel tempering, hot start: {temps.size} temperatures "
                      f"in {res.wall_time:.1f} s")
         if check:
-            resc = run_pt(system, temps, replicas_per_T=r, swap_every=swap_every, seed=s_cold,
-                          start="cold", **common)
+            resc = run_ladder(system, temps, replicas_per_T=r, swap_every=swap_every,
+                              seed=s_cold, start="cold", **common)
             cold = list(resc.results)
             if progress:
                 progress(2, runs, f"parallel tempering, cold start in {resc.wall_time:.1f} s")
@@ -627,11 +653,11 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
             # a child per temperature index, built afresh: SeedSequence.spawn is stateful
             child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, k))
             s_hot, s_cold = child.spawn(2)
-            hot.append(run_replicas(system, float(t), replicas=r, seed=s_hot, start="hot",
-                                    **common))
+            hot.append(run_one(system, float(t), replicas=r, seed=s_hot, start="hot",
+                               **common))
             if check:
-                cold.append(run_replicas(system, float(t), replicas=r, seed=s_cold,
-                                         start="cold", **common))
+                cold.append(run_one(system, float(t), replicas=r, seed=s_cold,
+                                    start="cold", **common))
             if progress:
                 progress(k + 1, int(temps.size), f"T = {t:.6g}: q_bar = {hot[-1].q_bar}")
 
@@ -702,7 +728,10 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
         "sweeps": sweeps,
         "burn_in": burn_in,
         "measure_every": measure_every,
-        "method": method,
+        "method": "heatbath" if engine == "block" else method,
+        "engine": engine,
+        "backend": backend,
+        "device": device,
         "parallel_tempering": pt,
         "swap_every": swap_every,
         "dtype": dtype,
