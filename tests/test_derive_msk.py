@@ -149,3 +149,14 @@ def test_rendering_and_dict() -> None:
     assert "Identical layers" in d.markdown()
     out = json.loads(json.dumps(d.to_dict()))
     assert out["kind"] == "Derivation" and "critical_matrix" in out["expressions"]
+
+
+def test_hessian_spectrum_is_the_path_graph_one() -> None:
+    # identical layers: eigenvalues of the scaled Hessian 1 - β² 2C cos(πk/(L+2)), k = 1..L+1
+    # (Barney, Winer & Galitski, arXiv 2408.06421), ascending at β > 0
+    L, C = 3, 1.5
+    d = derive_msk(MSK([6] * (L + 1), C))
+    beta = sm.layer_symbols(L + 1).beta
+    got = [float(e.subs(beta, 0.7).evalf(30)) for e in d.expressions["stability_eigenvalues"]]
+    expected = [1 - 0.49 * 2 * C * math.cos(math.pi * k / (L + 2)) for k in range(1, L + 2)]
+    assert got == pytest.approx(expected, abs=1e-14)

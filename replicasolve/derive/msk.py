@@ -254,7 +254,7 @@ def _numeric(sizes: tuple[int, ...], variances: tuple[float, ...]) -> dict[str, 
     for name in ("action", "hessian", "stability_matrix", "critical_matrix", "free_energy",
                  "energy", "entropy"):
         e = exprs[name]
-        out[name] = (sp.ImmutableMatrix(e.xreplace(subs).applyfunc(sp.nsimplify))
+        out[name] = (sp.ImmutableMatrix(e.xreplace(subs))
                      if isinstance(e, sp.MatrixBase) else sp.expand(e.xreplace(subs)))
     K = out["critical_matrix"]
     out["critical_determinant"] = _det_recurrence(out["stability_matrix"])
