@@ -173,7 +173,8 @@ def derive_landscape(problem: Any, ansatz: Any = None) -> Derivation:
             ``T`` is the default point of :meth:`Derivation.check`. A
             :class:`~replicasolve.models.landscape.FiniteWidthLandscape` goes to
             :func:`derive_finite_width` (depth 1, RS).
-        ansatz: ``RS()`` (default), ``RSB(k)`` with k ≤ 3, ``FullRSB()`` (the Parisi
+        ansatz: ``RS()`` (default), ``RSB(k)`` with k up to
+            :data:`replicasolve.symbolic.replica_action.MAX_K`, ``FullRSB()`` (the Parisi
             formula, typeset only), or a string :func:`~replicasolve.solvers.methods.as_method`
             reads.
 
