@@ -520,15 +520,30 @@ def saddle(spins: str, k: int) -> Saddle:
         to_u[lam_d] = to_u[lam[k]] + u[k]
         phi_u = phi.subs(to_u)
         unknowns = [lam[0], *u]
-        sol = sp.solve([sp.diff(phi_u, v) for v in unknowns], unknowns, dict=True)
-        _require(len(sol) == 1, f"spherical saddle: ∂Φ/∂Λ = 0 has {len(sol)} solutions")
-        multipliers = {v: sp.factor(sp.cancel(to_u[v].subs(sol[0])))
+        # the system is triangular: ∂/∂Λ_0 fixes μ_1, ∂/∂μ_j (j ≥ 2) fixes μ_j, then
+        # ∂/∂μ_1 fixes Λ_0; solved one unknown at a time
+        pending = {v: sp.diff(phi_u, v) for v in unknowns}
+        solution: dict[sp.Symbol, sp.Expr] = {}
+        while pending:
+            progress = False
+            for v, eq in list(pending.items()):
+                eq = eq.subs(solution)
+                left = [w for w in unknowns if w not in solution and eq.has(w)]
+                if len(left) != 1:
+                    continue
+                roots = sp.solve(eq, left[0])
+                _require(len(roots) == 1,
+                         f"spherical saddle: ∂Φ/∂{v} = 0 has {len(roots)} roots in {left[0]}")
+                solution[left[0]] = sp.factor(sp.cancel(roots[0]))
+                del pending[v]
+                progress = True
+            _require(progress, "spherical saddle: ∂Φ/∂Λ = 0 is not triangular")
+        multipliers = {v: sp.factor(sp.cancel(to_u[v].subs(solution)))
                        for v in act.multipliers}
         # the Lagrange relations from ∂Φ/∂q = 0 (the same form as Ising's, λ = -Λ)
         rel = sp.solve([sp.diff(phi, q) for q in h.q], list(lam), dict=True)
         _require(len(rel) == 1, "spherical saddle: ∂Φ/∂q = 0 does not fix Λ_i")
         relations = {_lam(i): sp.simplify(-rel[0][l_i]) for i, l_i in enumerate(lam)}
-        solution = {v: sp.factor(sp.cancel(sol[0][v])) for v in unknowns}
         # ln μ_j = -ln D_j with D_j = 1/μ_j > 0 (1 - q_k, 1 - q_k + m_k (q_k - q_{k-1}), ...)
         logs = {sp.log(v): -sp.log(sp.expand(sp.cancel(1 / solution[v]))) for v in u}
         reduced = phi_u.subs(logs).subs(solution)
