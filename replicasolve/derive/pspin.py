@@ -87,7 +87,7 @@ def _generic(spins: str, k: int) -> tuple[tuple[Step, ...], dict[str, Any]]:
         Step("Disorder average",
              "The Gaussian Hamiltonian averaged over the disorder, E exp(-β Σ_a H(σ^a)) = "
              "exp(β² s²/2) with s² = N Σ_ab ξ(q_ab):",
-             sp.Eq(sp.Symbol("ln E e^{-beta X}"), ra.disorder_average())),
+             sp.Eq(sp.Symbol(r"\ln E e^{-\beta X}"), ra.disorder_average())),
         Step("Replicated action", f"The {k}-step ansatz with block sizes n, m_1..m_k, 1; "
              + ("Lagrange multipliers λ_i, one Hubbard–Stratonovich Gaussian z_i per level "
                 "and the single-site trace 2cosh give G(n) = ln E Z^n / N:"
@@ -96,12 +96,12 @@ def _generic(spins: str, k: int) -> tuple[tuple[Step, ...], dict[str, Any]]:
                 "(-1/2 ln det Λ) give G(n) = ln E Z^n / N:"),
              sp.Eq(sp.Symbol("G(n)"), act.replicated)),
         Step("Limit n → 0", "-βf = dG/dn at n = 0, differentiated under the integrals:",
-             sp.Eq(sp.Symbol("-beta f"), act.functional)),
+             sp.Eq(sp.Symbol(r"-\beta f"), act.functional)),
         Step("Multipliers", "Stationarity in q_i fixes the multipliers (λ_i = -Λ_i for "
              "spherical spins):",
              [sp.Eq(k_, v) for k_, v in sad.lagrange_relations.items()]),
         Step("Free energy at the saddle", "-βf with the multipliers eliminated:",
-             sp.Eq(sp.Symbol("-beta f"), phi)),
+             sp.Eq(sp.Symbol(r"-\beta f"), phi)),
         Step("Saddle-point equations", "Each expression vanishes at the saddle"
              + (" (Gaussian integration by parts applied):" if spins == "ising" else ":"),
              [sp.Eq(eq, 0) for eq in sad.equations.values()]),
@@ -127,7 +127,7 @@ def _generic(spins: str, k: int) -> tuple[tuple[Step, ...], dict[str, Any]]:
         exprs["replicon"] = rep
         steps.append(Step("Replicon", "The RS Hessian in the replicon sector "
                           "(de Almeida–Thouless); > 0 is stable:",
-                          sp.Eq(sp.Symbol("lambda_R"), rep)))
+                          sp.Eq(sp.Symbol(r"\lambda_R"), rep)))
     return tuple(steps), exprs
 
 
@@ -182,7 +182,7 @@ def derive_pspin(problem: MixedPSpin, ansatz: Any) -> Derivation:
         formula = ra.parisi_formula(problem.spins)
         steps = (xi_step,
                  Step("Full RSB", "The k → ∞ limit of the k-step recursion, x(q) the "
-                      "Parisi order parameter:", sp.Eq(sp.Symbol("-beta f"),
+                      "Parisi order parameter:", sp.Eq(sp.Symbol(r"-\beta f"),
                                                        formula.free_energy)),
                  Step("Equations", "with", list(formula.equations)))
         exprs = {"parisi_functional": formula.free_energy,
@@ -202,7 +202,7 @@ def derive_pspin(problem: MixedPSpin, ansatz: Any) -> Derivation:
                       "the recursion of one Hubbard–Stratonovich Gaussian per level (the "
                       "formula, not evaluated), with k = " + str(k) + ", m_0 = 0, "
                       "m_{k+1} = 1:",
-                      sp.Eq(sp.Symbol("-beta f"), rec.free_energy)),
+                      sp.Eq(sp.Symbol(r"-\beta f"), rec.free_energy)),
                  Step("Recursion", "where", list(rec.equations)))
         exprs = {"krsb_free_energy": rec.free_energy,
                  **{f"recursion_{i}": e for i, e in enumerate(rec.equations)}}
