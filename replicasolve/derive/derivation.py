@@ -176,7 +176,7 @@ class Derivation:
 
     def latex(self, document: bool = False) -> str:
         """The derivation as LaTeX: one ``align*``-free block per step (``equation*``);
-        ``document=True`` wraps it into a compilable article."""
+        ``document=True`` wraps it into an article (Unicode prose: lualatex or xelatex)."""
         lines = [f"\\section*{{{self.title}}}"]
         for i, step in enumerate(self.steps, 1):
             lines.append(f"\\paragraph{{{i}. {step.title}}} {step.text}")
@@ -187,7 +187,8 @@ class Derivation:
         body = "\n".join(lines)
         if not document:
             return body
-        return ("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
+        return ("% Unicode text (Greek letters in the prose): compile with lualatex or xelatex\n"
+                "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
                 "\\usepackage[margin=2cm]{geometry}\n\\allowdisplaybreaks\n"
                 "\\begin{document}\n" + body + "\n\\end{document}\n")
 
