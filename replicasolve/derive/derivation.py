@@ -187,8 +187,9 @@ class Derivation:
         body = "\n".join(lines)
         if not document:
             return body
-        return ("% Unicode text (Greek letters in the prose): compile with lualatex or xelatex\n"
-                "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
+        return ("\\documentclass{article}\n"
+                "% Unicode text (Greek letters in the prose): compile with lualatex or xelatex\n"
+                "\\usepackage{amsmath,amssymb}\n"
                 "\\usepackage[margin=2cm]{geometry}\n\\allowdisplaybreaks\n"
                 "\\begin{document}\n" + body + "\n\\end{document}\n")
 
