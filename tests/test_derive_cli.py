@@ -85,3 +85,34 @@ def test_bad_input_is_one_line_and_exit_2(argv, words, capsys) -> None:
     assert main(["derive", *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and words in err[0], err
+
+
+@pytest.mark.parametrize("argv", [
+    ["msk", "--sizes", "20,10,5"],
+    ["msk", "--symbolic", "--layers", "3"],
+    ["--xi", "q**2/2", "--ansatz", "1rsb"],
+    ["--xi", "q**3/2 + q**4/4", "--spins", "spherical", "--ansatz", "1rsb"],
+    ["--activation", "relu", "--depth", "1", "--landscape"],
+    ["--activation", "erf", "--depth", "1", "--landscape", "--alpha", "2"],
+])
+def test_no_step_renders_a_truth_value(argv, capsys) -> None:
+    # an Eq between a symbol and a matrix (or two equal things) evaluates to a bool, and
+    # a step then shows \text{False} instead of its equation
+    assert main(["derive", *argv, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["steps"]
+    for step in out["steps"]:
+        assert "\\text{False}" not in (step["latex"] or ""), step["title"]
+        assert "\\text{True}" not in (step["latex"] or ""), step["title"]
+
+
+def test_msk_check_and_symbolic(capsys) -> None:
+    # the check of an MSK derivation has no state point: --check alone
+    assert main(["derive", "msk", "--sizes", "20,10,5", "--check", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    # identical variances C = 2 on sizes 20-10-5 (α = 4/7, 2/7, 1/7): K has
+    # K_10 = 2 sqrt(1/2), K_21 = 2 sqrt(1/2), so λ_max² = 2 + 2 and T_c = sqrt(2)
+    # (the path-graph form with these ratios, computed by hand)
+    assert out["check"]["converged"] is True
+    assert main(["derive", "msk", "--sizes", "20,10,5", "--check", "T=1"]) == 2
+    assert "state point" in capsys.readouterr().err

@@ -52,14 +52,17 @@ def add_parser(sub: Any) -> None:
     d.add_argument("--sizes", help="msk: layer sizes N_0,...,N_L")
     d.add_argument("--variance", type=float, default=2.0,
                    help="msk: weight-variance factor C (W ~ N(0, C/fan_in))")
-    d.add_argument("--layers", type=int_type(1, 12),
-                   help="msk --symbolic: number of weight layers L")
+    d.add_argument("--layers", type=int_type(2, 40),
+                   help="msk --symbolic: number of layers of spins (L + 1, as many as "
+                   "--sizes would list)")
     d.add_argument("--symbolic", action="store_true",
                    help="msk: sizes and variances as symbols alpha_l, C_l")
     d.add_argument("--ansatz", default="rs",
                    help="rs, 1rsb, krsb (e.g. 2rsb) or full (the Parisi functional)")
-    d.add_argument("--check", metavar="T=...,h=...",
-                   help="solve numerically at this state point and print the residuals")
+    d.add_argument("--check", metavar="T=...,h=...", nargs="?", const="",
+                   help="solve numerically at this state point and print the residuals "
+                   "(msk: --check alone, T_c has no state point; alone for a p-spin: "
+                   "T = 1, h = 0)")
     form = d.add_mutually_exclusive_group()
     form.add_argument("--markdown", action="store_true", help="Markdown instead of LaTeX")
     form.add_argument("--json", action="store_true",
@@ -160,9 +163,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--force only applies together with --out")
     if args.out is not None:
         check_out(args.out, args.force)
-    point = parse_point(args.check) if args.check is not None else {}
-    if point and args.model == "msk" and args.symbolic:
-        raise UsageError("--check needs numbers: give --sizes, not --symbolic")
+    point = parse_point(args.check) if args.check else {}
+    if args.model == "msk":
+        if args.check is not None and args.symbolic:
+            raise UsageError("--check needs numbers: give --sizes, not --symbolic")
+        if point:
+            raise UsageError("msk --check takes no state point (T_c does not depend on one): "
+                             "give --check alone")
     ansatz = _ansatz(args.ansatz)
     problem = _problem(args, point.get("T", 1.0), point.get("h", 0.0))
     try:
@@ -178,7 +185,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"derive: {' '.join(str(exc).split())}") from None
     status = 0
     check = None
-    if point:
+    if args.check is not None:
+        if args.model != "msk":
+            point = {"T": point.get("T", 1.0), "h": point.get("h", 0.0)}
+            if args.landscape:
+                point.pop("h")
         check = derivation.check(**point)
         status = 0 if check.converged else 3
     if args.out is not None:

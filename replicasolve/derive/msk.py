@@ -163,11 +163,11 @@ def _generic(n: int) -> tuple[tuple[Step, ...], dict[str, Any]]:
              sp.Eq(sp.Function("S")(*sym.q), action.expr)),
         Step("Paramagnet", "At q = 0 the n → 0 limit leaves ln 2 per spin and the annealed "
              "term of each weight layer; e = -∂(-βf)/∂β, s = -βf + βe:",
-             [sp.Eq(sp.Symbol("-beta f"), phi), sp.Eq(sp.Symbol("e"), energy),
+             [sp.Eq(sp.Symbol(r"-\beta f"), phi), sp.Eq(sp.Symbol("e"), energy),
               sp.Eq(sp.Symbol("s"), entropy)]),
         Step("Hessian", "Second derivatives of the RS action in the layer overlaps at the "
              "paramagnet q = 0 (the longitudinal = replicon sector at q = 0: one matrix):",
-             sp.Eq(sp.Symbol("H"), hessian)),
+             sp.Eq(sp.MatrixSymbol("H", n, n), sp.ImmutableMatrix(hessian), evaluate=False)),
         Step("Stability", "The paramagnet is stable while -H = diag(α) - β² M is positive "
              "definite; it is lost where its smallest eigenvalue reaches 0, det(-H) = 0 "
              "(tridiagonal: the continuant D_l = (-H)_{ll} D_{l-1} - (-H)_{l,l-1}² D_{l-2}):",
@@ -175,7 +175,7 @@ def _generic(n: int) -> tuple[tuple[Step, ...], dict[str, Any]]:
         Step("Critical matrix", "The congruence diag(α)^{-1/2} (-H) diag(α)^{-1/2} = "
              "I - β² K keeps definiteness; the eigenvalues of the scaled Hessian are "
              "1 - β² λ_k(K), so β_c^{-2} = λ_max(K):",
-             sp.Eq(sp.Symbol("K"), K)),
+             sp.Eq(sp.MatrixSymbol("K", n, n), sp.ImmutableMatrix(K), evaluate=False)),
         Step("Critical polynomial", f"λ_max(K) is the largest root of det(λ - K) (degree "
              f"{n}; only K_{{l,l-1}}² = C_l² α_l/α_{{l-1}} enters), and T_c² = λ_max:",
              sp.Eq(poly.subs(_LAM, _T_C**2), 0) if symbolic_poly else None),
@@ -338,7 +338,9 @@ def derive_msk(problem: MSK, ansatz: Any = None) -> Derivation:
                            list(num["stability_eigenvalues"])))
     result += [Step("Critical temperature of this network", "λ_max(K) with these α_l, C_l "
                    "(the largest root of the rational polynomial det(λ - K)):",
-                   [sp.Eq(sp.Symbol("K"), num["critical_matrix"]),
+                   # a matrix symbol, unevaluated: Eq(Symbol, Matrix) evaluates to False
+                   [sp.Eq(sp.MatrixSymbol("K", n, n), sp.ImmutableMatrix(num["critical_matrix"]),
+                          evaluate=False),
                     sp.Eq(num["critical_polynomial"], 0),
                     sp.Eq(_T_C, num["T_c"])])]
     if "T_c_identical" in num:
