@@ -7,9 +7,10 @@ so that the pages cannot drift from it.
 ``.. replicasolve-facade::``
     an autodoc entry for every name of ``replicasolve._EXPORTS`` (the facade
     ``import replicasolve as rs``), in the order of that table.
-``.. replicasolve-scripts:: derivations``
+``.. replicasolve-scripts:: examples``
     the docstring of every script in that folder of the repository (shown as written, not
-    run), one section each: the derivations and the examples.
+    run) and the command that runs it, one section each: the examples. (The gallery and the
+    derivations have pages with their output: ``script_pages.py``.)
 ``.. replicasolve-modules:: replicasolve.solvers``
     an ``automodule`` (with members) for that package and every public module below it
     (modules whose name starts with ``_`` are skipped: they are not API).
@@ -157,9 +158,11 @@ class ScriptsDirective(_Generated):
             self.env.note_dependency(str(path))
             doc = ast.get_docstring(ast.parse(path.read_text())) or "(no docstring)"
             doc = scrub_references(doc)
-            title = f"``{path.relative_to(root)}``"
+            rel = path.relative_to(root).as_posix()
+            title = f"``{rel}``"
             out += [title, "-" * len(title), ""]
             out += _literal(doc)
+            out += [f"Run (from the repository root): ``python {rel}``", ""]
         return out
 
 
