@@ -116,3 +116,12 @@ def test_msk_check_and_symbolic(capsys) -> None:
     assert out["check"]["converged"] is True
     assert main(["derive", "msk", "--sizes", "20,10,5", "--check", "T=1"]) == 2
     assert "state point" in capsys.readouterr().err
+
+
+def test_the_readme_example_checks_out(capsys) -> None:
+    # the README's command: the RS solver's residual floor for this ξ (~2e-9) sits above a
+    # solver tolerance of 1e-9; the check must still pass at its 1e-7 tolerance
+    argv = ["derive", "--xi", "q**2/2 + 0.1*q**4", "--spins", "ising", "--ansatz", "rs",
+            "--check", "T=0.6,h=0.1", "--json"]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["check"]["converged"] is True
