@@ -125,3 +125,43 @@ def test_the_readme_example_checks_out(capsys) -> None:
             "--check", "T=0.6,h=0.1", "--json"]
     assert main(argv) == 0
     assert json.loads(capsys.readouterr().out)["check"]["converged"] is True
+
+
+DOCUMENT_CASES = [
+    ["--xi", "q**2/2+0.1*q**4", "--ansatz", "1rsb"],
+    ["--xi", "q**3/2", "--spins", "spherical", "--ansatz", "full"],
+    ["msk", "--sizes", "20,10,5"],
+    ["--activation", "erf", "--depth", "1", "--landscape", "--alpha", "2"],
+]
+
+
+@pytest.mark.parametrize("argv", DOCUMENT_CASES)
+def test_the_document_is_plain_tex(argv, tmp_path) -> None:
+    # the prose is escaped and its Unicode spelled in TeX, so pdflatex needs no Unicode
+    # engine: the document is ASCII, and outside math no bare _ ^ & % # is left
+    import re
+
+    target = tmp_path / "d.tex"
+    assert main(["derive", *argv, "--out", str(target)]) == 0
+    doc = target.read_text(encoding="utf-8")
+    assert doc.isascii()
+    for line in doc.splitlines():
+        if line.startswith("\\paragraph") or line.startswith("\\section"):
+            prose = re.sub(r"\$[^$]*\$", "", line)  # drop the inline math
+            assert not re.search(r"(?<!\\)[_^&%#]", prose), line
+
+
+@pytest.mark.parametrize("argv", DOCUMENT_CASES)
+def test_the_document_compiles(argv, tmp_path) -> None:
+    # where a TeX installation is present (not required by the package or CI)
+    import shutil
+    import subprocess
+
+    if shutil.which("pdflatex") is None:
+        pytest.skip("no pdflatex on this machine")
+    target = tmp_path / "d.tex"
+    assert main(["derive", *argv, "--out", str(target)]) == 0
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "d.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert (tmp_path / "d.pdf").stat().st_size > 1000

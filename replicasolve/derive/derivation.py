@@ -22,7 +22,8 @@ from ..errors import InvalidInputError
 from ..results import Result
 from .quadrature import GaussianProgram
 
-__all__ = ["Derivation", "DerivationCheck", "Step", "UnsupportedDerivationError", "finite_or_nan"]
+__all__ = ["Derivation", "DerivationCheck", "Step", "UnsupportedDerivationError", "finite_or_nan",
+           "tex_text"]
 
 
 class UnsupportedDerivationError(InvalidInputError):
@@ -94,6 +95,48 @@ class DerivationCheck(Result):
 
 def _latex(expr: Any) -> str:
     return sp.latex(expr) if expr is not None else ""
+
+
+# LaTeX's special characters in prose, and the Unicode of the prose as math-mode commands,
+# so that the document compiles with plain pdflatex
+_TEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                 "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                 "^": r"\textasciicircum{}"}
+_TEX_UNICODE = {
+    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon",
+    "ζ": r"\zeta", "η": r"\eta", "θ": r"\theta", "κ": r"\kappa", "λ": r"\lambda",
+    "μ": r"\mu", "ν": r"\nu", "ξ": r"\xi", "π": r"\pi", "ρ": r"\rho", "σ": r"\sigma",
+    "τ": r"\tau", "φ": r"\phi", "χ": r"\chi", "ψ": r"\psi", "ω": r"\omega",
+    "Γ": r"\Gamma", "Δ": r"\Delta", "Θ": r"\Theta", "Λ": r"\Lambda", "Ξ": r"\Xi",
+    "Π": r"\Pi", "Σ": r"\Sigma", "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega",
+    "Ĝ": r"\hat{G}", "ĝ": r"\hat{g}", "ℓ": r"\ell", "²": r"^{2}", "³": r"^{3}",
+    "⁴": r"^{4}", "½": r"\tfrac{1}{2}", "·": r"\cdot", "×": r"\times", "→": r"\to",
+    "←": r"\leftarrow", "∂": r"\partial", "∈": r"\in", "∞": r"\infty", "≤": r"\le",
+    "≥": r"\ge", "≈": r"\approx", "≠": r"\ne", "−": "-", "√": r"\surd", "∫": r"\int",
+    "′": r"'", "±": r"\pm", "∑": r"\sum", "∏": r"\prod", "⟨": r"\langle",
+    "⟩": r"\rangle", "‖": r"\|",
+}
+_TEX_TEXT = {"–": "--", "—": "---", "…": r"\dots{}", "’": "'", "‘": "`", "“": "``",
+             "”": "''", "é": r"\'e"}
+
+
+def tex_text(text: str) -> str:
+    """Prose as LaTeX text for pdflatex: the special characters escaped, Greek letters and
+    math symbols as math-mode commands, typographic characters as their TeX spelling; any
+    other non-ASCII character as its code point (``U+XXXX``)."""
+    out = []
+    for c in text:
+        if c in _TEX_SPECIALS:
+            out.append(_TEX_SPECIALS[c])
+        elif c in _TEX_UNICODE:
+            out.append(f"${_TEX_UNICODE[c]}$")
+        elif c in _TEX_TEXT:
+            out.append(_TEX_TEXT[c])
+        elif ord(c) > 127:
+            out.append(f"U+{ord(c):04X}")
+        else:
+            out.append(c)
+    return "".join(out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,10 +219,11 @@ class Derivation:
 
     def latex(self, document: bool = False) -> str:
         """The derivation as LaTeX: one ``align*``-free block per step (``equation*``);
-        ``document=True`` wraps it into an article (Unicode prose: lualatex or xelatex)."""
-        lines = [f"\\section*{{{self.title}}}"]
+        ``document=True`` wraps it into an article that pdflatex compiles (the prose goes
+        through :func:`tex_text`)."""
+        lines = [f"\\section*{{{tex_text(self.title)}}}"]
         for i, step in enumerate(self.steps, 1):
-            lines.append(f"\\paragraph{{{i}. {step.title}}} {step.text}")
+            lines.append(f"\\paragraph{{{i}. {tex_text(step.title)}}} {tex_text(step.text)}")
             if step.expression is not None:
                 lines.append("\\begin{equation*}")
                 lines.append(_latex(step.expression))
@@ -188,7 +232,6 @@ class Derivation:
         if not document:
             return body
         return ("\\documentclass{article}\n"
-                "% Unicode text (Greek letters in the prose): compile with lualatex or xelatex\n"
                 "\\usepackage{amsmath,amssymb}\n"
                 "\\usepackage[margin=2cm]{geometry}\n\\allowdisplaybreaks\n"
                 "\\begin{document}\n" + body + "\n\\end{document}\n")

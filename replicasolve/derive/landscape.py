@@ -323,8 +323,8 @@ def _finite_width_generic() -> tuple[tuple[Step, ...], dict[str, Any]]:
              None),
         Step("Replica symmetry", "Q: 1 on the diagonal, q off it; G: g_d, g; Ĝ: ĝ_d, ĝ. "
              "The traces at n replicas (det Q_RS checked at n = 2..5):",
-             [sp.Eq(sp.Symbol("ln det Q"), logdet), sp.Eq(sp.Symbol("Σ C^2"), c_sum),
-              sp.Eq(sp.Symbol("Σ Ĝ G"), gg_sum)]),
+             [sp.Eq(sp.Symbol(r"\ln\det Q"), logdet), sp.Eq(sp.Symbol(r"\sum C^{2}"), c_sum),
+              sp.Eq(sp.Symbol(r"\sum \hat{G} G"), gg_sum)]),
         Step("Single site", "½ Σ Ĝ φφ = ½(ĝ_d - ĝ) Σ φ_a² + ½ ĝ (Σ φ_a)², a "
              "Hubbard–Stratonovich ζ for the second term and z_a = sqrt(c_0) η + "
              "sqrt(c_1 - c_0) ε_a (covariance C^1) give E I(η, ζ)^n, I = E_ε e^ψ, and "

@@ -153,8 +153,8 @@ def _generic(n: int) -> tuple[tuple[Step, ...], dict[str, Any]]:
              "exp(βWx), x = Σ_a s^{l,a}_i s^{l-1,a}_j (sympy integral); summed over i ∈ l, "
              "j ∈ l-1 with σ² = C_l/N_{l-1} it couples each replica pair a < b by "
              "β² C_l α_l q^l_ab q^{l-1}_ab per spin:",
-             [sp.Eq(sp.Symbol("E_w e^{beta w x}"), dis.average),
-              sp.Eq(sp.Symbol("pair coefficient"), dis.pair_coefficient)]),
+             [sp.Eq(sp.Symbol(r"\mathbb{E}_w e^{\beta w x}"), dis.average),
+              sp.Eq(sp.Symbol(r"\text{pair coefficient}"), dis.pair_coefficient)]),
         Step("Overlap entropy", "Entropy of fixing the overlap q of two Ising replicas, "
              "the Legendre transform of ln(4 cosh λ), expanded in q:",
              sp.Eq(sp.Function("s")(ent.q), ent.series)),
