@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import time
 
-from replicasolve.derive import derive
-from replicasolve.derive.pspin import clear_caches
+from replicasolve.derivation import derive
+from replicasolve.derivation.pspin import clear_caches
 from replicasolve.models.pspin import MixedPSpin
 from replicasolve.solvers.methods import RSB
 

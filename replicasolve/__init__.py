@@ -32,7 +32,7 @@ from .version import __version__
 _EXPORTS: dict[str, str] = {
     # the one entry point, methods and options
     "solve": "solvers.dispatch",
-    "derive": "derive",
+    "derive": "derivation",
     "RS": "solvers.methods",
     "RSB": "solvers.methods",
     "FullRSB": "solvers.methods",
@@ -132,7 +132,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
-    from .derive import derive
+    from .derivation import derive
     from .engines.ising import IsingSystem, parallel_tempering, run_replicas
     from .engines.montecarlo import MonteCarlo, sample
     from .errors import ConvergenceError, InvalidInputError, ReplicaSolveError

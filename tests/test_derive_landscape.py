@@ -1,4 +1,4 @@
-"""The replica derivation of a random MLP landscape (replicasolve.derive.landscape): ξ derived
+"""The replica derivation of a random MLP landscape (replicasolve.derivation.landscape): ξ derived
 by the kernel recursion, the spherical equations against the linear network's closed forms
 and against the landscape solver."""
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from replicasolve.derive.derivation import UnsupportedDerivationError
-from replicasolve.derive.landscape import (
+from replicasolve.derivation.derivation import UnsupportedDerivationError
+from replicasolve.derivation.landscape import (
     CHECK_TOLERANCE,
     FINITE_WIDTH_TOLERANCE,
     derive_finite_width,

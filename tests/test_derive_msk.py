@@ -1,4 +1,4 @@
-"""The replica derivation of the multilayer SK model (replicasolve.derive.msk): the derived
+"""The replica derivation of the multilayer SK model (replicasolve.derivation.msk): the derived
 T_c against the published closed forms and against the solver's eigenvalue."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from replicasolve.derive.derivation import Derivation, UnsupportedDerivationError
-from replicasolve.derive.msk import CHECK_TOLERANCE, derive_msk, derive_msk_symbolic
+from replicasolve.derivation.derivation import Derivation, UnsupportedDerivationError
+from replicasolve.derivation.msk import CHECK_TOLERANCE, derive_msk, derive_msk_symbolic
 from replicasolve.errors import InvalidInputError
 from replicasolve.models.msk import MSK
 from replicasolve.solvers.dispatch import solve

@@ -1,4 +1,4 @@
-"""The replica derivation of the mixed p-spin (replicasolve.derive): the sympy-derived
+"""The replica derivation of the mixed p-spin (replicasolve.derivation): the sympy-derived
 action against textbook formulas, and the derived saddle-point equations against the
 Parisi solvers."""
 
@@ -13,8 +13,8 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from replicasolve.derive import Derivation, UnsupportedDerivationError, derive
-from replicasolve.derive.pspin import CHECK_TOLERANCE
+from replicasolve.derivation import Derivation, UnsupportedDerivationError, derive
+from replicasolve.derivation.pspin import CHECK_TOLERANCE
 from replicasolve.errors import InvalidInputError
 from replicasolve.models.pspin import MixedPSpin
 from replicasolve.solvers.methods import RS, RSB, FullRSB
@@ -262,7 +262,7 @@ def test_rendering_and_dict() -> None:
 def test_k_step_recursion_is_the_derived_action(k) -> None:
     # the recursion (Parisi 1980; Mézard, Parisi & Virasoro 1987, ch. III), written out for
     # k steps, equals the step-by-step derivation at a generic point (to rounding)
-    from replicasolve.derive.quadrature import GaussianProgram
+    from replicasolve.derivation.quadrature import GaussianProgram
 
     xi = Q**2 / 2 + Q**4 / 10
     h = ra.hierarchy(k)

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 import pytest
+from test_descriptor import exact_q_bar_energy, small_network
 
 from replicasolve.cli import main
 from replicasolve.engines.ising import IsingSystem
@@ -22,7 +23,6 @@ from replicasolve.errors import InvalidInputError
 from replicasolve.studies.descriptor import descriptor_curve, network_spin_model
 from replicasolve.studies.train.snapshots import write_snapshot
 from replicasolve.tap.bonds import DenseBonds
-from test_descriptor import exact_q_bar_energy, small_network
 
 
 @pytest.mark.parametrize("pt", [False, True])

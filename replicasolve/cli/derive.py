@@ -157,7 +157,7 @@ def _problem(args: argparse.Namespace, T: float, h: float) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Derive, print (or write), and check; 0 when the check (if any) passed, 3 when not."""
-    from ..derive import derive
+    from ..derivation import derive
 
     if args.force and args.out is None:
         raise UsageError("--force only applies together with --out")
@@ -174,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
     problem = _problem(args, point.get("T", 1.0), point.get("h", 0.0))
     try:
         if problem is None:
-            from ..derive import derive_msk_symbolic
+            from ..derivation import derive_msk_symbolic
 
             derivation = derive_msk_symbolic(args.layers, ansatz)
         else:

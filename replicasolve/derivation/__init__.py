@@ -6,13 +6,13 @@ LaTeX, compiled numerics, ``check(...)``). Supported:
 
 - ``MixedPSpin`` (Ising and spherical) under ``RS()``, ``RSB(k)`` (k ≤ 2 step by step;
   larger k, Ising: the k-step recursion as a formula) and ``FullRSB()`` (the formula):
-  :func:`replicasolve.derive.pspin.derive_pspin`;
+  :func:`replicasolve.derivation.pspin.derive_pspin`;
 - ``MSK`` (the paramagnet's action, Hessian and T_c) under ``RS()``:
-  :func:`replicasolve.derive.msk.derive_msk`, and the same with symbolic sizes and
-  variances, :func:`replicasolve.derive.msk.derive_msk_symbolic`;
+  :func:`replicasolve.derivation.msk.derive_msk`, and the same with symbolic sizes and
+  variances, :func:`replicasolve.derivation.msk.derive_msk_symbolic`;
 - ``RandomMLPLandscape`` (ξ derived from the kernel recursion where it has a closed form,
   then the spherical p-spin derivation) and ``FiniteWidthLandscape`` (depth 1, RS):
-  :func:`replicasolve.derive.landscape.derive_landscape`.
+  :func:`replicasolve.derivation.landscape.derive_landscape`.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def derive(problem: Any, ansatz: Any = None) -> Derivation:
 
 def derive_msk_symbolic(n_spin_layers: int, ansatz: Any = None) -> Derivation:
     """The MSK derivation with symbolic sizes and variances (α_l, C_l) for
-    ``n_spin_layers`` layers of spins (:func:`replicasolve.derive.msk.derive_msk_symbolic`);
+    ``n_spin_layers`` layers of spins (:func:`replicasolve.derivation.msk.derive_msk_symbolic`);
     ``ansatz`` must be ``None`` or ``RS()``."""
     from ..solvers.methods import RS
     from .msk import derive_msk_symbolic as symbolic

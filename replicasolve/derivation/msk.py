@@ -3,7 +3,7 @@
 :func:`derive_msk` assembles the stepwise sympy derivation of
 :mod:`replicasolve.symbolic.msk` (disorder average, two-replica Ising entropy, the RS action
 to second order in the layer overlaps, its Hessian, the critical-condition matrix K, the
-identical-layer spectrum) into a :class:`~replicasolve.derive.derivation.Derivation` for an
+identical-layer spectrum) into a :class:`~replicasolve.derivation.derivation.Derivation` for an
 :class:`~replicasolve.models.msk.MSK` problem with numbers, and :func:`derive_msk_symbolic`
 does the same with the layer fractions α_l and variances C_l kept as symbols.
 
@@ -289,7 +289,7 @@ def derive_msk(problem: MSK, ansatz: Any = None) -> Derivation:
             RS Hessian.
 
     Returns:
-        A :class:`~replicasolve.derive.derivation.Derivation`. ``expressions`` (in the
+        A :class:`~replicasolve.derivation.derivation.Derivation`. ``expressions`` (in the
         symbols α_l, C_l, β, q_l of :func:`replicasolve.symbolic.msk.layer_symbols`):
         ``"action"`` (RS action to O(q²)), ``"hessian"`` ((L+1)×(L+1)), ``"stability_matrix"``
         (-H), ``"critical_matrix"`` (K), ``"critical_determinant"`` (det(-H), zero at T_c),
@@ -364,7 +364,7 @@ def derive_msk_symbolic(n_spin_layers: int) -> Derivation:
         n_spin_layers: L + 1, the number of spin layers (≥ 2).
 
     Returns:
-        A :class:`~replicasolve.derive.derivation.Derivation` with the expressions of
+        A :class:`~replicasolve.derivation.derivation.Derivation` with the expressions of
         :func:`derive_msk` in the symbols of :func:`replicasolve.symbolic.msk.layer_symbols`
         (``"T_c"`` in radicals up to 5 spin layers, else the critical polynomial only);
         ``numeric`` holds the paramagnet's -βf, e, s with ``parameters`` (β, α_0..α_L,

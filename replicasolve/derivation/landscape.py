@@ -11,7 +11,7 @@ recursion
 model. :func:`derive_landscape` derives ξ layer by layer in closed form
 (:func:`replicasolve.symbolic.kernels.dual_kernel`, the recursion of
 :func:`replicasolve.kernels.closed_xi.closed_xi`), takes the spherical replica derivation of
-:func:`replicasolve.derive.pspin.derive_pspin` (ξ kept as a function) and substitutes this
+:func:`replicasolve.derivation.pspin.derive_pspin` (ξ kept as a function) and substitutes this
 ξ; :meth:`Derivation.check` solves the landscape with
 :func:`replicasolve.solvers.dispatch.solve` (ξ from the kernel tables of
 :func:`replicasolve.kernels.compose.xi_function`, an independent numerical route) and
@@ -179,9 +179,9 @@ def derive_landscape(problem: Any, ansatz: Any = None) -> Derivation:
             reads.
 
     Returns:
-        A :class:`~replicasolve.derive.derivation.Derivation`: the steps deriving ξ
+        A :class:`~replicasolve.derivation.derivation.Derivation`: the steps deriving ξ
         (:func:`landscape_xi`) followed by the spherical mixed p-spin derivation of
-        :func:`replicasolve.derive.pspin.derive_pspin` (ξ as a function); ``numeric`` has
+        :func:`replicasolve.derivation.pspin.derive_pspin` (ξ as a function); ``numeric`` has
         this ξ substituted; parameters (β, h, q_0.., m_1..) with h = 0 for a landscape;
         ``expressions["xi"]`` is ξ(q); the ``ground_state_*`` expressions (T → 0) where
         the p-spin derivation has them. :meth:`Derivation.check` (``T``, ``options``,
@@ -367,7 +367,7 @@ def derive_finite_width(problem: FiniteWidthLandscape, ansatz: Any = None) -> De
         ansatz: ``RS()`` (default).
 
     Returns:
-        A :class:`~replicasolve.derive.derivation.Derivation` of Φ = -βf per input
+        A :class:`~replicasolve.derivation.derivation.Derivation` of Φ = -βf per input
         dimension (entropy relative to the uniform measure on the sphere) as a function of
         the order parameters q, g_d, g, ĝ_d, ĝ, its five saddle-point equations ∂Φ/∂v,
         e = -∂Φ/∂β and s = Φ + βe; ``parameters`` (β, q, g_d, g, ghat_d, ghat); the

@@ -2,7 +2,7 @@
 
 :func:`derive_pspin` assembles the steps of :mod:`replicasolve.symbolic.replica_action`
 for a :class:`~replicasolve.models.pspin.MixedPSpin` and an ansatz into a
-:class:`~replicasolve.derive.derivation.Derivation`, substitutes the model's ξ(q) for the
+:class:`~replicasolve.derivation.derivation.Derivation`, substitutes the model's ξ(q) for the
 numerics, and checks itself against the Parisi solvers
 (:func:`replicasolve.solvers.dispatch.solve`).
 """
@@ -163,7 +163,7 @@ def derive_pspin(problem: MixedPSpin, ansatz: Any) -> Derivation:
             or a string :func:`~replicasolve.solvers.methods.as_method` reads.
 
     Returns:
-        A :class:`~replicasolve.derive.derivation.Derivation`; symbolic steps are cached
+        A :class:`~replicasolve.derivation.derivation.Derivation`; symbolic steps are cached
         per (spins, k), the ξ substitution per (spins, k, ξ).
 
     Raises:

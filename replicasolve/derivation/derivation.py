@@ -3,7 +3,7 @@
 A derivation is a list of steps (title, sentence, sympy expression), the named expressions
 a theorist uses (the free-energy functional, the saddle-point equations, energy, entropy,
 the replicon) as sympy objects, their LaTeX, compiled numerical functions (Gaussian
-averages by Gauss–Hermite quadrature, :mod:`replicasolve.derive.quadrature`), and
+averages by Gauss–Hermite quadrature, :mod:`replicasolve.derivation.quadrature`), and
 :meth:`Derivation.check`, which solves the same problem with the package's solver and
 reports how well the derived equations hold at the solver's solution
 (:class:`DerivationCheck`, on the :class:`~replicasolve.results.Result` contract).
