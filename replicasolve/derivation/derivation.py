@@ -22,8 +22,8 @@ from ..errors import InvalidInputError
 from ..results import Result
 from .quadrature import GaussianProgram
 
-__all__ = ["Derivation", "DerivationCheck", "Step", "UnsupportedDerivationError", "finite_or_nan",
-           "tex_text"]
+__all__ = ["Derivation", "DerivationCheck", "Step", "UnsupportedDerivationError",
+           "check_verdict", "finite_or_nan", "tex_text"]
 
 
 class UnsupportedDerivationError(InvalidInputError):
@@ -279,3 +279,16 @@ def finite_or_nan(value: Any) -> float:
     except (TypeError, ValueError):
         return math.nan
     return v if math.isfinite(v) else math.nan
+
+
+def check_verdict(result: Any, errors: Mapping[str, float],
+                  tolerance: float) -> tuple[bool, str]:
+    """The verdict of a check: ``(converged, message)``. Converged when the solver's
+    ``result`` converged and every entry of ``errors`` (name → |derived − solver| or a
+    residual) is at most ``tolerance``; the message says which failed."""
+    bad = [name for name, v in errors.items() if not (v <= tolerance)]
+    if not result.converged:
+        return False, f"solver did not converge: {result.message}"
+    if bad:
+        return False, "beyond tolerance: " + ", ".join(f"{b} {errors[b]:.2e}" for b in bad)
+    return True, ""

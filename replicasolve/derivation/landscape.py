@@ -43,6 +43,7 @@ from .derivation import (
     DerivationCheck,
     Step,
     UnsupportedDerivationError,
+    check_verdict,
 )
 from .pspin import derive_pspin
 
@@ -430,12 +431,7 @@ def _check_finite_width(derivation: Derivation, *, T: float | None = None,
     errs = {"saddle": max(abs(v) for v in residuals.values()),
             "free_energy": abs(f - result.free_energy), "energy": abs(e - result.energy),
             "entropy": abs(s - result.entropy)}
-    bad = [name for name, v in errs.items() if not (v <= tolerance)]
-    message = ""
-    if not result.converged:
-        message = f"solver did not converge: {result.message}"
-    elif bad:
-        message = "beyond tolerance: " + ", ".join(f"{b} {errs[b]:.2e}" for b in bad)
+    converged, message = check_verdict(result, errs, tolerance)
     return DerivationCheck(
         model=repr(land), method="RS", T=land.T, field=0.0,
         order_parameters={k: v for k, v in point.items() if k != "beta"},
@@ -444,7 +440,7 @@ def _check_finite_width(derivation: Derivation, *, T: float | None = None,
         energy=e, energy_solver=float(result.energy), energy_error=errs["energy"],
         entropy=s, entropy_solver=float(result.entropy), entropy_error=errs["entropy"],
         replicon=math.nan, replicon_error=math.nan, tolerance=tolerance,
-        converged=bool(result.converged) and not bad,
+        converged=converged,
         settings={"nodes": derivation.program(nodes=nodes).nodes,
                   "solver_resolution": float(result.resolution)},
         message=message)

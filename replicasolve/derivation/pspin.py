@@ -26,6 +26,7 @@ from .derivation import (
     DerivationCheck,
     Step,
     UnsupportedDerivationError,
+    check_verdict,
     finite_or_nan,
 )
 
@@ -275,12 +276,7 @@ def _check(derivation: Derivation, *, T: float | None = None, h: float | None = 
             "entropy": abs(s - result.entropy)}
     if math.isfinite(rep_err):
         errs["replicon"] = rep_err
-    bad = [name for name, v in errs.items() if not (v <= tolerance)]
-    message = ""
-    if not result.converged:
-        message = f"solver did not converge: {result.message}"
-    elif bad:
-        message = "beyond tolerance: " + ", ".join(f"{b} {errs[b]:.2e}" for b in bad)
+    converged, message = check_verdict(result, errs, tolerance)
     ops = {k_: v for k_, v in point.items() if k_ not in ("beta", "h")}
     return DerivationCheck(
         model=repr(model), method=derivation.method.name, T=model.T, field=model.field,
@@ -290,7 +286,7 @@ def _check(derivation: Derivation, *, T: float | None = None, h: float | None = 
         energy_solver=float(result.energy), energy_error=errs["energy"], entropy=s,
         entropy_solver=float(result.entropy), entropy_error=errs["entropy"],
         replicon=finite_or_nan(rep), replicon_error=rep_err, tolerance=tolerance,
-        converged=bool(result.converged) and not bad,
+        converged=converged,
         settings={"nodes": derivation.program(nodes=nodes).nodes, "solver_tol": opts.tol,
                   "quadrature_error": _quadrature_error(derivation.program(nodes=nodes)),
                   "excluded": excluded},
@@ -318,12 +314,7 @@ def _check_ground(derivation: Derivation, model: MixedPSpin, opts: Options,
     excluded = [f"x_{i}" for i in range(1, k + 1) if not ms[i] > _EDGE]
     kept = [abs(v) for n, v in residuals.items() if n not in excluded]
     errs = {"saddle": max(kept) if kept else 0.0, "energy": abs(e - result.energy)}
-    bad = [n for n, v in errs.items() if not (v <= tolerance)]
-    message = ""
-    if not result.converged:
-        message = f"solver did not converge: {result.message}"
-    elif bad:
-        message = "beyond tolerance: " + ", ".join(f"{b} {errs[b]:.2e}" for b in bad)
+    converged, message = check_verdict(result, errs, tolerance)
     return DerivationCheck(
         model=repr(model), method=derivation.method.name, T=0.0, field=model.field,
         order_parameters={n: v for n, v in point.items() if n != "h"}, residuals=residuals,
@@ -333,7 +324,7 @@ def _check_ground(derivation: Derivation, model: MixedPSpin, opts: Options,
         energy_solver=float(result.energy), energy_error=errs["energy"], entropy=0.0,
         entropy_solver=float(result.entropy), entropy_error=abs(result.entropy),
         replicon=math.nan, replicon_error=math.nan, tolerance=tolerance,
-        converged=bool(result.converged) and not bad,
+        converged=converged,
         settings={"nodes": derivation.program(names, nodes).nodes, "solver_tol": opts.tol,
                   "excluded": excluded},
         message=message)
