@@ -14,7 +14,7 @@ and dropped when the command fails (its error is then the only line).
 Layout: :mod:`replicasolve.cli.args` holds what the commands share (argument types,
 checks, output helpers); :mod:`replicasolve.cli.parser` builds the argparse tree; each
 command lives in its own module (``demo``, ``msk``, ``tap``, ``kernel``, ``parisi``,
-``landscape``, ``training`` for train/scan/plot, ``descriptor``, ``sweep``) with
+``landscape``, ``derive``, ``training`` for train/scan/plot, ``descriptor``, ``sweep``) with
 ``add_parser(sub)`` and ``run(args)``. The commands import only ``args`` and the library,
 and the library does every computation: this package parses, checks and prints.
 """
