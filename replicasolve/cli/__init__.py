@@ -5,7 +5,8 @@
 Every subcommand has ``--help``; those that print results take ``--json`` (one JSON
 object on stdout). Bad input, and a request that would not fit in memory or on disk (the
 line says how much was asked): one line on stderr, exit status 2. ``parisi`` exits with 3
-when the solver did not converge (the result is still printed); 4 when the machinery that
+when the solver did not converge (the result is still printed), ``derive --check`` when
+the check failed; 4 when the machinery that
 runs the work failed (``sweep`` on a lost Dask cluster). A closed output pipe
 (``replicasolve ... | head``) ends the command quietly with status 141, like a SIGPIPE.
 Warnings that libraries raise during a command are folded into at most one line on stderr,
