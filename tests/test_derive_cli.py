@@ -165,3 +165,14 @@ def test_the_document_compiles(argv, tmp_path) -> None:
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
     assert (tmp_path / "d.pdf").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("argv", [
+    ["derive", "--xi", "q**2/2", "--spins", "spherical", "--check", "h=1e300"],
+    ["parisi", "--xi", "q**2/2", "--spins", "spherical", "--T", "0.5", "--field=-1e200"],
+])
+def test_a_field_whose_square_overflows_is_refused(argv, capsys) -> None:
+    # found as a new user: the spherical solver works with h², which overflowed (traceback)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "|h| < 1e150" in err[0], err

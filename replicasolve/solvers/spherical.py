@@ -98,6 +98,11 @@ class _XiH:
 
     def __init__(self, xi: Any, h: float) -> None:
         self.xi = xi
+        # the field enters as h² (ξ_h = ξ + h² q): refuse a field whose square overflows
+        if not abs(float(h)) < 1e150:
+            raise InvalidInputError(
+                f"field h = {h:g}: the spherical solver needs |h| < 1e150 (it works with h², "
+                "which overflows beyond 1.3e154)")
         self.h2 = float(h) ** 2
 
     def __call__(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
