@@ -152,6 +152,10 @@ def test_sphinx_build_has_no_warnings(tmp_path: Path) -> None:
     html = tmp_path / "html"
     assert (html / "index.html").exists()
     assert (html / "cli.html").exists()
+    # the JSON fields are read from real runs: the main job's MSK and TAP critical points
+    cli_page = (html / "cli.html").read_text()
+    for field in ("msk.T_c", "tap.beta_c", "free_energy", "expressions"):
+        assert field in cli_page, field
     # the gallery and derivation pages carry what their scripts printed when the site was built
     for name in GALLERY_SCRIPTS:
         text = (html / "gallery" / f"{name}.html").read_text()

@@ -11,6 +11,10 @@ so that the pages cannot drift from it.
     the docstring of every script in that folder of the repository (shown as written, not
     run) and the command that runs it, one section each: the examples. (The gallery and the
     derivations have pages with their output: ``script_pages.py``.)
+``.. replicasolve-json-fields::``
+    the fields of the ``--json`` output of every command that runs without input files,
+    read from a small run of each at build time (a subprocess with a time limit; a failure
+    is a build warning), with the command that produced them.
 ``.. replicasolve-modules:: replicasolve.solvers``
     an ``automodule`` (with members) for that package and every public module below it
     (modules whose name starts with ``_`` are skipped: they are not API).
@@ -24,8 +28,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import json
 import os
 import pkgutil
+import subprocess
+import sys
 
 from docstring_prose import scrub_references
 from docutils import nodes
@@ -166,7 +173,73 @@ class ScriptsDirective(_Generated):
         return out
 
 
+#: one small run per command whose JSON fields the CLI page lists (commands that need input
+#: files, train/scan/plot/descriptor/sweep, are described by their --help instead)
+JSON_RUNS = {
+    "replicasolve (demo)": ["--json"],
+    "msk": ["msk", "--sizes", "20,10,5", "--json"],
+    "tap": ["tap", "--sizes", "20,10", "--json"],
+    "kernel": ["kernel", "relu", "--depth", "1", "--json"],
+    "parisi": ["parisi", "--xi", "q**2/2", "--T", "1", "--rsb", "rs", "--json"],
+    "landscape": ["landscape", "--activation", "relu", "--depth", "1", "--T", "1", "--json"],
+    "derive": ["derive", "--xi", "q**2/2", "--check", "T=1", "--json"],
+}
+JSON_SECONDS = 300
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    return "object"
+
+
+def json_fields(argv: list[str]) -> list[tuple[str, str]]:
+    """(field, JSON type) of the output of ``replicasolve *argv``, nested objects one level
+    deep as ``outer.inner``. Raises RuntimeError when the command fails."""
+    run = subprocess.run([sys.executable, "-m", "replicasolve", *argv], capture_output=True,
+                         text=True, timeout=JSON_SECONDS)
+    if run.returncode != 0:
+        raise RuntimeError(f"replicasolve {' '.join(argv)} exited with {run.returncode}: "
+                           f"{run.stderr.strip()[-300:]}")
+    data = json.loads(run.stdout)
+    out = []
+    for key, value in data.items():
+        out.append((key, _kind(value)))
+        if isinstance(value, dict):
+            out += [(f"{key}.{k}", _kind(v)) for k, v in value.items()]
+    return out
+
+
+class JsonFieldsDirective(_Generated):
+    """The ``--json`` fields of every command that runs without input files."""
+
+    def lines(self) -> list[str]:
+        from sphinx.util import logging
+
+        out: list[str] = []
+        for name, argv in JSON_RUNS.items():
+            title = f"``{name}``"
+            out += [title, "-" * len(title), "",
+                    f"From ``replicasolve {' '.join(argv)}``:", ""]
+            try:
+                fields = json_fields(argv)
+            except (RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
+                logging.getLogger(__name__).warning(f"JSON fields of {name}: {exc}")
+                continue
+            out += [f"- ``{field}`` ({kind})" for field, kind in fields] + [""]
+        return out
+
+
 def setup(app):
+    app.add_directive("replicasolve-json-fields", JsonFieldsDirective)
     app.add_directive("replicasolve-cli", CliDirective)
     app.add_directive("replicasolve-facade", FacadeDirective)
     app.add_directive("replicasolve-modules", ModulesDirective)
