@@ -21,7 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_target", "atomic_write", "format_bytes", "free_disk", "memory_limit"]
+__all__ = ["atomic_target", "atomic_write", "format_bytes", "free_disk", "memory_limit",
+           "read_npz"]
 
 
 def _umask() -> int:
@@ -111,3 +112,32 @@ def format_bytes(n: float) -> str:
                 return f"{v:.2g} {unit}"
             return f"{v:.3g} {unit}"
     return f"{int(n)} bytes"
+
+
+def read_npz(path: str | os.PathLike, what: str = ".npz file") -> dict[str, Any]:
+    """Every array of an ``.npz`` archive, read without unpickling: ``{name: array}``.
+
+    The file must start as a zip archive (``np.load`` would try to unpickle anything else)
+    and hold no object arrays (``allow_pickle=False``).
+
+    Raises:
+        InvalidInputError: not a zip archive, or unreadable; the message names ``path`` and
+            calls it ``what``.
+    """
+    import zipfile
+
+    import numpy as np
+
+    from .errors import InvalidInputError
+
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic != b"PK\x03\x04":
+        raise InvalidInputError(f"{path}: corrupt {what} (not an .npz archive)")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        text = str(exc).strip()
+        said = text.splitlines()[0] if text else type(exc).__name__
+        raise InvalidInputError(f"{path}: corrupt or unreadable {what} ({said})") from None

@@ -42,7 +42,6 @@ from __future__ import annotations
 import math
 import os
 import time
-import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -53,6 +52,7 @@ import numpy as np
 from ..engines.ising import IsingSystem
 from ..engines.settings import whole_number
 from ..errors import InvalidInputError
+from ..files import read_npz
 from ..netcdf import read_netcdf, write_netcdf
 from ..tap.bonds import LayeredBonds, linear_params_of_module, read_torch_params
 
@@ -149,26 +149,14 @@ class NetworkSystem(IsingSystem):
         return slice(int(off[k]), int(off[k + 1]))
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _read_npz(path: Path) -> tuple[list[np.ndarray], list[np.ndarray] | None, int | None]:
-    from .train.snapshots import read_snapshot
+    from .train.snapshots import snapshot_from_arrays
 
-    with open(path, "rb") as handle:
-        magic = handle.read(4)
-    if magic != b"PK\x03\x04":  # np.load would try to unpickle anything else
-        raise InvalidInputError(f"{path}: corrupt weights file (not an .npz archive)")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            contents = {k: f[k] for k in f.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise InvalidInputError(f"{path}: corrupt or unreadable .npz ({_one_line(exc)})") from None
+    contents = read_npz(path, "weights file")
     meta = contents.get("meta")
     if meta is not None and meta.ndim == 0 and _SNAPSHOT_FORMAT in str(meta):
-        snap = read_snapshot(path)  # a training snapshot: checked completely, biases included
+        # a training snapshot: checked completely, biases included, from the arrays read
+        snap = snapshot_from_arrays(path, contents)
         return list(snap.weights), list(snap.biases), snap.epoch
     ws = [v for v in contents.values() if v.ndim == 2]
     bs = [v for v in contents.values() if v.ndim == 1]

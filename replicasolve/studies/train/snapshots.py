@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import InvalidInputError
-from ...files import atomic_write
+from ...files import atomic_write, read_npz
 
 __all__ = [
     "SNAPSHOT_FORMAT",
@@ -43,6 +43,7 @@ __all__ = [
     "list_snapshots",
     "read_run_settings",
     "read_snapshot",
+    "snapshot_from_arrays",
     "snapshot_path",
     "write_run_settings",
     "write_snapshot",
@@ -156,15 +157,24 @@ def read_snapshot(
     path = Path(path)
     if not path.is_file():
         raise SnapshotError(f"{path}: no such snapshot file")
-    with open(path, "rb") as handle:
-        magic = handle.read(4)
-    if magic != b"PK\x03\x04":  # np.load would try to unpickle anything else
-        raise SnapshotError(f"{path}: corrupt snapshot (not an .npz archive)")
     try:
-        with np.load(path, allow_pickle=False) as f:
-            contents = {k: f[k] for k in f.files}
-    except Exception as exc:  # zipfile, OSError, ValueError, EOFError: all mean "corrupt"
-        raise SnapshotError(f"{path}: corrupt or unreadable snapshot ({exc})") from None
+        contents = read_npz(path, "snapshot")
+    except InvalidInputError as exc:
+        raise SnapshotError(str(exc)) from None
+    return snapshot_from_arrays(path, contents, layer_sizes=layer_sizes)
+
+
+def snapshot_from_arrays(
+    path: str | os.PathLike, contents: dict[str, Any], *,
+    layer_sizes: Sequence[int] | None = None
+) -> Snapshot:
+    """:func:`read_snapshot` of arrays already read from ``path`` (``{name: array}``, as
+    :func:`replicasolve.files.read_npz` returns them): the same checks, no second read.
+
+    Raises:
+        SnapshotError: as :func:`read_snapshot`.
+    """
+    path = Path(path)
     try:
         meta = json.loads(str(contents["meta"]))
     except (KeyError, ValueError) as exc:
