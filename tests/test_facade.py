@@ -205,3 +205,14 @@ def test_claimed_digits_follow_the_error() -> None:
     assert claimed(-0.0123456, 2e-6) == "-0.0123456"   # digits to 1e-7
     assert claimed(123456.789012345, 3e-9) == "123456.789012"   # capped at 12 digits
     assert claimed(2.5, 0.0) == "2.5" and claimed(0.0, 1e-3) == "0"
+
+
+def test_character_refuses_a_bad_temperature() -> None:
+    land = rs.RandomMLPLandscape("x", 1)
+    for bad in (-1.0, math.nan, math.inf, True):
+        with pytest.raises(rs.InvalidInputError, match="temperature"):
+            rs.character(land, bad)
+    with pytest.raises(rs.InvalidInputError, match="no temperature"):
+        rs.character(land)
+    with pytest.raises(rs.InvalidInputError, match="Ising"):
+        rs.character(rs.MixedPSpin("q**2/2", spins="ising"))

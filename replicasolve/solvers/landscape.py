@@ -54,12 +54,13 @@ class LandscapeCharacter(Result):
     message: str = ""
 
 
-def _temperature(landscape: RandomMLPLandscape, T: float | None) -> float:
+def _temperature(problem: RandomMLPLandscape | MixedPSpin, T: float | None) -> float:
+    """``T``, or the problem's own temperature when it is None, checked: finite, >= 0."""
     if T is None:
-        if landscape.T is None:
+        if problem.T is None:
             raise InvalidInputError(
                 "no temperature: give T here or construct the landscape with T=...")
-        T = landscape.T
+        T = problem.T
     if isinstance(T, bool) or not isinstance(T, (int, float, np.integer, np.floating)) \
             or T < 0 or not math.isfinite(T):
         raise InvalidInputError(f"temperature T must be finite and >= 0, got {T!r}")
@@ -130,18 +131,14 @@ def character(problem: RandomMLPLandscape | MixedPSpin, T: float | None = None,
             raise InvalidInputError(
                 "character() is for spherical models in zero field; for an Ising model "
                 "use replicasolve.phase(model)")
-        T = problem.T if T is None else T
         xi, model_at = problem.xi, (lambda t: problem.at(T=t))
     elif isinstance(problem, RandomMLPLandscape):
-        T = _temperature(problem, T)
         xi, model_at = problem.xi, problem.model
     else:
         raise InvalidInputError(
             f"character() takes a RandomMLPLandscape or a spherical MixedPSpin, not a "
             f"{type(problem).__name__}")
-    if isinstance(T, bool) or not isinstance(T, (int, float, np.integer, np.floating)) \
-            or T < 0 or not math.isfinite(T):
-        raise InvalidInputError(f"temperature T must be finite and >= 0, got {T!r}")
+    T = _temperature(problem, T)
 
     def classified(t: float) -> tuple[str, list[str]]:
         det = classify_detail(model_at(t))
