@@ -53,6 +53,13 @@ on ``device="cpu"`` (``torch.set_num_threads(threads)`` for the run) or on a CUD
 (``"cuda"``, ``"cuda:N"``). torch is imported only when that backend is used. Both run in
 float64 or float32 (``dtype``).
 
+Convolutions. A block may be a :class:`~replicasolve.tap.conv.ConvBlock` (the couplings of a
+``Conv2d`` between two flattened feature maps, :class:`~replicasolve.tap.conv.ConvLayeredBonds`):
+it is never densified. numpy applies it as a scipy CSR matrix (its transpose as the CSC
+view of the same arrays; the entries are counted and refused up front beyond
+:data:`~replicasolve.tap.conv.MAX_BLOCK_NNZ` or the machine's memory), torch as ``conv2d``
+and ``conv_transpose2d`` (the adjoint of the same convolution), on the CPU or a GPU.
+
 Randomness. The seed (int or ``SeedSequence``) is spawned into three streams: the random start
 (numpy PCG64, drawn on the host, so every backend starts from the same spins), the uniforms of
 the sweeps (numpy PCG64, or a torch generator on the run's device seeded from the stream) and
@@ -75,12 +82,18 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
+from ..tap.conv import ConvBlock
 from .ising import IsingSystem, MCResult, MCSettings, PTResult
 from .settings import dtype_of, ladder, seed_sequence, thread_count, whole_number
 from .settings import temperature as _temperature
 
-__all__ = ["BACKENDS", "BlockSettings", "check_backend", "parallel_tempering_block",
-           "run_replicas_block"]
+__all__ = [
+    "BACKENDS",
+    "BlockSettings",
+    "check_backend",
+    "parallel_tempering_block",
+    "run_replicas_block",
+]
 
 #: the array libraries the block engine runs on
 BACKENDS = ("numpy", "torch")
@@ -120,12 +133,14 @@ def check_backend(backend: Any, device: Any) -> tuple[str, str]:
         raise InvalidInputError(f"backend must be one of {BACKENDS}, got {backend!r}")
     ok = isinstance(device, str) and (
         device in ("cpu", "cuda")
-        or (device.startswith("cuda:") and device[5:].isdigit() and device[5:].isascii()))
+        or (device.startswith("cuda:") and device[5:].isdigit() and device[5:].isascii())
+    )
     if not ok:
         raise InvalidInputError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
     if backend == "numpy" and device != "cpu":
         raise InvalidInputError(
-            f"the numpy backend runs on the CPU only (device {device!r}); pass backend='torch'")
+            f"the numpy backend runs on the CPU only (device {device!r}); pass backend='torch'"
+        )
     return backend, device
 
 
@@ -152,11 +167,17 @@ class _NumpyOps:
         return np.zeros(n, np.float64)
 
     def matmul(self, a: Any, b: Any, out: Any) -> None:
-        np.matmul(a, b, out=out)
+        if isinstance(a, np.ndarray):
+            np.matmul(a, b, out=out)
+        else:  # scipy sparse: its product allocates the result
+            out[...] = a @ b
 
     def addmatmul(self, a: Any, b: Any, out: Any, tmp: Any) -> None:
-        np.matmul(a, b, out=tmp)
-        out += tmp
+        if isinstance(a, np.ndarray):
+            np.matmul(a, b, out=tmp)
+            out += tmp
+        else:
+            out += a @ b
 
     def add(self, out: Any, v: Any) -> None:
         out += v
@@ -237,12 +258,14 @@ class _TorchOps:
             if not torch.cuda.is_available():
                 raise InvalidInputError(
                     f"device {device!r} asked for, but no CUDA device is available to torch "
-                    "(torch.cuda.is_available() is False); use device='cpu'")
+                    "(torch.cuda.is_available() is False); use device='cpu'"
+                )
             k = int(device[5:]) if ":" in device else 0
             if k >= torch.cuda.device_count():
                 raise InvalidInputError(
                     f"device {device!r} asked for, but torch sees "
-                    f"{torch.cuda.device_count()} CUDA device(s)")
+                    f"{torch.cuda.device_count()} CUDA device(s)"
+                )
         self.torch = torch
         self.device = torch.device(device)
         self.tdt = torch.float32 if dt is np.float32 else torch.float64
@@ -250,11 +273,19 @@ class _TorchOps:
         self.gen.manual_seed(int(seed.generate_state(1, np.uint64)[0]))
 
     def asarray(self, a: np.ndarray) -> Any:
-        return self.torch.as_tensor(np.ascontiguousarray(a), dtype=self.tdt,
-                                    device=self.device).contiguous()
+        return self.torch.as_tensor(
+            np.ascontiguousarray(a), dtype=self.tdt, device=self.device
+        ).contiguous()
 
     def host(self, a: Any) -> np.ndarray:
         return a.detach().cpu().numpy()
+
+    def block(self, w: Any) -> tuple[Any, Any]:
+        # (W, Wᵀ): a convolution as conv2d and conv_transpose2d (callables), else dense
+        if isinstance(w, ConvBlock):
+            return w.torch_operators(self.tdt, self.device)
+        a = self.asarray(w)
+        return a, a.T
 
     def empty(self, shape: tuple[int, ...]) -> Any:
         return self.torch.empty(shape, dtype=self.tdt, device=self.device)
@@ -263,10 +294,16 @@ class _TorchOps:
         return self.torch.zeros(n, dtype=self.torch.float64, device=self.device)
 
     def matmul(self, a: Any, b: Any, out: Any) -> None:
-        self.torch.matmul(a, b, out=out)
+        if callable(a):
+            out.copy_(a(b))
+        else:
+            self.torch.matmul(a, b, out=out)
 
     def addmatmul(self, a: Any, b: Any, out: Any, tmp: Any) -> None:
-        out.addmm_(a, b)
+        if callable(a):
+            out.add_(a(b))
+        else:
+            out.addmm_(a, b)
 
     def add(self, out: Any, v: Any) -> None:
         out.add_(v)
@@ -329,13 +366,15 @@ class _TorchOps:
 # --------------------------------------------------------------------------- the engine
 
 
-def _start_spins(start: Any, n: int, r: int, ncol: int, gen: np.random.Generator
-                 ) -> tuple[np.ndarray, str]:
+def _start_spins(
+    start: Any, n: int, r: int, ncol: int, gen: np.random.Generator
+) -> tuple[np.ndarray, str]:
     spins = (2 * gen.integers(0, 2, size=(n, ncol), dtype=np.int8) - 1).astype(np.int8)
     if isinstance(start, str):
         if start not in ("hot", "cold", "aligned"):
             raise InvalidInputError(
-                f"start must be 'hot', 'cold', 'aligned' or an array of spins, got {start!r}")
+                f"start must be 'hot', 'cold', 'aligned' or an array of spins, got {start!r}"
+            )
         if start == "aligned":
             spins[:] = 1
         return spins, start
@@ -353,34 +392,52 @@ def _start_spins(start: Any, n: int, r: int, ncol: int, gen: np.random.Generator
         spins[:] = np.tile(given, (1, ncol // r))
     else:
         raise InvalidInputError(
-            f"start spins must have shape ({n},), ({n}, {r}) or ({n}, {ncol}), got {given.shape}")
+            f"start spins must have shape ({n},), ({n}, {r}) or ({n}, {ncol}), got {given.shape}"
+        )
     return spins, "given"
 
 
-def _simulate(system: IsingSystem, temps: np.ndarray, *, replicas: int, sweeps: int,
-              burn_in: int, seed: Any, measure_every: int, swap_every: int, start: Any,
-              dtype: Any, overlaps: bool, backend: str, device: str, threads: int | None
-              ) -> tuple[list[MCResult], dict[str, np.ndarray], BlockSettings, float]:
+def _simulate(
+    system: IsingSystem,
+    temps: np.ndarray,
+    *,
+    replicas: int,
+    sweeps: int,
+    burn_in: int,
+    seed: Any,
+    measure_every: int,
+    swap_every: int,
+    start: Any,
+    dtype: Any,
+    overlaps: bool,
+    backend: str,
+    device: str,
+    threads: int | None,
+) -> tuple[list[MCResult], dict[str, np.ndarray], BlockSettings, float]:
     t_start = time.perf_counter()
     if not isinstance(system, IsingSystem):
         raise InvalidInputError(
-            f"system must be an IsingSystem (IsingSystem.layered), got {type(system).__name__}")
+            f"system must be an IsingSystem (IsingSystem.layered), got {type(system).__name__}"
+        )
     if system.bonds is None:
         raise InvalidInputError(
             "the block engine needs layered couplings (IsingSystem.layered / LayeredBonds): "
             "it resamples whole layers that do not interact within themselves; dense "
-            "couplings have no such layers, use the single-flip engine (engine='single')")
+            "couplings have no such layers, use the single-flip engine (engine='single')"
+        )
     backend, device = check_backend(backend, device)
     r = whole_number(replicas, "replicas", 1)
     if overlaps and r < 2:
         raise InvalidInputError(
-            f"replicas must be >= 2 to measure overlaps, got {r}; pass overlaps=False")
+            f"replicas must be >= 2 to measure overlaps, got {r}; pass overlaps=False"
+        )
     sweeps = whole_number(sweeps, "sweeps", 1)
     burn_in = whole_number(burn_in, "burn_in", 0)
     measure_every = whole_number(measure_every, "measure_every", 1)
     if measure_every > sweeps:
         raise InvalidInputError(
-            f"measure_every ({measure_every}) exceeds sweeps ({sweeps}): nothing would be measured")
+            f"measure_every ({measure_every}) exceeds sweeps ({sweeps}): nothing would be measured"
+        )
     swap_every = whole_number(swap_every, "swap_every", 1)
     dname, dt = dtype_of(dtype)
     if not isinstance(overlaps, bool):
@@ -388,8 +445,7 @@ def _simulate(system: IsingSystem, temps: np.ndarray, *, replicas: int, sweeps: 
     nthreads = thread_count(threads) if threads is not None else None
     ss = seed_sequence(seed)
     s_start, s_sweep, s_swap = ss.spawn(3)
-    ops: Any = (_NumpyOps(dt, s_sweep) if backend == "numpy"
-                else _TorchOps(dt, s_sweep, device))
+    ops: Any = _NumpyOps(dt, s_sweep) if backend == "numpy" else _TorchOps(dt, s_sweep, device)
 
     bonds = system.bonds
     n = system.n
@@ -398,12 +454,14 @@ def _simulate(system: IsingSystem, temps: np.ndarray, *, replicas: int, sweeps: 
     off = bonds.offsets
     nlay = len(bonds.sizes)
     betas = 1.0 / temps
-    spins0, start_name = _start_spins(start, n, r, ncol, np.random.Generator(
-        np.random.PCG64(s_start)))
+    spins0, start_name = _start_spins(
+        start, n, r, ncol, np.random.Generator(np.random.PCG64(s_start))
+    )
     swap_gen = np.random.Generator(np.random.PCG64(s_swap))
 
-    ws = [ops.asarray(w) for w in bonds.weights]  # W^l, (N_l, N_{l-1}), l = 1..L
-    wts = [w.T for w in ws]  # views: the GEMM reads them transposed
+    pairs = [ops.block(w) for w in bonds.weights]  # W^l, (N_l, N_{l-1}), l = 1..L
+    ws = [p[0] for p in pairs]
+    wts = [p[1] for p in pairs]  # dense: views, the GEMM reads them transposed
     h_all = ops.asarray(system.h.reshape(-1, 1))
     S = ops.asarray(spins0)  # (N, C), one column per configuration
     U = ops.empty((n, ncol))
@@ -520,34 +578,67 @@ def _simulate(system: IsingSystem, temps: np.ndarray, *, replicas: int, sweeps: 
     wall = time.perf_counter() - t_start
 
     settings = BlockSettings(
-        method="heatbath", replicas=r, sweeps=sweeps, burn_in=burn_in,
-        measure_every=measure_every, swap_every=swap_every, seed_entropy=int(ss.entropy),
-        seed_spawn_key=tuple(ss.spawn_key), dtype=dname, resync_every=0, start=start_name,
-        couplings="layered", threads=nthr, engine="block", backend=backend, device=device,
+        method="heatbath",
+        replicas=r,
+        sweeps=sweeps,
+        burn_in=burn_in,
+        measure_every=measure_every,
+        swap_every=swap_every,
+        seed_entropy=int(ss.entropy),
+        seed_spawn_key=tuple(ss.spawn_key),
+        dtype=dname,
+        resync_every=0,
+        start=start_name,
+        couplings="layered",
+        threads=nthr,
+        engine="block",
+        backend=backend,
+        device=device,
     )
     offset = system.energy_offset / n
     results = []
     for k in range(nt):
         cols = col_of_slot[k]
         sp = final[:, cols].copy()
-        results.append(MCResult(
-            T=float(temps[k]), n_spins=n, energies=energies[:, k, :] + offset,
-            magnetizations=mags[:, k, :].copy(), overlaps=ovl[:, k, :].copy(),
-            acceptance=float(changes_h[k]) / (n * r * sweeps), spins=sp,
-            fields=final_u[:, cols].T.astype(dt), max_field_drift=0.0,
-            settings=settings, wall_time=wall,
-        ))
-    stats = {"swap_tries": swap_tries[: nt - 1], "swap_accepts": swap_accepts[: nt - 1],
-             "round_trips": round_trips}
+        results.append(
+            MCResult(
+                T=float(temps[k]),
+                n_spins=n,
+                energies=energies[:, k, :] + offset,
+                magnetizations=mags[:, k, :].copy(),
+                overlaps=ovl[:, k, :].copy(),
+                acceptance=float(changes_h[k]) / (n * r * sweeps),
+                spins=sp,
+                fields=final_u[:, cols].T.astype(dt),
+                max_field_drift=0.0,
+                settings=settings,
+                wall_time=wall,
+            )
+        )
+    stats = {
+        "swap_tries": swap_tries[: nt - 1],
+        "swap_accepts": swap_accepts[: nt - 1],
+        "round_trips": round_trips,
+    }
     return results, stats, settings, wall
 
 
-def run_replicas_block(system: IsingSystem, temperature: float, *, replicas: int = 32,
-                       sweeps: int = 2000, burn_in: int = 1000,
-                       seed: int | np.random.SeedSequence | None = 0, measure_every: int = 1,
-                       start: str | np.ndarray = "hot", dtype: str = "float64",
-                       overlaps: bool = True, backend: str = "numpy", device: str = "cpu",
-                       threads: int | None = 1) -> MCResult:
+def run_replicas_block(
+    system: IsingSystem,
+    temperature: float,
+    *,
+    replicas: int = 32,
+    sweeps: int = 2000,
+    burn_in: int = 1000,
+    seed: int | np.random.SeedSequence | None = 0,
+    measure_every: int = 1,
+    start: str | np.ndarray = "hot",
+    dtype: str = "float64",
+    overlaps: bool = True,
+    backend: str = "numpy",
+    device: str = "cpu",
+    threads: int | None = 1,
+) -> MCResult:
     """Sample exp(-H/T) with R independent replicas at one temperature, layer by layer.
 
     The layer-parallel heat-bath counterpart of
@@ -585,20 +676,41 @@ def run_replicas_block(system: IsingSystem, temperature: float, *, replicas: int
     """
     t = np.array([_temperature(temperature)])
     results, _, _, _ = _simulate(
-        system, t, replicas=replicas, sweeps=sweeps, burn_in=burn_in, seed=seed,
-        measure_every=measure_every, swap_every=1, start=start, dtype=dtype,
-        overlaps=overlaps, backend=backend, device=device, threads=threads)
+        system,
+        t,
+        replicas=replicas,
+        sweeps=sweeps,
+        burn_in=burn_in,
+        seed=seed,
+        measure_every=measure_every,
+        swap_every=1,
+        start=start,
+        dtype=dtype,
+        overlaps=overlaps,
+        backend=backend,
+        device=device,
+        threads=threads,
+    )
     return results[0]
 
 
-def parallel_tempering_block(system: IsingSystem, temperatures: Sequence[float] | np.ndarray,
-                             *, replicas_per_T: int = 8, sweeps: int = 2000,
-                             burn_in: int = 1000, swap_every: int = 1,
-                             seed: int | np.random.SeedSequence | None = 0,
-                             measure_every: int = 1, start: str | np.ndarray = "hot",
-                             dtype: str = "float64", overlaps: bool = True,
-                             backend: str = "numpy", device: str = "cpu",
-                             threads: int | None = 1) -> PTResult:
+def parallel_tempering_block(
+    system: IsingSystem,
+    temperatures: Sequence[float] | np.ndarray,
+    *,
+    replicas_per_T: int = 8,
+    sweeps: int = 2000,
+    burn_in: int = 1000,
+    swap_every: int = 1,
+    seed: int | np.random.SeedSequence | None = 0,
+    measure_every: int = 1,
+    start: str | np.ndarray = "hot",
+    dtype: str = "float64",
+    overlaps: bool = True,
+    backend: str = "numpy",
+    device: str = "cpu",
+    threads: int | None = 1,
+) -> PTResult:
     """Parallel tempering with layer-parallel heat-bath sweeps over an increasing ladder.
 
     The block counterpart of :func:`~replicasolve.engines.ising.parallel_tempering`: all
@@ -623,12 +735,29 @@ def parallel_tempering_block(system: IsingSystem, temperatures: Sequence[float] 
     """
     temps = ladder(temperatures)
     results, stats, settings, wall = _simulate(
-        system, temps, replicas=replicas_per_T, sweeps=sweeps, burn_in=burn_in, seed=seed,
-        measure_every=measure_every, swap_every=swap_every, start=start, dtype=dtype,
-        overlaps=overlaps, backend=backend, device=device, threads=threads)
+        system,
+        temps,
+        replicas=replicas_per_T,
+        sweeps=sweeps,
+        burn_in=burn_in,
+        seed=seed,
+        measure_every=measure_every,
+        swap_every=swap_every,
+        start=start,
+        dtype=dtype,
+        overlaps=overlaps,
+        backend=backend,
+        device=device,
+        threads=threads,
+    )
     tries = stats["swap_tries"]
     rate = np.where(tries > 0, stats["swap_accepts"] / np.maximum(tries, 1), np.nan)
     return PTResult(
-        T=temps, results=tuple(results), swap_acceptance=rate, swap_attempts=tries.copy(),
-        round_trips_per_walker=stats["round_trips"].copy(), settings=settings,
-        wall_time=wall)
+        T=temps,
+        results=tuple(results),
+        swap_acceptance=rate,
+        swap_attempts=tries.copy(),
+        round_trips_per_walker=stats["round_trips"].copy(),
+        settings=settings,
+        wall_time=wall,
+    )
