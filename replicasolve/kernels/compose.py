@@ -67,6 +67,8 @@ _LIMIT_SECONDS = 2.0
 _SAFETY = 2.0
 # closed forms whose derivation ran out of time, by srepr: not tried again in this process
 _CLOSED_FAILED: set[str] = set()
+# overlaps from which the composition runs on numba's threads (4 blocks of the kernel)
+_PARALLEL_MIN = 2048
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,24 +112,51 @@ class XiFunction(XiResult):
     _check_tables: np.ndarray | None = None
     _scale: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
 
-    def _compose(self, q: Any, variances, tables) -> tuple[np.ndarray, np.ndarray]:
-        from ._compose_jit import compose
-
+    def _compose(self, q: Any, variances, tables, nout: int = 4) -> tuple[np.ndarray, np.ndarray]:
         qa = np.asarray(q, dtype=float)
-        if not np.all(np.isfinite(qa)) or np.any(np.abs(qa) > 1):
-            raise InvalidInputError("overlap q must be finite with |q| <= 1")
         flat = np.ascontiguousarray(qa.ravel())
-        out = np.empty((4, flat.size))
-        compose(flat, np.asarray(self.sigma_w2), np.asarray(self.sigma_b2),
-                np.asarray(variances, dtype=float), tables, out)
+        out = np.empty((nout, flat.size))
+        args = (
+            flat,
+            np.asarray(self.sigma_w2),
+            np.asarray(self.sigma_b2),
+            np.asarray(variances, dtype=float),
+            tables,
+            out,
+            nout,
+        )
+        if flat.size >= _PARALLEL_MIN:
+            from ._compose_jit import compose_parallel
+
+            bad = compose_parallel(*args)
+        else:
+            # below a few blocks the threads' fork and join costs more than it saves
+            from ._compose_jit import compose_serial
+
+            bad = compose_serial(*args)
+        if bad:  # counted by the kernel, in the same pass: NaN and |q| > 1
+            raise InvalidInputError("overlap q must be finite with |q| <= 1")
         if "quadrature" in self.tiers:
             out[1 + self.smooth_order :] = np.nan
         return qa, out
 
-    def derivatives(self, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(ξ, ξ', ξ'', ξ''') at ``q`` (any shape, values in [-1, 1])."""
-        qa, out = self._compose(q, self.variances, self._tables)
-        return tuple(o.reshape(qa.shape) for o in out)  # type: ignore[return-value]
+    def __call__(self, q: Any) -> np.ndarray:
+        """ξ(q) alone: the same numbers as ``derivatives(q)[0]``, without the work of the
+        derivatives."""
+        qa, out = self._compose(q, self.variances, self._tables, nout=1)
+        return out[0].reshape(qa.shape)
+
+    def derivatives(self, q: Any, *, highest: int = 3) -> tuple[np.ndarray, ...]:
+        """(ξ, ξ', ξ'', ξ''') at ``q`` (any shape, values in [-1, 1]).
+
+        ``highest`` (0 to 3): return ξ and its derivatives up to that order only, e.g.
+        ``highest=2`` for (ξ, ξ', ξ''); the same numbers as the full call, with the
+        work of the higher derivatives left out.
+        """
+        if highest not in (0, 1, 2, 3):
+            raise InvalidInputError(f"highest must be 0, 1, 2 or 3, got {highest!r}")
+        qa, out = self._compose(q, self.variances, self._tables, nout=highest + 1)
+        return tuple(o.reshape(qa.shape) for o in out)
 
     def errors_at(self, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Error estimates of (ξ, ξ', ξ'', ξ''') at ``q``, meant as upper bounds.
@@ -154,11 +183,16 @@ class XiFunction(XiResult):
         return "+".join(used) or "closed"
 
     def _summary(self) -> dict[str, Any]:
-        return {"sigma_w2": self.sigma_w2, "sigma_b2": self.sigma_b2,
-                "variances": self.variances, "tiers": self.tiers, "degree": self.degree,
-                "smooth_order": self.smooth_order,
-                "interpolation_error": self.interpolation_error,
-                "max_error": self.max_error()}
+        return {
+            "sigma_w2": self.sigma_w2,
+            "sigma_b2": self.sigma_b2,
+            "variances": self.variances,
+            "tiers": self.tiers,
+            "degree": self.degree,
+            "smooth_order": self.smooth_order,
+            "interpolation_error": self.interpolation_error,
+            "max_error": self.max_error(),
+        }
 
 
 def _closed_form_maps(act: Activation):
@@ -203,8 +237,7 @@ def _closed_form_maps(act: Activation):
 
         def fj(vv: float, rr: np.ndarray, f=f, end=end) -> np.ndarray:
             with np.errstate(all="ignore"):
-                out = np.array(np.broadcast_to(np.asarray(f(vv, rr), dtype=float),
-                                               np.shape(rr)))
+                out = np.array(np.broadcast_to(np.asarray(f(vv, rr), dtype=float), np.shape(rr)))
                 for side in (1, -1):
                     at = (np.asarray(rr) == side) & ~np.isfinite(out)
                     if np.any(at):
@@ -277,8 +310,21 @@ def _check_variance(var: float, layer: int) -> None:
         raise InvalidInputError(f"layer {layer} has zero input variance")
 
 
-def _build(a: Activation, closed, depth: int, w2, b2, degree: int, order: int, points: int,
-           tier: str, local_check: bool, progress=None, offset: int = 0, total: int = 0):
+def _build(
+    a: Activation,
+    closed,
+    depth: int,
+    w2,
+    b2,
+    degree: int,
+    order: int,
+    points: int,
+    tier: str,
+    local_check: bool,
+    progress=None,
+    offset: int = 0,
+    total: int = 0,
+):
     """One chain of layer tables: (variances, tiers, local errors, tables).
 
     ``local_check``: also rebuild each quadrature map at half order and degree at the same
@@ -353,8 +399,9 @@ def _cache_key(act: Any, depth: int, w2, b2, tier: str, degree: int, order: int)
         import sympy as sp
 
         ident = ("expr", sp.srepr(act.expr if isinstance(act, Activation) else act))
-    blob = repr((_CACHE_FORMAT, ident, depth, w2, b2, tier, degree, order, _TABLE_POINTS,
-                 np.__version__))
+    blob = repr(
+        (_CACHE_FORMAT, ident, depth, w2, b2, tier, degree, order, _TABLE_POINTS, np.__version__)
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
@@ -371,16 +418,19 @@ def _load(key: str, name: str) -> XiFunction | None:
     try:
         with np.load(path, allow_pickle=False) as f:
             return XiFunction(
-                activation=name, depth=int(f["depth"]),
+                activation=name,
+                depth=int(f["depth"]),
                 sigma_w2=tuple(map(float, f["sigma_w2"])),
                 sigma_b2=tuple(map(float, f["sigma_b2"])),
                 variances=tuple(map(float, f["variances"])),
                 tiers=tuple(_TIER_ALIASES.get(str(t), str(t)) for t in f["tiers"]),
                 degree=int(f["degree"]),
                 interpolation_error=tuple(map(float, f["errors"])),
-                smooth_order=int(f["smooth_order"]), _tables=f["tables"],
+                smooth_order=int(f["smooth_order"]),
+                _tables=f["tables"],
                 _check_variances=tuple(map(float, f["check_variances"])),
-                _check_tables=f["check_tables"], _scale=tuple(map(float, f["scale"])),
+                _check_tables=f["check_tables"],
+                _scale=tuple(map(float, f["scale"])),
             )
     except (OSError, ValueError, KeyError):  # a damaged cache entry is rebuilt, not fatal
         return None
@@ -395,14 +445,21 @@ def _save(key: str, xf: XiFunction) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, depth=xf.depth, sigma_w2=xf.sigma_w2, sigma_b2=xf.sigma_b2,
-                     variances=np.asarray(xf.variances, dtype=float),
-                     tiers=np.asarray(xf.tiers, dtype=str), degree=xf.degree,
-                     errors=np.asarray(xf.interpolation_error, dtype=float),
-                     smooth_order=xf.smooth_order, tables=xf._tables,
-                     check_variances=np.asarray(xf._check_variances, dtype=float),
-                     check_tables=xf._check_tables,
-                     scale=np.asarray(xf._scale, dtype=float))
+            np.savez(
+                fh,
+                depth=xf.depth,
+                sigma_w2=xf.sigma_w2,
+                sigma_b2=xf.sigma_b2,
+                variances=np.asarray(xf.variances, dtype=float),
+                tiers=np.asarray(xf.tiers, dtype=str),
+                degree=xf.degree,
+                errors=np.asarray(xf.interpolation_error, dtype=float),
+                smooth_order=xf.smooth_order,
+                tables=xf._tables,
+                check_variances=np.asarray(xf._check_variances, dtype=float),
+                check_tables=xf._check_tables,
+                scale=np.asarray(xf._scale, dtype=float),
+            )
         os.replace(tmp, path)  # atomic: a reader never sees half a file
     except OSError:  # a read-only cache only costs speed
         if os.path.exists(tmp):
@@ -491,17 +548,18 @@ def xi_function(
     tier = _TIER_ALIASES.get(tier, tier) if isinstance(tier, str) else tier
     if tier not in XI_TIERS:
         raise InvalidInputError(
-            f"tier must be one of {', '.join(repr(t) for t in XI_TIERS)}, got {tier!r}")
+            f"tier must be one of {', '.join(repr(t) for t in XI_TIERS)}, got {tier!r}"
+        )
     if shape is not None or tier == "ode" or depth == math.inf:
         return _shaped(act, depth, sigma_w2, sigma_b2, tier, shape)
     if tier == "closed":
         return _closed_route(act, depth, sigma_w2, sigma_b2)
-    return _tabulated(act, depth, sigma_w2, sigma_b2, tier=tier, degree=degree, order=order,
-                      progress=progress)
+    return _tabulated(
+        act, depth, sigma_w2, sigma_b2, tier=tier, degree=degree, order=order, progress=progress
+    )
 
 
-def _shaped(act: Any, depth: Any, sigma_w2: Any, sigma_b2: Any, tier: str,
-            shape: Any) -> XiResult:
+def _shaped(act: Any, depth: Any, sigma_w2: Any, sigma_b2: Any, tier: str, shape: Any) -> XiResult:
     """The shaped deep limit, after checking that the arguments ask for it consistently."""
     from .shaped import ShapedReLUXi, SmoothShapedXi, smooth_shaped_coefficients
 
@@ -511,12 +569,14 @@ def _shaped(act: Any, depth: Any, sigma_w2: Any, sigma_b2: Any, tier: str,
         raise InvalidInputError(
             "the deep limit (depth = inf, tier 'ode') needs a shaped activation: pass shape="
             "(c_plus, c_minus) for relu or shape=a for a smooth activation (an unshaped "
-            "network's kernel only tends to a fixed point)")
+            "network's kernel only tends to a fixed point)"
+        )
     if depth != math.inf:
         raise InvalidInputError(f"shape= describes the limit depth = math.inf, got depth {depth}")
     if not (np.all(np.asarray(sigma_w2) == 1.0) and np.all(np.asarray(sigma_b2) == 0.0)):
-        raise InvalidInputError("the shaping fixes sigma_w2 (-> 1) and sigma_b2 = 0: leave "
-                                "them at their defaults")
+        raise InvalidInputError(
+            "the shaping fixes sigma_w2 (-> 1) and sigma_b2 = 0: leave them at their defaults"
+        )
     a = act if isinstance(act, Activation) else activation(act)
     if isinstance(shape, (tuple, list)):
         if len(shape) != 2:
@@ -524,8 +584,10 @@ def _shaped(act: Any, depth: Any, sigma_w2: Any, sigma_b2: Any, tier: str,
         import sympy as sp
 
         if sp.simplify(a.expr - activation("relu").expr) != 0:
-            raise InvalidInputError(f"shape=(c_plus, c_minus) shapes relu, not {a.name!r} "
-                                    "(the shaping itself sets the two slopes)")
+            raise InvalidInputError(
+                f"shape=(c_plus, c_minus) shapes relu, not {a.name!r} "
+                "(the shaping itself sets the two slopes)"
+            )
         c_plus, c_minus = (float(c) for c in shape)
         if not (math.isfinite(c_plus) and math.isfinite(c_minus)):
             raise InvalidInputError(f"c_plus, c_minus must be finite, got {shape!r}")
@@ -534,7 +596,8 @@ def _shaped(act: Any, depth: Any, sigma_w2: Any, sigma_b2: Any, tier: str,
         scale = float(shape)
     except (TypeError, ValueError):
         raise InvalidInputError(
-            f"shape must be (c_plus, c_minus) or a number a, got {shape!r}") from None
+            f"shape must be (c_plus, c_minus) or a number a, got {shape!r}"
+        ) from None
     name = act if isinstance(act, str) else str(a.expr)
     smooth_shaped_coefficients(name, scale)  # raises for a φ that cannot be shaped so
     return SmoothShapedXi(name, scale)
@@ -548,8 +611,9 @@ def _closed_route(act: Any, depth: Any, sigma_w2: Any, sigma_b2: Any) -> XiResul
     found = closed_xi(act, int(depth), sigma_w2, sigma_b2)
     if found is None:
         name = act.name if isinstance(act, Activation) else str(act)
-        raise InvalidInputError(f"no closed-form kernel is known for {name!r} through "
-                                f"{int(depth)} layer(s)")
+        raise InvalidInputError(
+            f"no closed-form kernel is known for {name!r} through {int(depth)} layer(s)"
+        )
     return found
 
 
@@ -589,17 +653,48 @@ def _tabulated(
     a = act if isinstance(act, Activation) else activation(act)
     closed = None if tier == "quadrature" else _closed_form_maps(a)
     variances, tiers, errors, tables = _build(
-        a, closed, depth, w2, b2, degree, order, _TABLE_POINTS, tier, local_check=True,
-        progress=progress, offset=0, total=2 * depth)
+        a,
+        closed,
+        depth,
+        w2,
+        b2,
+        degree,
+        order,
+        _TABLE_POINTS,
+        tier,
+        local_check=True,
+        progress=progress,
+        offset=0,
+        total=2 * depth,
+    )
     check_variances, _, _, check_tables = _build(
-        a, closed, depth, w2, b2, max(degree // 2, 8), max(order // 2, 1),
-        (_TABLE_POINTS - 1) // 2 + 1, tier, local_check=False,
-        progress=progress, offset=depth, total=2 * depth)
+        a,
+        closed,
+        depth,
+        w2,
+        b2,
+        max(degree // 2, 8),
+        max(order // 2, 1),
+        (_TABLE_POINTS - 1) // 2 + 1,
+        tier,
+        local_check=False,
+        progress=progress,
+        offset=depth,
+        total=2 * depth,
+    )
     result = XiFunction(
-        activation=a.name, depth=depth, sigma_w2=w2, sigma_b2=b2,
-        variances=variances, tiers=tiers, degree=degree,
-        interpolation_error=errors, smooth_order=_smooth_order(a), _tables=tables,
-        _check_variances=check_variances, _check_tables=check_tables,
+        activation=a.name,
+        depth=depth,
+        sigma_w2=w2,
+        sigma_b2=b2,
+        variances=variances,
+        tiers=tiers,
+        degree=degree,
+        interpolation_error=errors,
+        smooth_order=_smooth_order(a),
+        _tables=tables,
+        _check_variances=check_variances,
+        _check_tables=check_tables,
     )
     # sizes of ξ, ξ', ξ'', ξ''' for the rounding floor of the error estimates
     with np.errstate(all="ignore"):
