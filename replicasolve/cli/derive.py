@@ -26,9 +26,10 @@ def add_parser(sub: Any) -> None:
         help="derive a model's replica action, saddle point and Hessian (LaTeX)",
         description="Derive, with sympy, the replica theory of a model: the free-energy "
         "functional in the n -> 0 limit from the replicated partition function, the "
-        "saddle-point equations, energy and entropy, and the Hessian's replicon. Models: "
-        "a mixed p-spin (--xi, or --activation/--depth for xi = K_{L+1}; --spins), a "
-        "random-MLP input landscape (--activation --depth --landscape), or 'msk' (the "
+        "saddle-point equations, energy and entropy, and the RS Hessian's three "
+        "eigenvalues. Models: a mixed p-spin (--xi, or --activation/--depth for "
+        "xi = K_{L+1}; --spins), a random-MLP input landscape (--activation --depth "
+        "--landscape), or 'msk' (the "
         "multilayer SK model: --sizes/--variance, or --layers with --symbolic). Output: "
         "LaTeX (default), --markdown or --json; --out writes a compilable LaTeX document; "
         "--check T=...,h=... solves the same model numerically and prints the residual of "

@@ -67,6 +67,9 @@ class DerivationCheck(Result):
         converged: the solver converged and every error is within ``tolerance``.
         settings: quadrature nodes and solver tolerance used.
         message: what failed, if anything.
+        hessian: the derived RS Hessian eigenvalues at the solution, by sector
+            (``longitudinal``, ``anomalous``, ``replicon``; > 0 is stable); empty where
+            not derived (RSB ansätze).
     """
 
     model: str
@@ -91,6 +94,7 @@ class DerivationCheck(Result):
     converged: bool
     settings: dict[str, Any] = field(default_factory=dict)
     message: str = ""
+    hessian: dict[str, float] = field(default_factory=dict)
 
 
 def _latex(expr: Any) -> str:
@@ -110,7 +114,8 @@ _TEX_UNICODE = {
     "Γ": r"\Gamma", "Δ": r"\Delta", "Θ": r"\Theta", "Λ": r"\Lambda", "Ξ": r"\Xi",
     "Π": r"\Pi", "Σ": r"\Sigma", "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega",
     "Ĝ": r"\hat{G}", "ĝ": r"\hat{g}", "ℓ": r"\ell", "²": r"^{2}", "³": r"^{3}",
-    "⁴": r"^{4}", "½": r"\tfrac{1}{2}", "·": r"\cdot", "×": r"\times", "→": r"\to",
+    "⁴": r"^{4}", "⁻": r"^{-}", "¹": r"^{1}", "₀": r"_{0}", "₁": r"_{1}",
+    "½": r"\tfrac{1}{2}", "·": r"\cdot", "×": r"\times", "→": r"\to",
     "←": r"\leftarrow", "∂": r"\partial", "∈": r"\in", "∞": r"\infty", "≤": r"\le",
     "≥": r"\ge", "≈": r"\approx", "≠": r"\ne", "−": "-", "√": r"\surd", "∫": r"\int",
     "′": r"'", "±": r"\pm", "∑": r"\sum", "∏": r"\prod", "⟨": r"\langle",

@@ -40,6 +40,7 @@ CHECK_TOLERANCE = 1e-7
 
 _Q = sp.Symbol("q", real=True)
 _EDGE = 1e-9
+_SECTORS = ("longitudinal", "anomalous", "replicon")
 
 
 def xi_expression(problem: MixedPSpin) -> sp.Expr:
@@ -116,7 +117,7 @@ def _generic(spins: str, k: int) -> tuple[tuple[Step, ...], dict[str, Any]]:
         for name, eq in gs.equations.items():
             exprs[f"ground_state_{name}"] = eq
         steps.append(Step("Ground state", "T → 0 with "
-                          + ", ".join(f"{sp.latex(a)} = {sp.latex(b)}"
+                          + ", ".join(f"{a} = {b}"
                                       for a, b in gs.substitution.items())
                           + " (χ and x_i held fixed); e_0 = lim f"
                           + (", stationary in the scaled order parameters:" if gs.variables
@@ -129,6 +130,35 @@ def _generic(spins: str, k: int) -> tuple[tuple[Step, ...], dict[str, Any]]:
         steps.append(Step("Replicon", "The RS Hessian in the replicon sector "
                           "(de Almeida–Thouless); > 0 is stable:",
                           sp.Eq(sp.Symbol(r"\lambda_R"), rep)))
+        hess = ra.rs_hessian(spins)
+        for name in ("longitudinal", "anomalous"):
+            exprs[name] = hess.eigenvalues[name]
+        P, Q, R = (sp.Symbol(x) for x in ("P", "Q", "R"))
+        entry_text = ("the (δλ, δλ) block is the connected correlator "
+                      "⟨σ_aσ_bσ_cσ_d⟩ - ⟨σ_aσ_b⟩⟨σ_cσ_d⟩ at n → 0, with P (same pair), "
+                      "Q (one replica shared) and R (none shared); with the (δq, δq) "
+                      "block β²ξ''(q) and (δq, δλ) block -1, each sector is a 2 × 2 form"
+                      if spins == "ising" else
+                      "in the Crisanti–Sommers form (Q_aa = 1 fixed, multipliers "
+                      "eliminated) the curvature of -½ ln det Q is K with entries from "
+                      "Q⁻¹ of the RS matrix at symbolic n; the λλ curvature is c_X = 1/K_X")
+        labels = {"longitudinal": r"\lambda_L", "anomalous": r"\lambda_A",
+                  "replicon": r"\lambda_R"}
+        sectors = ra.pair_sector_eigenvalues(P, Q, R)
+        steps.append(Step(
+            "RS Hessian, all sectors",
+            "A matrix on replica pairs invariant under permutations has three eigenvalues "
+            "(de Almeida–Thouless): longitudinal (1 vector), anomalous (n - 1), replicon "
+            "(n(n - 3)/2), checked on the explicit eigenvectors of n = 6:",
+            [sp.Eq(sp.Symbol(labels[k_].replace("lambda", "mu")), v)
+             for k_, v in sectors.items()]))
+        steps.append(Step(
+            "Sector curvatures", "Here " + entry_text + "; at n → 0:",
+            [sp.Eq(sp.Symbol(f"c_{k_[0].upper()}"), v) for k_, v in hess.curvature.items()]))
+        steps.append(Step(
+            "Hessian eigenvalues", "λ_X = 1 - β²ξ''(q) c_X (the -det of each sector's "
+            "form; > 0 is stable); longitudinal and anomalous coincide at n → 0:",
+            [sp.Eq(sp.Symbol(labels[k_]), v) for k_, v in hess.eigenvalues.items()]))
     return tuple(steps), exprs
 
 
@@ -147,7 +177,7 @@ def clear_caches() -> None:
     _generic.cache_clear()
     _numeric.cache_clear()
     for f in (ra.disorder_average, ra.hierarchy, ra.ising_action, ra.spherical_action,
-              ra.saddle, ra.rs_replicon, ra.parisi_formula):
+              ra.saddle, ra.rs_replicon, ra.rs_hessian, ra.parisi_formula):
         f.cache_clear()
 
 
@@ -290,7 +320,8 @@ def _check(derivation: Derivation, *, T: float | None = None, h: float | None = 
         settings={"nodes": derivation.program(nodes=nodes).nodes, "solver_tol": opts.tol,
                   "quadrature_error": _quadrature_error(derivation.program(nodes=nodes)),
                   "excluded": excluded},
-        message=message)
+        message=message,
+        hessian={name: finite_or_nan(values[name]) for name in _SECTORS if name in values})
 
 
 def _check_ground(derivation: Derivation, model: MixedPSpin, opts: Options,
