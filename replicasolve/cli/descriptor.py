@@ -17,7 +17,8 @@ from typing import Any
 from ..errors import InvalidInputError
 from .args import check_out, float_type, int_type, require_memory, seed_type
 
-__all__ = ["add_parser", "equilibration_advice", "parse_temperatures", "run"]
+__all__ = ["add_parser", "equilibration_advice", "parse_input_shape", "parse_temperatures",
+           "run"]
 
 _MAX_TEMPERATURES = 10_000
 # A run that asks for more single-spin updates than this cannot finish: at ~1e7 updates/s
@@ -62,6 +63,22 @@ def parse_temperatures(text: str) -> list[float]:
     if any(b <= a for a, b in itertools.pairwise(temps)):
         raise InvalidInputError(f"--T: temperatures must be strictly increasing, got {text!r}")
     return temps
+
+
+def parse_input_shape(text: str) -> tuple[int, ...]:
+    """``--input-shape``: ``C,H,W`` (or ``N``), whole numbers >= 1, no batch dimension.
+
+    Raises:
+        InvalidInputError: not one or three whole numbers >= 1.
+    """
+    try:
+        vals = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        vals = ()
+    if len(vals) not in (1, 3) or not all(v >= 1 for v in vals):
+        raise InvalidInputError(f"--input-shape is C,H,W (or N) of whole numbers >= 1, got "
+                                f"{text!r}")
+    return vals
 
 
 def _floats(text: str, what: str) -> list[float]:
@@ -181,13 +198,17 @@ def run(args: argparse.Namespace) -> int:
         from ..engines.block import check_backend
 
         check_backend("torch", args.device)
+    input_shape = None if args.input_shape is None else parse_input_shape(args.input_shape)
+    if input_shape is not None and not str(args.model).lower().endswith(".json"):
+        raise InvalidInputError("--input-shape applies to a .json network description "
+                                f"(a convolutional network), not to {args.model}")
 
     from ..studies.descriptor import descriptor_curve, network_spin_model, save_descriptor
 
     system = network_spin_model(
         args.model, couplings=args.couplings, biases=not args.no_biases,
         include_input=not args.no_input, include_output=not args.no_output, scale=args.scale,
-        epoch=args.epoch,
+        epoch=args.epoch, input_shape=input_shape,
     )
     from ..progress import Reporter
 
@@ -268,11 +289,20 @@ def add_parser(sub: Any) -> None:
         "replica overlap q_bar(T) = mean_{a!=b} |Q_ab| (Jun Li, arXiv 2508.07397) with error "
         "bars, E/N, chi_SG, Binder cumulant and a hot/cold equilibration check at each "
         "temperature. MODEL: a .pt state dict or checkpoint, an .npz (training snapshot or "
-        "plain weights), or a training run directory (with --epoch; default the last). "
+        "plain weights), a training run directory (with --epoch; default the last), or a "
+        "convolutional network as a .json description (format replicasolve-cnn/1: input "
+        "shape, layers conv2d / flatten / linear / activations, and the name of a state dict "
+        "read with torch.load(weights_only=True) or an .npz; write one with "
+        "replicasolve.tap.conv.save_conv_spec). Files are never unpickled: a .pt holding a "
+        "whole pickled module is refused. "
         "Temperatures are in the units of the weights. Bad input: one line on stderr, "
         "exit status 2.",
     )
-    d.add_argument("model", metavar="MODEL", help="weights file or training run directory")
+    d.add_argument("model", metavar="MODEL", help="weights file, training run directory, or "
+                   ".json description of a convolutional network")
+    d.add_argument("--input-shape", metavar="C,H,W",
+                   help="the shape of one input of a .json convolutional network (only needed "
+                   "when the description has none; must agree with it otherwise)")
     d.add_argument("--epoch", type=int_type(0), help="epoch of a training run directory")
     d.add_argument("--T", default="0.2:3:30", metavar="TMIN:TMAX:COUNT",
                    help="temperatures: COUNT values from TMIN to TMAX, or a comma list "

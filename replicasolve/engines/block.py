@@ -160,6 +160,14 @@ class _NumpyOps:
     def host(self, a: Any) -> np.ndarray:
         return np.asarray(a)
 
+    def block(self, w: Any) -> tuple[Any, Any]:
+        # (W, Wᵀ): a convolution as a CSR matrix and its CSC transpose (a view), else dense
+        if isinstance(w, ConvBlock):
+            m = w.csr(self.dt)
+            return m, m.T
+        a = self.asarray(w)
+        return a, a.T
+
     def empty(self, shape: tuple[int, ...]) -> np.ndarray:
         return np.empty(shape, self.dt)
 

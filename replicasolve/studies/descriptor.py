@@ -55,6 +55,7 @@ from ..errors import InvalidInputError
 from ..files import read_npz
 from ..netcdf import read_netcdf, write_netcdf
 from ..tap.bonds import LayeredBonds, linear_params_of_module, read_torch_params
+from ..tap.conv import conv_network, is_conv_source
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -249,7 +250,8 @@ def _check_biases(bs: Sequence[Any], sizes: Sequence[int]) -> list[np.ndarray]:
 def network_spin_model(source: Any, *, couplings: str = "layered",
                        biases: bool | Sequence[Any] = True, include_input: bool = True,
                        include_output: bool = True, scale: float = 1.0,
-                       epoch: int | None = None) -> NetworkSystem:
+                       epoch: int | None = None,
+                       input_shape: Sequence[int] | None = None) -> NetworkSystem:
     """The Ising model of one feedforward network: neurons → spins, weights → couplings.
 
     The paper (Jun Li, arXiv 2508.07397) builds "a Hopfield-type spin glass model" from the
@@ -309,6 +311,15 @@ def network_spin_model(source: Any, *, couplings: str = "layered",
         scale: multiplies every coupling and field (equivalent to measuring T in units of
             ``1/scale``); > 0.
         epoch: with a run directory, the epoch to read.
+        input_shape: the shape of one input without the batch dimension, ``(C, H, W)`` or
+            ``(N,)``, for a convolutional network: a ``torch.nn.Module`` with ``Conv2d``
+            layers (read by :func:`~replicasolve.tap.conv.conv_network_of_module`), or a
+            ``.json`` description with a state dict
+            (:func:`~replicasolve.tap.conv.read_conv_spec`; its own ``input_shape`` is used
+            when this is None). Each
+            ``Conv2d`` becomes a sparse coupling block between the flattened feature maps
+            (:class:`~replicasolve.tap.conv.ConvBlock`, never densified by the block engine),
+            a channel's bias the field of each of its spins; layered couplings only.
 
     Returns:
         A :class:`NetworkSystem` (an ``IsingSystem``; ``.construction`` says how it was built).
@@ -329,8 +340,18 @@ def network_spin_model(source: Any, *, couplings: str = "layered",
     if not (math.isfinite(sc) and sc > 0) or isinstance(scale, bool):
         raise InvalidInputError(f"scale must be positive and finite, got {scale!r}")
 
-    ws, src_bs, desc, ep = _read_source(source, epoch)
-    bonds = LayeredBonds(tuple(ws))  # validates shapes, chaining and finiteness
+    bonds: LayeredBonds
+    if is_conv_source(source, input_shape):
+        if epoch is not None:
+            raise InvalidInputError("an epoch can only be chosen from a training run directory")
+        if couplings != "layered":
+            raise InvalidInputError("a convolutional network is read with couplings='layered' "
+                                    f"only, got {couplings!r}")
+        net = conv_network(source, input_shape)
+        bonds, src_bs, desc, ep = net.bonds(), net.biases, net.describe(), None
+    else:
+        ws, src_bs, desc, ep = _read_source(source, epoch)
+        bonds = LayeredBonds(tuple(ws))  # validates shapes, chaining and finiteness
     ws = list(bonds.weights)
     sizes = bonds.sizes
     n_w = len(ws)
@@ -360,7 +381,7 @@ def network_spin_model(source: Any, *, couplings: str = "layered",
     ])
     if couplings == "layered" and len(kept) >= 2:
         # W^l couples layers l-1 and l: kept pairs are W^{first+1}..W^{last}
-        system = NetworkSystem.layered(LayeredBonds(tuple(w * sc for w in ws[first:last])), h)
+        system = NetworkSystem.layered(type(bonds)(tuple(w * sc for w in ws[first:last])), h)
     else:
         j = np.zeros((n, n))
         if couplings == "hebbian":

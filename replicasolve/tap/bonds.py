@@ -237,12 +237,18 @@ def linear_params_of_module(module: object
     and a layer built with ``bias=False`` among others gets a zero bias.
 
     Raises:
-        InvalidInputError: not a ``torch.nn.Module``, or no ``nn.Linear`` layer.
+        InvalidInputError: not a ``torch.nn.Module``, no ``nn.Linear`` layer, or a
+            convolution layer (read those with :func:`replicasolve.tap.conv.conv_network`).
     """
     import torch  # lazy: only this path needs torch
 
     if not isinstance(module, torch.nn.Module):
         raise InvalidInputError(f"expected a torch.nn.Module, got {type(module).__name__}")
+    conv = [type(m).__name__ for m in module.modules() if "Conv" in type(m).__name__]
+    if conv:  # its Linear layers alone would be a different network
+        raise InvalidInputError(
+            f"the torch module has convolution layers ({conv[0]}): read it with "
+            "replicasolve.tap.conv.conv_network(module, input_shape)")
     lin = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
     if not lin:
         raise InvalidInputError("the torch module has no nn.Linear layers")
@@ -259,7 +265,8 @@ def linear_params_of_state_dict(state: Mapping[str, Any], source: str
     ``*bias`` of the same prefix (absent: zero; None when no layer has a bias).
 
     Raises:
-        InvalidInputError: no 2-D ``*weight`` tensor (the message names ``source``).
+        InvalidInputError: no 2-D ``*weight`` tensor, or a convolution's (more than 2-D)
+            ``*weight`` tensor (the message names ``source``).
     """
     def arr(v: Any) -> np.ndarray:
         return np.asarray(v.detach().cpu().double().numpy() if hasattr(v, "detach") else v)
@@ -267,6 +274,11 @@ def linear_params_of_state_dict(state: Mapping[str, Any], source: str
     ws, bs = [], []
     for key, value in state.items():
         key = str(key)
+        if key.endswith("weight") and getattr(value, "ndim", 0) > 2:
+            # its 2-D weights alone would be a different network
+            raise InvalidInputError(
+                f"{source}: '{key}' is a {value.ndim}-D (convolution) weight; describe a "
+                "convolutional network in a .json file that names this state dict")
         if key.endswith("weight") and getattr(value, "ndim", 0) == 2:
             ws.append(arr(value))
             b = state.get(key[: -len("weight")] + "bias")
