@@ -9,8 +9,10 @@ compilation options live in one place:
   raising ``ZeroDivisionError`` from inside a loop;
 - ``nogil=True``: compiled loops release the GIL.
 
-``import replicasolve`` does not import numba; this module does (on its own import), so
-import it only from code that is about to compile something.
+``import replicasolve`` does not import numba, and neither does this module: numba
+(~0.5 s) is imported on the first access to :data:`njit`, so :func:`cache_dir` serves
+paths that only read cached files (the tables of
+:func:`replicasolve.kernels.compose.xi_function`) without it.
 
 Cache directory
 ---------------
@@ -32,8 +34,7 @@ from __future__ import annotations
 import functools
 import os
 import pathlib
-
-import numba
+from typing import Any
 
 __all__ = ["CACHE_DIR_ENV", "NJIT_OPTIONS", "cache_dir", "njit"]
 
@@ -46,8 +47,21 @@ NJIT_OPTIONS: dict[str, object] = {
     "nogil": True,
 }
 
-#: ``numba.njit`` with the package's options; use as ``@njit`` or ``@njit(parallel=True)``.
-njit = functools.partial(numba.njit, **NJIT_OPTIONS)
+
+#: ``numba.njit`` with the package's options (bound on first access: :func:`__getattr__`)
+njit: Any
+
+
+def __getattr__(name: str) -> Any:
+    """``njit``: ``numba.njit`` with the package's options (use as ``@njit`` or
+    ``@njit(parallel=True)``), made on first access so that numba loads only then."""
+    if name == "njit":
+        import numba
+
+        value = functools.partial(numba.njit, **NJIT_OPTIONS)
+        globals()["njit"] = value  # later accesses find it directly
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def cache_dir() -> pathlib.Path:

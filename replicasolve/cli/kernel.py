@@ -23,20 +23,31 @@ def add_parser(sub: Any) -> None:
         "e.g. 'x*erf(x) + 0.1*sin(3*x)'.",
     )
     k.add_argument("activation", help="a name (relu, tanh, ...) or a formula in x")
-    k.add_argument("--depth", type=int_type(0, MAX_DEPTH), default=1,
-                   help=f"number of hidden layers L (0..{MAX_DEPTH})")
+    k.add_argument(
+        "--depth",
+        type=int_type(0, MAX_DEPTH),
+        default=1,
+        help=f"number of hidden layers L (0..{MAX_DEPTH})",
+    )
     add_quiet(k)
-    k.add_argument("--sigma-w2", default="1",
-                   help="weight variance sigma_w^2 (one, or one per layer; default 1 here and "
-                   "in landscape, while msk/tap/train default to C = 2, the same quantity)")
+    k.add_argument(
+        "--sigma-w2",
+        default="1",
+        help="weight variance sigma_w^2 (one, or one per layer; default 1 here and "
+        "in landscape, while msk/tap/train default to C = 2, the same quantity)",
+    )
     k.add_argument("--sigma-b2", default="0", help="bias variance (one, or one per layer)")
     k.add_argument(
-        "--q", default="0,0.5,1",
+        "--q",
+        default="0,0.5,1",
         help="overlaps, comma list in [-1, 1] (a negative first value: --q=-0.5,0.5)",
     )
     k.add_argument("--order", type=int, default=200, help="Gauss-Hermite order per axis")
-    k.add_argument("--latex", action="store_true",
-                   help="also print xi(q) in closed form (LaTeX) where every layer has one")
+    k.add_argument(
+        "--latex",
+        action="store_true",
+        help="also print xi(q) in closed form (LaTeX) where every layer has one",
+    )
     k.add_argument("--json", action="store_true", help="print one JSON object")
     k.set_defaults(func=run)
 
@@ -45,12 +56,10 @@ def run(args: argparse.Namespace) -> None:
     """Compose the layer maps of ``--activation`` and print xi and its derivatives."""
     import numpy as np
 
-    from ..kernels.activation import activation
     from ..kernels.compose import xi_function
     from ..reported import claimed, error_floor
     from ..results import jsonable
 
-    act = activation(args.activation)
     q = np.asarray(floats(args.q, "--q"))
     sw = floats(args.sigma_w2, "--sigma-w2")
     sb = floats(args.sigma_b2, "--sigma-b2")
@@ -59,7 +68,17 @@ def run(args: argparse.Namespace) -> None:
     from ..progress import Reporter
 
     with Reporter("kernel", enabled=not args.quiet) as progress:
-        xf = xi_function(act, args.depth, sw_arg, sb_arg, order=args.order, progress=progress)
+        # the text, not a parsed Activation: the cache is keyed by it, so a network built
+        # before is read back without sympy (parsing the activation costs ~1.5 s)
+        xf = xi_function(
+            args.activation, args.depth, sw_arg, sb_arg, order=args.order, progress=progress
+        )
+    act = None
+    if not xf.expression or args.latex:  # tables cached before the expression was kept
+        from ..kernels.activation import activation
+
+        act = activation(args.activation)
+    expression = xf.expression or str(act.expr)
     values = np.asarray(xf.derivatives(q))
     err = error_floor(values, xf.errors_at(q))
     keys = ("xi", "xi_prime", "xi_second", "xi_third")
@@ -68,9 +87,16 @@ def run(args: argparse.Namespace) -> None:
         return None if np.all(np.isnan(values[j])) else jsonable(values[j])
 
     out = {
-        "command": "kernel", "version": __version__, "activation": args.activation,
-        "expression": str(act.expr), "depth": args.depth, "sigma_w2": sw, "sigma_b2": sb,
-        "tiers": list(xf.tiers), "order": args.order, "q": q.tolist(),
+        "command": "kernel",
+        "version": __version__,
+        "activation": args.activation,
+        "expression": expression,
+        "depth": args.depth,
+        "sigma_w2": sw,
+        "sigma_b2": sb,
+        "tiers": list(xf.tiers),
+        "order": args.order,
+        "q": q.tolist(),
     }
     for j, key in enumerate(keys):
         out[key] = column(j)
@@ -84,22 +110,28 @@ def run(args: argparse.Namespace) -> None:
         latex = None if closed is None else closed.latex
         out["latex"] = latex
     lines = [
-        f"xi(q) = K_{args.depth + 1}(q) of phi(x) = {act.expr}, {args.depth} hidden layer(s), "
+        f"xi(q) = K_{args.depth + 1}(q) of phi(x) = {expression}, {args.depth} hidden layer(s), "
         f"sigma_w2 = {args.sigma_w2}, sigma_b2 = {args.sigma_b2}",
         f"layer maps: {tiers} (quadrature order {args.order}); +- is an error estimate",
         f"{'q':>8}" + "".join(f"{k:>28}" for k in keys),
     ]
     for i, qi in enumerate(q):
         cells = [
-            "n/a" if np.isnan(values[j, i]) else f"{claimed(values[j, i], err[j, i])} +- "
-            f"{err[j, i]:.0e}"
+            "n/a"
+            if np.isnan(values[j, i])
+            else f"{claimed(values[j, i], err[j, i])} +- {err[j, i]:.0e}"
             for j in range(4)
         ]
         lines.append(f"{qi:>8.4g}" + "".join(f"{c:>28}" for c in cells))
     if args.latex:
-        lines.append("xi(q) = " + latex if latex else "xi(q): no closed form through depth "
-                     "(some layer's kernel has none, e.g. tanh)")
+        lines.append(
+            "xi(q) = " + latex
+            if latex
+            else "xi(q): no closed form through depth (some layer's kernel has none, e.g. tanh)"
+        )
     if np.isnan(values).any():
-        lines.append("n/a: a kink or jump of phi makes this derivative a Dirac-delta kernel "
-                     "that only the closed-form tier evaluates (or the point is singular)")
+        lines.append(
+            "n/a: a kink or jump of phi makes this derivative a Dirac-delta kernel "
+            "that only the closed-form tier evaluates (or the point is singular)"
+        )
     emit(out, "\n".join(lines), args.json)

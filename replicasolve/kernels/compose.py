@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,12 @@ _SAFETY = 2.0
 _CLOSED_FAILED: set[str] = set()
 # overlaps from which the composition runs on numba's threads (4 blocks of the kernel)
 _PARALLEL_MIN = 2048
+# fewer overlaps than this are composed in numpy (no numba start-up) while the numba
+# kernel is not loaded, for the first _NUMPY_CALLS calls of the process; after that numba
+# (~10 µs a call instead of ~0.1 ms per layer) pays for its start-up
+_NUMPY_MAX = 256
+_NUMPY_CALLS = 64
+_numpy_calls = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +100,9 @@ class XiFunction(XiResult):
         smooth_order: how many of φ', φ'', φ''' are ordinary functions (no Dirac
             delta). With a quadrature layer, ξ derivatives beyond it are returned as
             NaN: a Chebyshev series of a kinked kernel cannot be differentiated reliably.
+        expression: φ(x) as sympy prints it, kept so that a network read back from the
+            cache needs no sympy to say what φ is (empty for tables cached before it
+            was stored).
 
     Where a kernel is singular (ReLU-type at ρ = ±1, e.g. ξ''(1) = ∞ for ReLU) the
     derivatives come out ±inf or NaN rather than a finite wrong number.
@@ -111,6 +121,7 @@ class XiFunction(XiResult):
     _check_variances: tuple[float, ...] = ()
     _check_tables: np.ndarray | None = None
     _scale: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
+    expression: str = ""
 
     def _compose(self, q: Any, variances, tables, nout: int = 4) -> tuple[np.ndarray, np.ndarray]:
         qa = np.asarray(q, dtype=float)
@@ -125,7 +136,20 @@ class XiFunction(XiResult):
             out,
             nout,
         )
-        if flat.size >= _PARALLEL_MIN:
+        global _numpy_calls
+        if (
+            flat.size < _NUMPY_MAX
+            and _numpy_calls < _NUMPY_CALLS
+            and "replicasolve.kernels._compose_jit" not in sys.modules
+        ):
+            # a few overlaps before numba is loaded (a command line, a short script):
+            # numpy gives the same bits without numba's start-up
+            _numpy_calls += 1
+            if not (np.all(np.abs(flat) <= 1.0)):  # also NaN
+                raise InvalidInputError("overlap q must be finite with |q| <= 1")
+            _compose_numpy(*args)
+            bad = 0
+        elif flat.size >= _PARALLEL_MIN:
             from ._compose_jit import compose_parallel
 
             bad = compose_parallel(*args)
@@ -193,6 +217,55 @@ class XiFunction(XiResult):
             "interpolation_error": self.interpolation_error,
             "max_error": self.max_error(),
         }
+
+
+def _compose_numpy(q, w2, b2, var, tables, out, nout: int) -> None:
+    """The numba kernel :func:`replicasolve.kernels._compose_jit.compose_blocks` in numpy,
+    vectorised over ``q`` (finite, |q| ≤ 1): the same operations in the same order, so the
+    same bits (every step is one correctly rounded IEEE operation in both). For a few
+    overlaps in a fresh process, where loading numba (~1.5 s) would cost far more than
+    the evaluation (~0.1 ms per layer)."""
+    depth = var.shape[0]
+    m = tables.shape[2]
+    h = 2.0 / (m - 1)
+    exact = (m - 1) & (m - 2) == 0
+    inv_h = (m - 1) / 2.0
+    k = b2[0] + w2[0] * q
+    d = [np.full_like(q, w2[0]), np.zeros_like(q), np.zeros_like(q)]
+    for layer in range(depth):
+        v = var[layer]
+        w = w2[layer + 1]
+        tab = tables[layer]
+        rho = k / v
+        rho = np.where(rho > 1.0, 1.0, np.where(rho < -1.0, -1.0, rho))
+        x = (rho + 1.0) * inv_h if exact else (rho + 1.0) / h
+        i = np.minimum(x.astype(np.int64), m - 2)  # truncation, as int() in the kernel
+        t = x - i
+        t2 = t * t
+        t3 = t2 * t
+        basis = (2 * t3 - 3 * t2 + 1, t3 - 2 * t2 + t, -2 * t3 + 3 * t2, t3 - t2)
+        f = []
+        for j in range(nout):
+            y0, y1 = tab[j, i], tab[j, i + 1]
+            m0, m1 = tab[j + 1, i] * h, tab[j + 1, i + 1] * h
+            with np.errstate(invalid="ignore"):  # inf·0 where the slope is infinite
+                cub = basis[0] * y0 + basis[1] * m0 + basis[2] * y1 + basis[3] * m1
+            lin = y0 + t * (y1 - y0)
+            fj = np.where(np.isfinite(m0) & np.isfinite(m1), cub, lin)
+            fj = np.where(t == 1.0, y1, fj)
+            f.append(np.where(t == 0.0, y0, fj))
+        k = b2[layer + 1] + w * f[0]
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            a = [dj / v for dj in d]
+            if nout > 3:
+                d[2] = w * (f[3] * a[0] * a[0] * a[0] + 3.0 * f[2] * a[0] * a[1] + f[1] * a[2])
+            if nout > 2:
+                d[1] = w * (f[2] * a[0] * a[0] + f[1] * a[1])
+            if nout > 1:
+                d[0] = w * f[1] * a[0]
+    out[0] = k
+    for j in range(1, nout):
+        out[j] = d[j - 1]
 
 
 def _closed_form_maps(act: Activation):
@@ -431,6 +504,8 @@ def _load(key: str, name: str) -> XiFunction | None:
                 _check_variances=tuple(map(float, f["check_variances"])),
                 _check_tables=f["check_tables"],
                 _scale=tuple(map(float, f["scale"])),
+                # absent from files written before it was stored
+                expression=str(f["expression"]) if "expression" in f.files else "",
             )
     except (OSError, ValueError, KeyError):  # a damaged cache entry is rebuilt, not fatal
         return None
@@ -459,6 +534,7 @@ def _save(key: str, xf: XiFunction) -> None:
                 check_variances=np.asarray(xf._check_variances, dtype=float),
                 check_tables=xf._check_tables,
                 scale=np.asarray(xf._scale, dtype=float),
+                expression=np.asarray(xf.expression, dtype=str),
             )
         os.replace(tmp, path)  # atomic: a reader never sees half a file
     except OSError:  # a read-only cache only costs speed
@@ -695,6 +771,7 @@ def _tabulated(
         _tables=tables,
         _check_variances=check_variances,
         _check_tables=check_tables,
+        expression=str(a.expr),
     )
     # sizes of ξ, ξ', ξ'', ξ''' for the rounding floor of the error estimates
     with np.errstate(all="ignore"):
