@@ -93,7 +93,8 @@ def test_fields_sparse_equal_dense():
     w1 = net[0].weight.detach().double().numpy()
     conv_dense = _dense_by_basis(w1, (2, 6, 6), 2, 1, 1)
     lin = net[3].weight.detach().double().numpy()
-    n0, n1, n2 = 72, 27, 5
+    n0, n1 = 72, 27
+    assert system.n == n0 + n1 + 5
     J = np.zeros((system.n, system.n))
     J[n0 : n0 + n1, :n0] = conv_dense
     J[n0 + n1 :, n0 : n0 + n1] = lin
