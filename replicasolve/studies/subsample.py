@@ -322,8 +322,8 @@ def subsample_network(
     scale: float = 1.0,
     epoch: int | None = None,
 ) -> Subsample:
-    """The subsampled spin model of a network: :func:`network_spin_model` then
-    :func:`subsample_spin_model`.
+    """The subsampled spin model of a network (its whole spin model, then
+    :func:`subsample_spin_model`).
 
     Args:
         source: anything :func:`~replicasolve.studies.descriptor.network_spin_model` reads
@@ -337,7 +337,8 @@ def subsample_network(
         A :class:`Subsample`.
 
     Raises:
-        InvalidInputError: anything :func:`network_spin_model` or
+        InvalidInputError: anything
+            :func:`~replicasolve.studies.descriptor.network_spin_model` or
             :func:`subsample_spin_model` refuses; the fraction and seed are checked first,
             before the network is read.
     """
