@@ -19,7 +19,12 @@ Each claim is checked against an independent route:
 
 from __future__ import annotations
 
+import csv
 import math
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -460,3 +465,50 @@ def test_other_systems_are_refused(tmp_path):
         subsample_network(tmp_path / "missing.npz", 0.0)
     with pytest.raises(InvalidInputError, match="no such file"):
         subsample_network(tmp_path / "missing.npz", 0.5)
+
+
+# ----------------------------------------------------------------------------- the example
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "descriptor_subsample.py"
+
+
+def test_example_refuses_to_overwrite_and_bad_fractions(tmp_path):
+    (tmp_path / "subsample_table.csv").write_text("kept\n")
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLE), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip().count("\n") == 0 and "exists" in out.stderr
+    assert (tmp_path / "subsample_table.csv").read_text() == "kept\n"
+    bad = subprocess.run(
+        [sys.executable, str(EXAMPLE), "--fractions", "0.5,1.5", "--out", str(tmp_path / "new")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert bad.returncode == 2 and "--fractions" in bad.stderr
+
+
+@pytest.mark.slow
+def test_example_quick_run_passes_its_checks(tmp_path):
+    # about 40 s on 2 shared cores
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLE), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    verdicts = re.findall(r"^  (PASS|FAIL): ", out.stdout, re.MULTILINE)
+    assert verdicts == ["PASS"] * 6, out.stdout
+    for name in ("subsample_curves.nc", "subsample_table.csv", "subsample.png"):
+        assert (tmp_path / name).stat().st_size > 100
+    with open(tmp_path / "subsample_table.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [float(r["fraction"]) for r in rows] == [0.1, 0.25, 0.5]
+    # the table holds what was printed: max|Δq̄| falls with the fraction
+    dq = [float(r["max_abs_dq"]) for r in rows]
+    assert dq[0] > dq[-1]

@@ -56,7 +56,10 @@ instance of sizes ``n_l`` with the same variance factors ``C_l``. Its paramagnet
 temperature (:func:`~replicasolve.models.msk.msk_critical`: ``T_c² = λ_max(K)``,
 ``K_{l,l-1} = C_l sqrt(n_l/n_{l-1})``) equals the whole network's, because
 ``sqrt(n_l/n_{l-1}) = sqrt(N_l/N_{l-1}) sqrt(φ_l/φ_{l-1})`` and φ_l = φ_{l-1}. (With the
-input layer kept whole, ``K_{1,0}`` would shrink by ``sqrt(f)``.) What does change is the
+input layer kept whole, ``K_{1,0}`` would shrink by ``sqrt(f)``: for a Kaiming-normal
+784-128-128-10 network, T_c = 1.4896, at f = 0.1 every layer subsampled gives 1.4903
+(78-13-13-1, the rounding of the output layer), the input kept whole 1.4458, input and
+output kept whole 1.6332.) What does change is the
 finite-size part of q̄: its T = ∞ value ``≈ sqrt(2/(π N'))`` grows as ``N' = Σ n_l`` shrinks,
 and the transition is rounded over a wider range of T.
 
