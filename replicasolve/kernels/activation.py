@@ -48,15 +48,45 @@ class Activation:
     d2phi: Callable[[np.ndarray], np.ndarray] | None
 
 
+# a name called in code printed for lambdify: "erf(" in "x*erf(x)"
+_CALLED = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)\(")
+
+
+def _lambdify(x: Any, expr: Any) -> Callable[..., Any]:
+    """``sympy.lambdify`` of our own expression (built by the whitelist parser, never user
+    text) to numpy, with scipy only where numpy lacks a function that it calls.
+
+    lambdify looks a name up in numpy before scipy, so when numpy has every called name
+    the function is the same with or without scipy, and importing ``scipy.special``
+    (~1 s) is saved. Heaviside(0) = 1/2, the symmetric convention of the Gaussian
+    integrals.
+    """
+    import sympy as sp
+    from sympy.printing.numpy import SciPyPrinter
+
+    heaviside = {"Heaviside": lambda t, h0=0.5: np.heaviside(t, h0)}
+    # the settings lambdify itself gives its printer
+    printer = SciPyPrinter(
+        {
+            "fully_qualified_modules": False,
+            "inline": True,
+            "allow_unknown_functions": True,
+            "user_functions": {"Heaviside": "Heaviside"},
+        }
+    )
+    called = set(_CALLED.findall(printer.doprint(expr))) - {"Heaviside", "reduce"}
+    modules: list[Any] = [heaviside, "numpy"]
+    if not all(hasattr(np, name) for name in called):
+        modules.append("scipy")
+    return sp.lambdify(x, expr, modules=modules)
+
+
 def _callable(expr: Any, x: Any) -> Callable[[np.ndarray], np.ndarray] | None:
     import sympy as sp
 
     if expr.has(sp.DiracDelta):
         return None
-    # lambdify compiles our own sympy expression (built by the whitelist parser), not user
-    # text. Heaviside(0) = 1/2, the symmetric convention of the Gaussian integrals.
-    f = sp.lambdify(x, expr, modules=[{"Heaviside": lambda t, h0=0.5: np.heaviside(t, h0)},
-                                      "numpy", "scipy"])
+    f = _lambdify(x, expr)
 
     def vectorised(t: np.ndarray) -> np.ndarray:
         t = np.asarray(t, dtype=float)
@@ -95,8 +125,9 @@ def _check_integrable(expr: Any, x: Any, name: str) -> None:
     rates = []
     try:
         for side in (1, -1):
-            rates.append([float(mpmath.re(logabs(mpmath.mpf(side * v)))) / v**2
-                          for v in _GROWTH_POINTS])
+            rates.append(
+                [float(mpmath.re(logabs(mpmath.mpf(side * v)))) / v**2 for v in _GROWTH_POINTS]
+            )
     except (ValueError, TypeError, ZeroDivisionError, OverflowError):
         rates = [[np.inf] * len(_GROWTH_POINTS)]
     decays = all(r[-1] <= 1e-9 or (r[-1] < 0.3 * r[-2] and r[-2] < 0.3 * r[-3]) for r in rates)
@@ -162,8 +193,11 @@ def _violation(kind: str, b: Any, x: Any) -> float | None:
 
     from ..symbolic.parse import SymbolicTimeout, time_limit
 
-    proved = {"pos": b.is_positive, "nonneg": b.is_nonnegative,
-              "nonzero": b.is_positive or b.is_negative or b.is_zero is False}[kind]
+    proved = {
+        "pos": b.is_positive,
+        "nonneg": b.is_nonnegative,
+        "nonzero": b.is_positive or b.is_negative or b.is_zero is False,
+    }[kind]
     if proved:
         return None
     rel = {"pos": b <= 0, "nonneg": b < 0, "nonzero": sp.Eq(b, 0)}[kind]
@@ -243,10 +277,7 @@ def _check_domain(expr: Any, x: Any, name: str) -> None:
 def _check_float64(expr: Any, x: Any, name: str) -> None:
     """Independent check of φ itself on a grid: finite and real in float64 (catches constants
     that overflow, like 9**999, and anything the structural domain check missed)."""
-    import sympy as sp
-
-    f = sp.lambdify(x, expr, modules=[{"Heaviside": lambda t, h0=0.5: np.heaviside(t, h0)},
-                                      "numpy", "scipy"])
+    f = _lambdify(x, expr)
     try:
         with np.errstate(all="ignore"):
             vals = np.broadcast_to(np.asarray(f(_GRID), dtype=complex), _GRID.shape)
@@ -308,8 +339,9 @@ def activation(spec: str | Any) -> Activation:
             )
         name = str(spec)
     else:
-        raise InvalidInputError(f"activation must be a name, a formula or sympy expr, not "
-                                f"{type(spec).__name__}")
+        raise InvalidInputError(
+            f"activation must be a name, a formula or sympy expr, not {type(spec).__name__}"
+        )
     if not expr.free_symbols:
         raise InvalidInputError(f"activation {name!r} is a constant, not a function of x")
     from ..symbolic.parse import degree_bound

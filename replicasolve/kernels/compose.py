@@ -70,12 +70,14 @@ _SAFETY = 2.0
 _CLOSED_FAILED: set[str] = set()
 # overlaps from which the composition runs on numba's threads (4 blocks of the kernel)
 _PARALLEL_MIN = 2048
-# fewer overlaps than this are composed in numpy (no numba start-up) while the numba
-# kernel is not loaded, for the first _NUMPY_CALLS calls of the process; after that numba
-# (~10 µs a call instead of ~0.1 ms per layer) pays for its start-up
-_NUMPY_MAX = 256
-_NUMPY_CALLS = 64
-_numpy_calls = 0
+# While numba is not loaded, compositions run in numpy (the same bits) until their
+# estimated time reaches what loading numba and its cached kernel costs (~1 s), then numba
+# is loaded: at most twice the time of the better choice made in hindsight (the
+# ski-rental rule). At most _NUMPY_MAX overlaps per numpy call (~30 temporaries of that
+# size: 16 MB).
+_NUMPY_SECONDS = 1.0
+_NUMPY_MAX = 65536
+_numpy_seconds = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,15 +138,18 @@ class XiFunction(XiResult):
             out,
             nout,
         )
-        global _numpy_calls
+        global _numpy_seconds
+        # estimated numpy time of this call (measured: ~0.1 ms per layer and call, and
+        # ~150 ns per overlap and layer)
+        cost = (1e-4 + 1.5e-7 * flat.size) * max(len(variances), 1)
         if (
-            flat.size < _NUMPY_MAX
-            and _numpy_calls < _NUMPY_CALLS
-            and "replicasolve.kernels._compose_jit" not in sys.modules
+            "replicasolve.kernels._compose_jit" not in sys.modules
+            and flat.size <= _NUMPY_MAX
+            and _numpy_seconds + cost <= _NUMPY_SECONDS
         ):
-            # a few overlaps before numba is loaded (a command line, a short script):
-            # numpy gives the same bits without numba's start-up
-            _numpy_calls += 1
+            # numba is not loaded yet (a command line, a short script): numpy gives the
+            # same bits without numba's start-up
+            _numpy_seconds += cost
             if not (np.all(np.abs(flat) <= 1.0)):  # also NaN
                 raise InvalidInputError("overlap q must be finite with |q| <= 1")
             _compose_numpy(*args)
