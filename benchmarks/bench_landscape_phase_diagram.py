@@ -17,9 +17,11 @@ Target: under 2 minutes.
 
 from __future__ import annotations
 
+import argparse
 import time
 
 import numpy as np
+from common import add_quick, print_result
 
 from replicasolve.models.landscape import RandomMLPLandscape
 from replicasolve.solvers import solve
@@ -31,41 +33,51 @@ TEMPS = np.linspace(0.05, 2.0, 40)
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_quick(ap)
+    args = ap.parse_args()
+    # --quick: depths 1..10 x 20 T (the figure is then not comparable with the 2-minute target)
+    depths = range(1, 11) if args.quick else DEPTHS
+    temps = TEMPS[::2] if args.quick else TEMPS
     t0 = time.perf_counter()
-    for d in DEPTHS:
+    for d in depths:
         _ = RandomMLPLandscape(ACT, d, SW, SB).xi
     t_tables = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    ds = landscape_phase_diagram(ACT, DEPTHS, TEMPS, SW, SB)
+    ds = landscape_phase_diagram(ACT, depths, temps, SW, SB)
     t_engine = time.perf_counter() - t0
 
-    sub = (1, 10, 40)
+    sub = (1, 5, 10) if args.quick else (1, 10, 40)
     t0 = time.perf_counter()
     worst = 0.0
     for d in sub:
         land = RandomMLPLandscape(ACT, d, SW, SB)
-        for j, T in enumerate(TEMPS):
+        for j, T in enumerate(temps):
             r = solve(land.model(float(T)), "rs")
             worst = max(worst, abs(r.free_energy - float(ds.f_rs.sel(depth=d)[j])))
-    t_base = (time.perf_counter() - t0) * (len(DEPTHS) * TEMPS.size) / (len(sub) * TEMPS.size)
+    t_base = (time.perf_counter() - t0) * (len(depths) * temps.size) / (len(sub) * temps.size)
 
     t0 = time.perf_counter()
-    dsc = landscape_phase_diagram(ACT, DEPTHS, TEMPS, SW, SB, classify=True)
+    dsc = landscape_phase_diagram(ACT, depths, temps, SW, SB, classify=True)
     t_class = time.perf_counter() - t0
     counts = {lab: int((dsc.phase == code).sum()) for code, lab in
               ((0, "RS"), (2, "1RSB"), (3, "FRSB"))}
 
     n_rsb = int((ds.phase > 0).sum())
-    print(f"{ACT}, sigma_w2 = {SW}, sigma_b2 = {SB}: {len(DEPTHS)} depths x {TEMPS.size} T")
+    print(f"{ACT}, sigma_w2 = {SW}, sigma_b2 = {SB}: {len(depths)} depths x {temps.size} T")
     print(f"xi tables (one-off per network): {t_tables:.2f} s")
-    print(f"engine   : {t_engine:.3f} s for {len(DEPTHS) * TEMPS.size} points "
+    print(f"engine   : {t_engine:.3f} s for {len(depths) * temps.size} points "
           f"({n_rsb} RSB by the replicon; target < 120 s)")
     print(f"baseline : {t_base:.1f} s (general solver per point, scaled from "
-          f"{len(sub) * TEMPS.size} points; max |delta f| = {worst:.1e})")
+          f"{len(sub) * temps.size} points; max |delta f| = {worst:.1e})")
     print(f"classified (RSB points split into 1RSB/FRSB by RS/1RSB/2RSB optima): "
           f"{t_class:.2f} s, {counts}")
     print(f"speed-up ratio = {t_base / t_engine:.0f}x")
+    print_result("landscape_phase_diagram", t_engine, "s", t_base,
+                 f"general RS solver per point, scaled from {len(sub) * temps.size} points",
+                 t_base / t_engine, "< 120 s (full 40 x 40)",
+                 None if args.quick else bool(t_engine < 120))
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ import os
 import time
 
 import numpy as np
+from common import print_result
 
 from replicasolve.engines import ising
 from replicasolve.engines.ising import IsingSystem, run_replicas
@@ -257,6 +258,18 @@ def main() -> None:
               f"thread(s): {'met' if f >= 0.5 else 'NOT met'} (best {f:.2f})")
     if not all(all(same.values()) for *_, same, _u in rows):
         raise SystemExit("blocked and per-flip runs differ: the blocked kernel is wrong")
+    # one line: the blocked kernel on the first thread count vs the per-flip kernel, at the
+    # largest R of the first dtype (rates, so the ratio is figure / baseline)
+    dtype, _item, r, times, *_ = max((x for x in rows if x[0] == rows[0][0]),
+                                     key=lambda x: x[2])
+    work = n * r * sweeps / 1e6
+    rate_b = work / min(x[0] for x in times[(block, tlist[0])])
+    rate_f = work / min(x[0] for x in times[(0, 1)])
+    frac = best_frac.get(tlist[0])
+    print_result("mc_ising", rate_b, "M flips/s", rate_f,
+                 f"per-flip kernel, 1 thread ({dtype}, R = {r}); ratio = figure / baseline",
+                 rate_b / rate_f, "J traffic >= 0.5 of 1-thread streaming at R >= 32",
+                 None if frac is None else bool(frac >= 0.5))
 
 
 if __name__ == "__main__":

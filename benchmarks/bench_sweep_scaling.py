@@ -41,6 +41,7 @@ import tempfile
 import time
 
 import numpy as np
+from common import add_quick, print_result
 
 from replicasolve.sweeps import run_sweep, shutdown_pool
 
@@ -99,7 +100,8 @@ def cpu_ticks() -> tuple[int, int] | None:
     return sum(vals[:8]), vals[7] if len(vals) > 7 else 0
 
 
-def bench(kind: str, n1: int, n2: int, tmp: str, dask: bool, repeat: int) -> None:
+def bench(kind: str, n1: int, n2: int, tmp: str, dask: bool,
+          repeat: int) -> tuple[float, float]:
     s = spec(kind, n1, n2)
     n = n1 * n2
     key = "T_c" if kind == "msk" else "free_energy"
@@ -144,12 +146,12 @@ def bench(kind: str, n1: int, n2: int, tmp: str, dask: bool, repeat: int) -> Non
     print(f"worker start-up (spawn + imports + first point, fresh process): {start:.2f} s, "
           "paid once per child, while the parent computes")
     if not dask:
-        return
+        return t1, t2w
     try:
         import distributed  # noqa: F401
     except ImportError:
         print("Dask: not installed (pip install 'dask[distributed]')")
-        return
+        return t1, t2w
     t3, ds3 = timed(lambda: run_sweep(s, f"{tmp}/{kind}_dask.nc", executor="dask",
                                       workers=2, progress=False))
     print(f"Dask LocalCluster, 2: {t3:5.2f} s   {1e3 * t3 / n:6.3f} ms/point   "
@@ -157,6 +159,7 @@ def bench(kind: str, n1: int, n2: int, tmp: str, dask: bool, repeat: int) -> Non
           "cluster start)")
     print(f"Dask == serial, bit for bit: "
           f"{bool(np.array_equal(ds1[key].values, ds3[key].values, equal_nan=True))}")
+    return t1, t2w
 
 
 def main() -> None:
@@ -165,12 +168,22 @@ def main() -> None:
     p.add_argument("--no-dask", action="store_true")
     p.add_argument("--only", choices=["rs", "msk"])
     p.add_argument("--repeat", type=int, default=3, help="timed repeats (best is kept)")
+    add_quick(p)
     args = p.parse_args()
+    if args.quick:  # 20 x 25 points, rs only, one repeat, no Dask
+        args.points_per_axis, args.only, args.repeat, args.no_dask = "20x25", "rs", 1, True
     n1, n2 = (int(v) for v in args.points_per_axis.split("x"))
+    times = {}
     with tempfile.TemporaryDirectory() as tmp:
         for kind in ("rs", "msk"):
             if args.only in (None, kind):
-                bench(kind, n1, n2, tmp, not args.no_dask, args.repeat)
+                times[kind] = bench(kind, n1, n2, tmp, not args.no_dask, args.repeat)
+    kind = "rs" if "rs" in times else "msk"
+    t1, t2w = times[kind]
+    # the speed-up of 2 warm workers over 1, on the workload it is quoted for (rs)
+    print_result(f"sweep_scaling ({kind})", t2w, "s", t1,
+                 f"serial sweep, {n1 * n2} points", t1 / t2w,
+                 "ratio (speed-up on 2 workers) >= 1.6", bool(t1 / t2w >= 1.6))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ import tempfile
 import time
 
 import numpy as np
+from common import add_quick, print_result
 
 from replicasolve.models.pspin import MixedPSpin
 from replicasolve.solvers import FullRSB, as_method, solve
@@ -56,7 +57,7 @@ def _count_evaluations():
     return count
 
 
-def one_chain(h: float, temps: np.ndarray, method) -> None:
+def one_chain(h: float, temps: np.ndarray, method) -> tuple[float, float]:
     count = _count_evaluations()
     models = [MixedPSpin("q**2/2", spins="ising", T=float(T), field=h) for T in temps]
     solve(models[0], method)  # compile the kernels outside the timing
@@ -86,6 +87,7 @@ def one_chain(h: float, temps: np.ndarray, method) -> None:
     print(f"  ratio cold/warm: time {t_cold / t_warm:.2f}x, evaluations "
           f"{n_cold / max(n_warm, 1):.2f}x; max |delta f| = {df:.1e}; "
           f"converged warm {ok[0]}/{temps.size}, cold {ok[1]}/{temps.size}")
+    return t_cold, t_warm
 
 
 def sweep(fields: np.ndarray, temps: np.ndarray, method_name: str, ks: str | None,
@@ -148,6 +150,7 @@ def landscape(depths: list[int], temps: np.ndarray) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_quick(ap)
     ap.add_argument("--fields", type=int, default=4)
     ap.add_argument("--temps", type=int, default=40)
     ap.add_argument("--h-range", type=float, nargs=2, default=(0.05, 1.0))
@@ -161,15 +164,25 @@ def main() -> None:
     ap.add_argument("--landscape", action="store_true",
                     help="also time the classified landscape phase diagram (depths 2, 4, 8)")
     args = ap.parse_args()
+    if args.quick:  # one chain of 12 T, no sweep, no landscape
+        args.temps, args.skip_sweep, args.landscape = 12, True, False
     temps = np.linspace(*args.T_range, args.temps)
     fields = np.linspace(*args.h_range, args.fields)
     method = _method(args.method, args.ks)
+    chain = None
     if not args.skip_chain:
-        one_chain(args.chain_field, temps, method)
+        chain = one_chain(args.chain_field, temps, method)
     if not args.skip_sweep:
         sweep(fields, temps, args.method, args.ks, args.workers)
     if args.landscape:
         landscape([2, 4, 8], np.linspace(0.02, 0.4, 20))
+    if chain is not None:
+        t_cold, t_warm = chain
+        print_result("warm_start", t_warm, "s", t_cold,
+                     f"the same chain of {temps.size} T solved cold", t_cold / t_warm,
+                     "ratio > 1 (warm faster than cold)", bool(t_cold > t_warm))
+    else:
+        print("(no BENCH-RESULT: --skip-chain given)")
 
 
 if __name__ == "__main__":
