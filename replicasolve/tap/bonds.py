@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -327,6 +328,14 @@ def read_torch_file(path: str | os.PathLike) -> Any:
     except MemoryError:
         raise
     except Exception as exc:  # torch raises many types for a corrupt file (KeyError, ...)
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        if found:
+            # torch's own text is long, with terminal escapes: say it in one plain line
+            raise InvalidInputError(
+                f"{path}: holds pickled Python objects ({found.group(1)}), which are not "
+                "loaded: unpickling can run arbitrary code (unsafe); save the model's "
+                "state_dict() (a convolutional network: replicasolve.tap.conv.save_conv_spec)"
+            ) from None
         raise InvalidInputError(
             f"{path}: not a readable torch weights file ({describe_error(exc)}); save the "
             "model's state_dict() (whole pickled modules are not loaded: unsafe)"

@@ -277,7 +277,7 @@ class ConvBlock:
             raise InvalidInputError(
                 f"the Conv2d block {self.in_shape} -> {self.out_shape} has {nnz:.3g} couplings, "
                 f"more than the {MAX_BLOCK_NNZ:.3g} a sparse block holds; use the torch backend "
-                "(backend='torch'), which applies it as a convolution"
+                "(backend='torch'; --device cuda), which applies it as a convolution"
             )
         _require_memory(
             self.csr_bytes(dt),
@@ -322,7 +322,7 @@ class ConvBlock:
                 f"the Conv2d block {self.in_shape} -> {self.out_shape} would be a dense "
                 f"{rows} x {cols} matrix ({rows * cols * 8 / 1e6:.3g} MB), beyond the "
                 f"{MAX_DENSE_ENTRIES:.3g} entries allowed; the block engine keeps it sparse "
-                "(engine='block')"
+                "(engine='block'; --engine block)"
             )
         return self.csr().toarray()
 
@@ -495,7 +495,8 @@ class ConvLayeredBonds(LayeredBonds):
             raise InvalidInputError(
                 f"the couplings of {self.n} spins would be a dense matrix of "
                 f"{self.n * self.n * 8 / 1e6:.3g} MB, beyond the {MAX_DENSE_ENTRIES:.3g} "
-                "entries allowed; the block engine keeps convolutions sparse (engine='block')"
+                "entries allowed; the block engine keeps convolutions sparse (engine='block'; "
+                "--engine block)"
             )
         j = np.zeros((self.n, self.n))
         o = self.offsets
@@ -1074,7 +1075,21 @@ def save_conv_spec(
     }
     with atomic_target(wpath) as tmp:
         torch.save(state, tmp)
-    atomic_write(path, lambda fh: fh.write(json.dumps(spec, indent=1).encode()))
+    # one line per field and per layer: short enough to read and to edit by hand
+    text = (
+        "{\n"
+        + ",\n".join(
+            f"  {json.dumps(k)}: "
+            + (
+                "[\n" + ",\n".join(f"    {json.dumps(e)}" for e in v) + "\n  ]"
+                if k == "layers"
+                else json.dumps(v)
+            )
+            for k, v in spec.items()
+        )
+        + "\n}\n"
+    )
+    atomic_write(path, lambda fh: fh.write(text.encode()))
     return path
 
 
