@@ -220,12 +220,28 @@ class _Residual(nn.Module):
         ([nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(32, 2)], "BatchNorm2d"),
         ([nn.Conv2d(1, 2, 3, groups=1), nn.Linear(4, 2)], "flatten first"),
         ([nn.Conv2d(2, 2, 3, groups=2), nn.Flatten(), nn.Linear(32, 2)], "groups"),
+        # a batch norm on a batch of one fails in training mode: named as unsupported first
+        ([nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(32, 4), nn.BatchNorm1d(4)], "BatchNorm1d"),
+        (
+            [nn.Conv2d(1, 2, 3, padding_mode="circular"), nn.Flatten(), nn.Linear(32, 2)],
+            "padding_mode",
+        ),
     ],
 )
 def test_unsupported_layers_are_named(layers, words):
     channels = layers[0].in_channels
     with pytest.raises(InvalidInputError, match=words):
         network_spin_model(nn.Sequential(*layers), input_shape=(channels, 6, 6))
+
+
+def test_layers_kept_and_scaled():
+    net = _cnn(2, 3, 3, 2, 1, 5, 27, seed=5)
+    full = network_spin_model(net, input_shape=(2, 6, 6))
+    part = network_spin_model(net, input_shape=(2, 6, 6), include_input=False, scale=0.5)
+    assert part.n == 27 + 5 and part.construction.spin_layers == (1, 2)
+    # the couplings among the kept layers, scaled: the corner of the full dense J
+    assert np.max(np.abs(part.bonds.dense() - 0.5 * full.bonds.dense()[72:, 72:])) <= 1e-12
+    assert np.max(np.abs(part.h - 0.5 * full.h[72:])) <= 1e-12
 
 
 def test_bad_modules_and_shapes():

@@ -763,8 +763,6 @@ def conv_network_of_module(module: Any, input_shape: Sequence[int]) -> ConvNetwo
         raise InvalidInputError(
             f"{what} takes {len(placeholders)} inputs; a layered network takes one"
         )
-    with torch.no_grad():
-        _Run(gm).run(torch.zeros((1, *shape), dtype=dtype, device=device))
 
     def unsupported(n: Any, kind: str) -> InvalidInputError:
         return InvalidInputError(
@@ -772,6 +770,19 @@ def conv_network_of_module(module: Any, input_shape: Sequence[int]) -> ConvNetwo
             "Linear, flatten/reshape and elementwise activations; pooling, normalisation, "
             "residual connections and other layers have no layered-coupling form"
         )
+
+    # layers known without running the module first: a normalisation layer run on a
+    # batch of one would fail and read as a shape error
+    for n in gm.graph.nodes:
+        if n.op == "call_module":
+            m = mods[n.target]
+            kind = type(m).__name__
+            if kind == "Conv2d":
+                _conv_geometry(m, n.target)
+            elif kind not in ("Linear", "Flatten", "Unflatten", *_ACTIVATION_MODULES):
+                raise unsupported(n, kind)
+    with torch.no_grad():
+        _Run(gm).run(torch.zeros((1, *shape), dtype=dtype, device=device))
 
     ops: list[tuple] = []
     prev = None
