@@ -55,7 +55,7 @@ from ..errors import InvalidInputError
 from ..files import read_npz
 from ..netcdf import read_netcdf, write_netcdf
 from ..tap.bonds import LayeredBonds, linear_params_of_module, read_torch_params
-from ..tap.conv import conv_network, is_conv_source
+from ..tap.conv import ConvLayeredBonds, conv_network, is_conv_source
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -622,6 +622,8 @@ def descriptor_curve(system: IsingSystem, temperatures: Sequence[float] | np.nda
     if engine == "single" and (backend, device) != ("numpy", "cpu"):
         raise InvalidInputError("backend and device choose the block engine's array library: "
                                 "pass engine='block'")
+    if engine == "single" and isinstance(system.bonds, ConvLayeredBonds):
+        system.bonds.check_dense_blocks()  # the single-flip kernel copies blocks densely
     if engine == "block" and system.kind != "layered":
         raise InvalidInputError(
             "the block engine needs layered couplings (a feed-forward network's spin model); "

@@ -320,7 +320,7 @@ class ConvBlock:
         if rows * cols > MAX_DENSE_ENTRIES:
             raise InvalidInputError(
                 f"the Conv2d block {self.in_shape} -> {self.out_shape} would be a dense "
-                f"{rows} x {cols} matrix ({rows * cols * 8 / 1e6:.3g} MB), beyond the "
+                f"{rows} x {cols} matrix ({_bytes(rows * cols * 8)}), beyond the "
                 f"{MAX_DENSE_ENTRIES:.3g} entries allowed; the block engine keeps it sparse "
                 "(engine='block'; --engine block)"
             )
@@ -390,6 +390,12 @@ class ConvBlock:
         return forward, adjoint
 
 
+def _bytes(n: float) -> str:
+    from ..files import format_bytes
+
+    return format_bytes(n)
+
+
 def _require_memory(nbytes: float, what: str) -> None:
     from ..files import format_bytes, memory_limit
 
@@ -451,6 +457,17 @@ class ConvLayeredBonds(LayeredBonds):
                 out.append((n,))
         return tuple(out)
 
+    def check_dense_blocks(self) -> None:
+        """Refuse, before anything is allocated, a network whose convolution blocks are too
+        large for a dense copy (the single-spin-flip engine keeps dense row segments).
+
+        Raises:
+            InvalidInputError: a block with more than :data:`MAX_DENSE_ENTRIES` entries.
+        """
+        for w in self.weights:
+            if isinstance(w, ConvBlock) and w.shape[0] * w.shape[1] > MAX_DENSE_ENTRIES:
+                w.dense()  # raises, with the block's sizes
+
     def sparse_bytes(self, dtype: Any = np.float64) -> int:
         """Memory of the CSR forms of all convolution blocks (bytes, before building)."""
         return sum(w.csr_bytes(dtype) for w in self.weights if isinstance(w, ConvBlock))
@@ -494,7 +511,7 @@ class ConvLayeredBonds(LayeredBonds):
         if self.n * self.n > MAX_DENSE_ENTRIES:
             raise InvalidInputError(
                 f"the couplings of {self.n} spins would be a dense matrix of "
-                f"{self.n * self.n * 8 / 1e6:.3g} MB, beyond the {MAX_DENSE_ENTRIES:.3g} "
+                f"{_bytes(self.n * self.n * 8)}, beyond the {MAX_DENSE_ENTRIES:.3g} "
                 "entries allowed; the block engine keeps convolutions sparse (engine='block'; "
                 "--engine block)"
             )
