@@ -170,8 +170,8 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=3, help="timed repeats (best is kept)")
     add_quick(p)
     args = p.parse_args()
-    if args.quick:  # 20 x 25 points, rs only, one repeat, no Dask
-        args.points_per_axis, args.only, args.repeat, args.no_dask = "20x25", "rs", 1, True
+    if args.quick:  # the full rs sweep (2,000 points) once, no msk, no Dask
+        args.only, args.repeat, args.no_dask = "rs", 1, True
     n1, n2 = (int(v) for v in args.points_per_axis.split("x"))
     times = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -48,8 +48,8 @@ def sk_t0_parisi(
 ) -> float:
     """The zero-temperature k-step Parisi functional of the SK model, ξ(q) = q²/2.
 
-    Auffinger & Chen, "The Parisi formula has a unique minimizer" / "Parisi formula for the
-    ground state energy in the mixed p-spin model", Ann. Probab. 45 (2017): the ground-state
+    Auffinger & Chen, "Parisi formula for the ground state energy in the mixed p-spin
+    model", Ann. Probab. 45, 4617 (2017): the ground-state
     energy per spin is e_0 = -inf_γ P(γ) with
     P(γ) = Ψ_γ(0, 0) - ½ ∫_0^1 ξ''(t) γ(t) t dt, ∂_tΨ = -ξ''/2 (∂_xxΨ + γ (∂_xΨ)²),
     Ψ(1, x) = |x|. Here γ = 0 on [0, q_1) and γ = m_j on [q_j, q_{j+1}) (q_{k+1} = 1), so
@@ -63,7 +63,8 @@ def sk_t0_parisi(
         q: breakpoints 0 ≤ q_1 < ... < q_k < 1, shape (k,).
         m: γ values 0 < m_1 < ... < m_k, shape (k,).
     Returns:
-        P (dimensionless); -P is the k-step estimate of e_0 (an upper bound on it). The
+        P (dimensionless); -P is the k-step estimate of e_0 (a lower bound on it: P is an
+        upper bound on the maximum of H/N for every γ). The
         defaults are good to ~1e-9 for k ≤ 3 (checked against nested adaptive quadrature);
         48 nodes were off by 1e-7 (exp(m Ψ) grows like exp(m|x|), a shifted Gaussian).
     """

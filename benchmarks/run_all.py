@@ -133,13 +133,16 @@ def table(rows: list[Row]) -> str:
             continue
         res = r.result
         unit = res["figure_unit"]
-        base = _fmt(res["baseline"], unit)
+        # a baseline stopped at a time cap says "lower bound" in its label: so is the ratio
+        bound = "≥ " if "lower bound" in res["baseline_label"] else ""
+        base = "—" if res["baseline"] is None else bound + _fmt(res["baseline"], unit)
         if res["baseline_label"]:
             base += f" ({_cell(res['baseline_label'])})"
+        ratio = "—" if res["ratio"] is None else bound + _fmt(res["ratio"])
         met = {True: "yes", False: "**no**", None: "n/a"}[res["met"]]
         out.append(
             f"| {r.name} | {r.mode} | {_fmt(res['figure'], unit)} | {base} | "
-            f"{_fmt(res['ratio'])} | {_cell(res['goal'])} | {met} |"
+            f"{ratio} | {_cell(res['goal'])} | {met} |"
         )
     return "\n".join(out) + "\n"
 
@@ -165,7 +168,8 @@ def header(before: dict[str, Any], after: dict[str, Any], modes: set[str]) -> st
         f"- python {before['python']}, numpy {before['numpy']}\n\n"
         "Figure: the engine's measured figure; baseline: the same task by the baseline code "
         "named beside it, measured in the same run; ratio: baseline / figure unless the "
-        "goal says otherwise." + shared + "\n\n"
+        "label says otherwise (≥: the baseline was stopped at a time cap, so its time and "
+        "the ratio are lower bounds; met n/a: the goal is for the full settings)." + shared + "\n\n"
     )
 
 
