@@ -237,30 +237,31 @@ def _compose_numpy(q, w2, b2, var, tables, out, nout: int) -> None:
     inv_h = (m - 1) / 2.0
     k = b2[0] + w2[0] * q
     d = [np.full_like(q, w2[0]), np.zeros_like(q), np.zeros_like(q)]
-    for layer in range(depth):
-        v = var[layer]
-        w = w2[layer + 1]
-        tab = tables[layer]
-        rho = k / v
-        rho = np.where(rho > 1.0, 1.0, np.where(rho < -1.0, -1.0, rho))
-        x = (rho + 1.0) * inv_h if exact else (rho + 1.0) / h
-        i = np.minimum(x.astype(np.int64), m - 2)  # truncation, as int() in the kernel
-        t = x - i
-        t2 = t * t
-        t3 = t2 * t
-        basis = (2 * t3 - 3 * t2 + 1, t3 - 2 * t2 + t, -2 * t3 + 3 * t2, t3 - t2)
-        f = []
-        for j in range(nout):
-            y0, y1 = tab[j, i], tab[j, i + 1]
-            m0, m1 = tab[j + 1, i] * h, tab[j + 1, i + 1] * h
-            with np.errstate(invalid="ignore"):  # inf·0 where the slope is infinite
+    # values the selects discard (inf·0 and inf - inf where ReLU's slope is infinite) and
+    # infinite derivatives are results here, as in the numba kernel, which never warns
+    with np.errstate(all="ignore"):
+        for layer in range(depth):
+            v = var[layer]
+            w = w2[layer + 1]
+            tab = tables[layer]
+            rho = k / v
+            rho = np.where(rho > 1.0, 1.0, np.where(rho < -1.0, -1.0, rho))
+            x = (rho + 1.0) * inv_h if exact else (rho + 1.0) / h
+            i = np.minimum(x.astype(np.int64), m - 2)  # truncation, as int() in the kernel
+            t = x - i
+            t2 = t * t
+            t3 = t2 * t
+            basis = (2 * t3 - 3 * t2 + 1, t3 - 2 * t2 + t, -2 * t3 + 3 * t2, t3 - t2)
+            f = []
+            for j in range(nout):
+                y0, y1 = tab[j, i], tab[j, i + 1]
+                m0, m1 = tab[j + 1, i] * h, tab[j + 1, i + 1] * h
                 cub = basis[0] * y0 + basis[1] * m0 + basis[2] * y1 + basis[3] * m1
-            lin = y0 + t * (y1 - y0)
-            fj = np.where(np.isfinite(m0) & np.isfinite(m1), cub, lin)
-            fj = np.where(t == 1.0, y1, fj)
-            f.append(np.where(t == 0.0, y0, fj))
-        k = b2[layer + 1] + w * f[0]
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                lin = y0 + t * (y1 - y0)
+                fj = np.where(np.isfinite(m0) & np.isfinite(m1), cub, lin)
+                fj = np.where(t == 1.0, y1, fj)
+                f.append(np.where(t == 0.0, y0, fj))
+            k = b2[layer + 1] + w * f[0]
             a = [dj / v for dj in d]
             if nout > 3:
                 d[2] = w * (f[3] * a[0] * a[0] * a[0] + 3.0 * f[2] * a[0] * a[1] + f[1] * a[2])
