@@ -460,6 +460,12 @@ def test_other_systems_are_refused(tmp_path):
     sub = subsample_network(net, 0.5)
     with pytest.raises(InvalidInputError, match="already a subsample"):
         subsample_spin_model(sub.system, 0.5)
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(), torch.nn.Linear(8, 3))
+    conv_model = network_spin_model(cnn, input_shape=(1, 4, 4))
+    with pytest.raises(InvalidInputError, match="convolutional"):
+        subsample_spin_model(conv_model, 0.5)
     # the fraction is checked before the network is read
     with pytest.raises(InvalidInputError, match="fraction"):
         subsample_network(tmp_path / "missing.npz", 0.0)

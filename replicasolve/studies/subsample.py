@@ -240,7 +240,7 @@ def subsample_spin_model(system: NetworkSystem, fraction: float, *, seed: int = 
         InvalidInputError: f outside (0, 1], NaN or not a number; a bad seed; a system
             that is not a network's spin model, or has Hebbian couplings; a fraction that
             keeps no neuron of some layer (the message names the layer and the smallest
-            fraction that keeps one).
+            fraction that keeps one); a convolutional network's model (sparse blocks).
     """
     f = _fraction(fraction)
     s = _seed(seed)
@@ -260,6 +260,14 @@ def subsample_spin_model(system: NetworkSystem, fraction: float, *, seed: int = 
             f"subsampling renormalises layered couplings only, this model has {c.couplings} "
             "couplings (the Hebbian W^T W sums over the layer above and has no per-layer "
             "factor)"
+        )
+    if system.bonds is not None and not all(
+        isinstance(w, np.ndarray) for w in system.bonds.weights
+    ):
+        raise InvalidInputError(
+            "subsampling a convolutional network's spin model is not supported: its "
+            "convolution blocks are kept sparse and weight-shared, and a random subset of "
+            "their positions is neither"
         )
     sizes = tuple(int(n) for n in c.spin_sizes)
     counts = [kept_count(f, n) for n in sizes]
