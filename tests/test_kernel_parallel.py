@@ -241,3 +241,76 @@ def test_cached_kernel_command_needs_neither_sympy_nor_numba(tmp_path) -> None:
     assert heavy_warm == "HEAVY  0"  # the second read them back: no sympy, numba, scipy
     assert warm == cold  # the same numbers and the same expression text
     assert warm["expression"] == "erf(x)"
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "relu",
+        "tanh",
+        "silu",
+        "softplus",
+        "step",
+        "leaky_relu(0.1)",
+        "gaussian",
+        "abs(x)",
+        "tanh(x) + 0.3*sin(2*x)",
+        "exp(-abs(x))*sqrt(1 + x**2)",
+        "erf",
+        "gelu",
+        "x*erf(x) + 0.1*sin(3*x)",
+    ],
+)
+def test_activation_callables_are_numpy_and_scipys_functions(formula: str) -> None:
+    # the callables are lambdified against numpy alone where numpy has every function
+    # they call (no scipy.special import): they must be the very functions that numpy +
+    # scipy give, bit for bit, φ, φ' and φ'' on a wide grid
+    import sympy as sp
+
+    from replicasolve.kernels.activation import activation
+
+    a = activation(formula)
+    x = sp.Symbol("x", real=True)
+    heaviside = {"Heaviside": lambda t, h0=0.5: np.heaviside(t, h0)}
+    grid = np.linspace(-30.0, 30.0, 20001)
+    d1 = sp.diff(a.expr, x)
+    exprs = (a.expr, d1, sp.diff(d1, x))  # as activation() forms them
+    for expr, got in zip(exprs, (a.phi, a.dphi, a.d2phi), strict=True):
+        if got is None:  # a Dirac delta: no pointwise callable
+            assert expr.has(sp.DiracDelta)
+            continue
+        ref = sp.lambdify(x, expr, modules=[heaviside, "numpy", "scipy"])
+        with np.errstate(all="ignore"):
+            want = np.broadcast_to(np.asarray(ref(grid), dtype=float), grid.shape)
+            np.testing.assert_array_equal(got(grid), want)
+
+
+_NEW = """
+import sys
+import numpy as np
+from replicasolve.kernels.compose import xi_function
+from replicasolve.kernels.numeric import compose_depth
+from replicasolve.kernels.activation import activation
+q = np.linspace(-1, 1, 9)
+xi = xi_function("tanh(x) + 0.3*sin(2*x)", 2, 1.5, 0.1)(q)
+heavy = sorted(m for m in ("numba", "scipy.special") if m in sys.modules)
+ref = compose_depth(activation("tanh(x) + 0.3*sin(2*x)").phi, 2, 1.5, 0.1, q, order=200)
+print("HEAVY|" + ",".join(heavy) + "|" + repr(float(np.max(np.abs(xi - ref)))))
+"""
+
+
+def test_a_new_activation_needs_neither_numba_nor_scipy_special(tmp_path) -> None:
+    env = dict(os.environ, REPLICASOLVE_CACHE_DIR=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-c", _NEW],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    _, heavy, diff = done.stdout.strip().splitlines()[-1].split("|")
+    assert heavy == ""  # neither was imported for a first use with a few overlaps
+    # and the numbers are the pointwise quadrature recursion's: both converge to ~1e-13
+    # for this smooth φ at order 200 (1e-10 leaves room for the two methods' own error)
+    assert float(diff) < 1e-10

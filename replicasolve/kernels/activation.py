@@ -75,10 +75,13 @@ def _lambdify(x: Any, expr: Any) -> Callable[..., Any]:
         }
     )
     called = set(_CALLED.findall(printer.doprint(expr))) - {"Heaviside", "reduce"}
-    modules: list[Any] = [heaviside, "numpy"]
     if not all(hasattr(np, name) for name in called):
-        modules.append("scipy")
-    return sp.lambdify(x, expr, modules=modules)
+        return sp.lambdify(x, expr, modules=[heaviside, "numpy", "scipy"])
+    # the module object, not the name "numpy": its namespace is numpy's own dict, where
+    # the name runs "from numpy import *" once (~0.1 s: it imports numpy's lazy
+    # submodules); the printer is the same (NumPyPrinter) and every called name resolves
+    # to the same numpy function
+    return sp.lambdify(x, expr, modules=[heaviside, np])
 
 
 def _callable(expr: Any, x: Any) -> Callable[[np.ndarray], np.ndarray] | None:
