@@ -20,6 +20,7 @@ Each claim is checked against an independent route:
 from __future__ import annotations
 
 import csv
+import json
 import math
 import re
 import subprocess
@@ -518,3 +519,29 @@ def test_example_quick_run_passes_its_checks(tmp_path):
     # the table holds what was printed: max|Δq̄| falls with the fraction
     dq = [float(r["max_abs_dq"]) for r in rows]
     assert dq[0] > dq[-1]
+
+
+def test_cli_subsample_runs_the_subsample_and_refuses_bad_fractions(tmp_path):
+    # the command's --subsample is the API's subsample_spin_model: the spin count it reports
+    # is the subsample's, and its construction record carries f and the seed
+    rng = np.random.default_rng(0)
+    path = tmp_path / "w.npz"
+    np.savez(path, w0=rng.normal(size=(20, 30)) / 30**0.5, w1=rng.normal(size=(5, 20)) / 20**0.5)
+    cmd = [sys.executable, "-m", "replicasolve", "descriptor", str(path), "--T", "1,2",
+           "--sweeps", "60", "--burn-in", "30", "--replicas", "2", "--json"]
+    out = subprocess.run([*cmd, "--subsample", "0.5", "--subsample-seed", "4"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    info = json.loads(out.stdout)
+    want = subsample_spin_model(network_spin_model(str(path)), 0.5, seed=4).system
+    assert info["n_spins"] == want.construction.n_spins == 15 + 10 + 3
+    assert info["construction"]["subsample_fraction"] == 0.5
+    assert info["construction"]["subsample_seed"] == 4
+    for bad, needle in (("0", "(0, 1]"), ("1.5", "(0, 1]"), ("nan", "(0, 1]"),
+                        ("0.01", "keeps no neuron")):
+        r = subprocess.run([*cmd, "--subsample", bad], capture_output=True, text=True,
+                           timeout=300)
+        assert r.returncode == 2 and needle in r.stderr and len(r.stderr.splitlines()) == 1
+    r = subprocess.run([*cmd, "--subsample-seed", "1"], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 2 and "--subsample-seed only applies" in r.stderr

@@ -107,6 +107,9 @@ def _table(ds: Any) -> str:
         f"  network {'-'.join(map(str, c.get('network_sizes', [])))}; "
         f"{c.get('couplings')} couplings, fields: {c.get('fields')}; spin layers "
         f"{c.get('spin_layers')} (N = {ds.attrs['n_spins']}), scale {c.get('scale', 1):g}",
+        *([f"  subsample: a fraction {c['subsample_fraction']:g} of every spin layer "
+           f"(seed {c.get('subsample_seed')}), couplings renormalised"]
+          if c.get("subsample_fraction") is not None else []),
         f"  {ds.attrs['replicas']} replicas, {ds.attrs['method']}"
         f"{engine}"
         f"{' + parallel tempering' if ds.attrs['parallel_tempering'] else ''}, "
@@ -203,6 +206,9 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidInputError("--input-shape applies to a .json network description "
                                 f"(a convolutional network), not to {args.model}")
 
+    if args.subsample is None and args.subsample_seed is not None:
+        raise InvalidInputError("--subsample-seed only applies together with --subsample")
+
     from ..studies.descriptor import descriptor_curve, network_spin_model, save_descriptor
 
     system = network_spin_model(
@@ -210,6 +216,11 @@ def run(args: argparse.Namespace) -> int:
         include_input=not args.no_input, include_output=not args.no_output, scale=args.scale,
         epoch=args.epoch, input_shape=input_shape,
     )
+    if args.subsample is not None:
+        from ..studies.subsample import subsample_spin_model
+
+        seed = 0 if args.subsample_seed is None else args.subsample_seed
+        system = subsample_spin_model(system, args.subsample, seed=seed).system
     from ..progress import Reporter
 
     _check_cost(args, system.construction.n_spins, len(temps))
@@ -320,6 +331,12 @@ def add_parser(sub: Any) -> None:
                    help="remove the input layer (its spins and couplings)")
     d.add_argument("--no-output", action="store_true",
                    help="remove the output layer (its spins and couplings)")
+    d.add_argument("--subsample", type=float_type, metavar="FRACTION",
+                   help="simulate a random FRACTION in (0, 1] of every spin layer's neurons, "
+                   "kept couplings times 1/sqrt(fraction of the layer below) so that each "
+                   "kept neuron's field keeps its variance (layered couplings only)")
+    d.add_argument("--subsample-seed", type=int_type(0), metavar="N",
+                   help="seed of the --subsample draw (default 0)")
     d.add_argument("--scale", type=float_type, default=1.0,
                    help="multiply couplings and fields (> 0)")
     d.add_argument("--method", choices=["metropolis", "heatbath"], default="metropolis",
