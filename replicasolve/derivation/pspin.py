@@ -111,19 +111,18 @@ def _generic(spins: str, k: int) -> tuple[tuple[Step, ...], dict[str, Any]]:
              "parameters (stationarity makes the total derivative the partial one):",
              [sp.Eq(sp.Symbol("e"), energy), sp.Eq(sp.Symbol("s"), entropy)]),
     ]
-    if spins == "spherical" or k == 0:
-        gs = ra.ground_state(spins, k)
-        exprs["ground_state_energy"] = gs.energy
-        for name, eq in gs.equations.items():
-            exprs[f"ground_state_{name}"] = eq
-        steps.append(Step("Ground state", "T → 0 with "
-                          + ", ".join(f"{a} = {b}"
-                                      for a, b in gs.substitution.items())
-                          + " (χ and x_i held fixed); e_0 = lim f"
-                          + (", stationary in the scaled order parameters:" if gs.variables
-                             else ":"),
-                          [sp.Eq(sp.Symbol("e_0"), gs.energy),
-                           *[sp.Eq(eq, 0) for eq in gs.equations.values()]]))
+    gs = ra.ground_state(spins, k)
+    exprs["ground_state_energy"] = gs.energy
+    for name, eq in gs.equations.items():
+        exprs[f"ground_state_{name}"] = eq
+    steps.append(Step("Ground state", "T → 0 with "
+                      + ", ".join(f"{a} = {b}"
+                                  for a, b in gs.substitution.items())
+                      + " (χ and x_i held fixed); e_0 = lim f"
+                      + (", stationary in the scaled order parameters:" if gs.variables
+                         else ":"),
+                      [sp.Eq(sp.Symbol("e_0"), gs.energy),
+                       *[sp.Eq(eq, 0) for eq in gs.equations.values()]]))
     if k == 0:
         rep = ra.rs_replicon(spins)
         exprs["replicon"] = rep
@@ -177,7 +176,7 @@ def clear_caches() -> None:
     _generic.cache_clear()
     _numeric.cache_clear()
     for f in (ra.disorder_average, ra.hierarchy, ra.ising_action, ra.spherical_action,
-              ra.saddle, ra.rs_replicon, ra.rs_hessian, ra.parisi_formula):
+              ra.saddle, ra.rs_replicon, ra.rs_hessian, ra.ground_state, ra.parisi_formula):
         f.cache_clear()
 
 

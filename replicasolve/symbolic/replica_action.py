@@ -804,10 +804,12 @@ _CHI = sp.Symbol("chi", positive=True)
 def ground_state(spins: str, k: int) -> GroundState:
     """e_0 = lim_{T→0} f (step 5b). Spherical spins, any k: q_k = 1 - χT, m_i = x_i T, ξ
     near 1 replaced by its Taylor polynomial of order 2, the limit by sympy (Crisanti &
-    Sommers 1992; e_0 = -√(ξ'(1) + h²) for RS at the stationary χ). Ising spins, RS only:
+    Sommers 1992; e_0 = -√(ξ'(1) + h²) for RS at the stationary χ). Ising spins, RS:
     T ln 2cosh(y/T) → |y| (cosh is even; the limit is taken by sympy for y > 0), the rest
     of T Φ → 0 at q = 1 - χT: e_0 = -E_z|h + √ξ'(1) z|, integrated in closed form
-    (SK: -√(2/π) at h = 0)."""
+    (SK: -√(2/π) at h = 0); Ising spins, k ≥ 1: see :func:`_ising_ground_state_rsb`
+    (SK 1RSB: e_0 = -(1/x) E ln E' e^{x|√q_0 z + √(1-q_0) z'|} + x(1 - q_0²)/4, Parisi
+    1979)."""
     sad = saddle(spins, k)
     h = hierarchy(k)
     xs = tuple(sp.Symbol(f"x_{i}", positive=True) for i in range(1, k + 1))
@@ -848,12 +850,104 @@ def ground_state(spins: str, k: int) -> GroundState:
                  "ground state: E|a z| is not a √(2/π)")
         e0 = -mean_abs.subs(a_, sp.sqrt(sp.Subs(sp.Derivative(_XI(_Q), _Q), _Q, 1)))
         variables = ()
+    elif spins == "ising":
+        e0 = _ising_ground_state_rsb(sad.functional, h, xs, sub)
+        variables = (*xs, *h.q[:k])
     else:
         raise InvalidInputError(
             f"derivation step 'ground state': not derived for {spins} spins with k = {k}")
     equations = {v.name: sp.diff(e0, v) for v in variables}
     return GroundState(spins=spins, k=k, energy=e0, variables=variables, equations=equations,
                        substitution=sub)
+
+
+@lru_cache(maxsize=1)
+def _mean_exp_abs() -> tuple[sp.Symbol, sp.Symbol, sp.Symbol, sp.Expr]:
+    """E_z exp(x|a + b z|) for b > 0, x > 0, as e^{x²b²/2}[e^{xa} Φ(a/b + xb) + e^{-xa}
+    Φ(xb - a/b)], Φ(u) = (1 + erf(u/√2))/2: each half-line integral ∫_r^∞ φ(z) e^{cz} dz
+    = e^{c²/2} Φ(c - r) (completing the square) is proved by sympy through its derivative
+    in r and its vanishing as r → ∞ (seconds faster than sympy's own integration, which
+    returns the same thing)."""
+    a, b, x = sp.Symbol("a", real=True), sp.Symbol("b", positive=True), sp.Symbol(
+        "x", positive=True)
+    r, cc = sp.Symbol("r", real=True), sp.Symbol("c", real=True)
+
+    def big_phi(u: sp.Expr) -> sp.Expr:
+        return (1 + sp.erf(u / sp.sqrt(2))) / 2
+
+    tail = sp.exp(cc**2 / 2) * big_phi(cc - r)
+    _require(sp.simplify(sp.diff(tail, r) + gaussian_density(r) * sp.exp(cc * r)) == 0,
+             "ground state: d/dr of the half-line Gaussian integral")
+    _require(sp.simplify(tail.subs(r, sp.oo)) == 0, "ground state: the tail does not vanish")
+    # ∫_{-a/b}^∞ φ e^{x(a+bz)} + ∫_{-∞}^{-a/b} φ e^{-x(a+bz)}; z -> -z in the second
+    upper = sp.exp(x * a) * tail.subs({cc: x * b, r: -a / b})
+    lower = sp.exp(-x * a) * tail.subs({cc: x * b, r: a / b})
+    return a, b, x, upper + lower
+
+
+def _ising_ground_state_rsb(functional: sp.Expr, h: Hierarchy, xs: tuple[sp.Symbol, ...],
+                            sub: dict) -> sp.Expr:
+    """e_0 = -lim_{T→0} T(-βf) of the Ising k-step functional, k ≥ 1 (step 5b): with
+    m_i = x_i T and q_k = 1 - χT, (2cosh(w/T))^{x_k T} → exp(x_k |w|) (T ln 2cosh(w/T) →
+    |w|, checked by sympy), the powers m_i/m_{i+1} → x_i/x_{i+1}, the prefactor T/m_1 →
+    1/x_1; the innermost average E exp(x_k|a + b z|) in closed form; the rest of T(-βf),
+    with ξ near 1 replaced by its Taylor polynomial, by sympy's limit (χ drops out)."""
+    k = len(xs)
+    w = sp.Symbol("w", positive=True)
+    lim = sp.limit(_T * sp.log(2 * sp.cosh(w / _T)), _T, 0, "+")
+    _require(lim == w, f"ground state: T ln 2cosh(w/T) -> {lim}, expected w")
+    avg = [t for t in sp.Add.make_args(functional) if t.has(sp.Integral)]
+    _require(len(avg) == 1 and _is_average(avg[0]),
+             "ground state: expected one outer average in the k-step action")
+    (outer,) = avg
+    rest = functional - outer
+    # the non-average part: ξ and ξ' at q_k = 1 - χT by their Taylor polynomial at 1
+    c = sp.symbols("c_0:3", real=True)
+    qk = h.q[k]
+
+    def poly(q: sp.Expr) -> sp.Expr:
+        return c[0] + c[1] * (q - 1) + c[2] * (q - 1) ** 2 / 2
+
+    rest = (rest.subs(sp.Derivative(_XI(qk), qk), sp.diff(poly(qk), qk))
+            .subs(_XI(qk), poly(qk)).subs(_XI(1), c[0]))
+    rest0 = sp.limit(sp.expand(_T * rest.subs(sub)), _T, 0, "+")
+    _require(not rest0.has(sp.Limit, _T, _CHI, sp.oo, -sp.oo, sp.zoo),
+             f"ground state: the non-average part tends to {rest0}")
+    xi1 = sp.Subs(sp.Derivative(_XI(_Q), _Q), _Q, 1).doit()
+    rest0 = sp.factor_terms(rest0.subs({c[0]: _XI(1), c[1]: xi1}))
+    # the average part: T/m_1 -> 1/x_1 and the innermost power at T -> 0; q_k -> 1
+    a_sym, b_sym, x_sym, mean = _mean_exp_abs()
+    z_in = _z(k)
+
+    def is_cosh_power(e: sp.Basic) -> bool:
+        return (isinstance(e, sp.Pow) and e.base.is_Mul and e.base.has(sp.cosh)
+                and e.exp.has(_T))
+
+    def zero_t(e: sp.Pow) -> sp.Expr:
+        (ch,) = [f for f in sp.Mul.make_args(e.base) if isinstance(f, sp.cosh)]
+        return sp.exp(sp.cancel(e.exp / _T) * sp.Abs(sp.expand(_T * ch.args[0])))
+
+    lifted = outer.subs(sub).replace(is_cosh_power, zero_t)
+    _require(not lifted.has(sp.cosh), "ground state: the innermost power was not found")
+    lifted = lifted.func(_T * lifted.function, *lifted.limits).subs(_T, 0)
+    _require(not lifted.has(_T), "ground state: T left in the average part")
+
+    def is_inner(e: sp.Basic) -> bool:
+        return _is_average(e) and e.limits[0][0] == z_in
+
+    def closed(e: sp.Integral) -> sp.Expr:
+        z, g = average_parts(e)
+        (ex,) = [f for f in sp.Mul.make_args(g) if isinstance(f, sp.exp)]
+        arg = ex.args[0]
+        (ab,) = arg.atoms(sp.Abs)
+        lin = sp.expand(ab.args[0])
+        b_val = lin.coeff(z, 1)
+        return mean.subs({a_sym: sp.expand(lin - b_val * z), b_sym: b_val,
+                          x_sym: sp.cancel(arg / ab)})
+
+    lifted = lifted.replace(is_inner, closed)
+    _require(not lifted.has(sp.Abs), "ground state: the innermost average is not closed")
+    return -(lifted + rest0)
 
 
 # ----------------------------------------------------------------------------------------
