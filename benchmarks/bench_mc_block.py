@@ -43,10 +43,15 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import add_quick, print_result
 
 SIZES = [784, 512, 512, 512, 10]
 
@@ -148,7 +153,10 @@ def main() -> None:
     ap.add_argument("--temperatures", type=int, default=24, help="K")
     ap.add_argument("--replicas", type=int, default=32, help="R per temperature")
     ap.add_argument("--no-torch", action="store_true", help="skip the torch backend")
+    add_quick(ap)
     args = ap.parse_args()
+    if args.quick:  # a smoke run: fewer columns, no torch
+        args.temperatures, args.replicas, args.no_torch = 4, 8, True
     k, r = args.temperatures, args.replicas
     b_sweeps, s_sweeps, repeat = (50, 10, 3) if args.long else (5, 2, 2)
     system, temps, tc = system_and_ladder(k)
@@ -199,6 +207,7 @@ def main() -> None:
     print(f"\nbest block:  {best_b[1]}: {best_b[2] / 1e6:.2f} M spin updates/s")
     print(f"best single: {best_s[1]}: {best_s[2] / 1e6:.2f} M spin updates/s")
     print(f"ratio block / single-flip (best vs best): {best_b[2] / best_s[2]:.2f}")
+    speedup = best_b[2] / best_s[2]
     # per CPU-second of the one-thread, one-process settings: what one core does, whatever
     # share of it the run got on a shared machine (threads that spin inflate the CPU time
     # of the others, so they are left out here)
@@ -221,6 +230,9 @@ def main() -> None:
             print(f"  {'':22s} per CPU-second: engine {useful / ratio / 1e9:6.1f} GFLOP/s -> "
                   f"{useful / ratio / peak:.2f} of the large GEMM")
     print(load())
+    print_result("mc_block", best_b[2] / 1e6, "M spin updates/s", best_s[2] / 1e6,
+                 "best single-spin-flip setting, M spin updates/s (ratio = block/single)",
+                 speedup, "ratio >= 3", speedup >= 3)
 
 
 if __name__ == "__main__":
